@@ -1,0 +1,31 @@
+# Helpers for ssah's own programs (tests, benchmarks, examples). Not installed.
+
+# Warnings for ssah's own code; third-party headers come in as SYSTEM includes.
+function(ssah_set_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    set(flags -Wall -Wextra -Wpedantic -Wshadow -Wno-unknown-pragmas)
+    if(SSAH_WARNINGS_AS_ERRORS)
+      list(APPEND flags -Werror)
+    endif()
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${flags}>)
+  endif()
+  if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--extended-lambda --expt-relaxed-constexpr
+      -Xcudafe=--diag_suppress=20012 -Xcudafe=--diag_suppress=20011>)
+    if(SSAH_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)
+    endif()
+  endif()
+endfunction()
+
+# ssah_add_program(name SOURCES a.cpp ...): an executable linked to ssah. Under the CUDA device
+# system, .cpp sources are compiled by nvcc (Thrust kernels must be), unless NO_CUDA is given.
+function(ssah_add_program name)
+  cmake_parse_arguments(arg "NO_CUDA" "" "SOURCES;LIBRARIES" ${ARGN})
+  add_executable(${name} ${arg_SOURCES})
+  if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA" AND NOT arg_NO_CUDA)
+    set_source_files_properties(${arg_SOURCES} TARGET_DIRECTORY ${name} PROPERTIES LANGUAGE CUDA)
+  endif()
+  target_link_libraries(${name} PRIVATE ssah::ssah ${arg_LIBRARIES})
+  ssah_set_warnings(${name})
+endfunction()

@@ -1,0 +1,24 @@
+#pragma once
+/// \file
+/// The one way ssah launches element-wise work: a functor over an index range on the Thrust
+/// device system (a CUDA kernel under nvcc, an OpenMP loop on OMP, a plain loop on CPP).
+
+#include <cstddef>
+
+#include <thrust/execution_policy.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+
+#include "ssah/config.hpp"
+
+namespace ssah::detail {
+
+/// Calls f(i) for i in [0, n) on the device system. f must be SSAH_HOST_DEVICE and capture
+/// raw device pointers by value.
+template <class F>
+void parallel_for(std::size_t n, F f) {
+  if (n == 0) return;
+  thrust::for_each_n(thrust::device, thrust::counting_iterator<std::size_t>(0), n, f);
+}
+
+}  // namespace ssah::detail

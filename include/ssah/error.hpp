@@ -1,0 +1,68 @@
+#pragma once
+/// \file
+/// Exceptions thrown by ssah. Every message names what was expected and what was found.
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace ssah {
+
+/// Base of every exception ssah throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Tensor shapes or sizes that do not fit together.
+class ShapeError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A file that is missing, unreadable, truncated or in an unsupported format.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// NaN or Inf where finite numbers are required, or a diverging computation.
+class NumericError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Arguments that are out of range or inconsistent (other than shapes).
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+
+template <class... Args>
+std::string concat(Args&&... args) {
+  std::ostringstream out;
+  (out << ... << std::forward<Args>(args));
+  return out.str();
+}
+
+template <class E = Error, class... Args>
+[[noreturn]] void fail(Args&&... args) {
+  throw E(concat(std::forward<Args>(args)...));
+}
+
+}  // namespace detail
+}  // namespace ssah
+
+/// Throws `ssah::Error` (or the type given first via SSAH_CHECK_AS) with the concatenated message.
+#define SSAH_CHECK(cond, ...)                                   \
+  do {                                                          \
+    if (!(cond)) ::ssah::detail::fail<::ssah::Error>(__VA_ARGS__); \
+  } while (0)
+
+#define SSAH_CHECK_AS(ExceptionType, cond, ...)                       \
+  do {                                                                \
+    if (!(cond)) ::ssah::detail::fail<ExceptionType>(__VA_ARGS__);    \
+  } while (0)

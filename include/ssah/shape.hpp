@@ -1,0 +1,79 @@
+#pragma once
+/// \file
+/// Shape of a tensor: up to four extents, row-major (N, C, H, W for images).
+
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+
+#include "ssah/error.hpp"
+
+namespace ssah {
+
+class Shape {
+ public:
+  static constexpr int max_rank = 4;
+
+  Shape() = default;
+  Shape(std::initializer_list<std::size_t> extents) {
+    SSAH_CHECK_AS(ShapeError, extents.size() <= static_cast<std::size_t>(max_rank),
+                  "a shape has at most ", max_rank, " extents, got ", extents.size());
+    for (std::size_t e : extents) extents_[static_cast<std::size_t>(rank_++)] = e;
+  }
+
+  int rank() const noexcept { return rank_; }
+  std::size_t operator[](int axis) const {
+    SSAH_CHECK_AS(ShapeError, axis >= 0 && axis < rank_, "axis ", axis, " out of range for shape ", str());
+    return extents_[static_cast<std::size_t>(axis)];
+  }
+  /// Number of elements (1 for rank 0).
+  std::size_t size() const noexcept {
+    std::size_t n = 1;
+    for (int i = 0; i < rank_; ++i) n *= extents_[static_cast<std::size_t>(i)];
+    return n;
+  }
+  /// Extent of the first axis (1 for rank 0): the batch / row count.
+  std::size_t rows() const noexcept { return rank_ == 0 ? 1 : extents_[0]; }
+  /// Elements per row: the product of every extent after the first.
+  std::size_t row_size() const noexcept {
+    std::size_t n = 1;
+    for (int i = 1; i < rank_; ++i) n *= extents_[static_cast<std::size_t>(i)];
+    return n;
+  }
+  /// The same shape with the first extent replaced.
+  Shape with_rows(std::size_t rows) const {
+    Shape s = *this;
+    if (s.rank_ == 0) s.rank_ = 1;
+    s.extents_[0] = rows;
+    return s;
+  }
+
+  std::string str() const {
+    std::string s = "[";
+    for (int i = 0; i < rank_; ++i) {
+      if (i) s += ", ";
+      s += std::to_string(extents_[static_cast<std::size_t>(i)]);
+    }
+    return s + "]";
+  }
+
+  friend bool operator==(const Shape& a, const Shape& b) noexcept {
+    if (a.rank_ != b.rank_) return false;
+    for (int i = 0; i < a.rank_; ++i)
+      if (a.extents_[static_cast<std::size_t>(i)] != b.extents_[static_cast<std::size_t>(i)]) return false;
+    return true;
+  }
+  friend bool operator!=(const Shape& a, const Shape& b) noexcept { return !(a == b); }
+
+ private:
+  std::array<std::size_t, max_rank> extents_{};
+  int rank_ = 0;
+};
+
+/// Throws ShapeError naming both shapes when they differ.
+inline void check_same_shape(const Shape& a, const Shape& b, const char* what) {
+  SSAH_CHECK_AS(ShapeError, a == b, what, ": shapes differ, ", a.str(), " vs ", b.str());
+}
+
+}  // namespace ssah
