@@ -1,0 +1,520 @@
+#pragma once
+/// \file
+/// `BasicSsah<T, K, Objective, Backbones...>`: the whole SSAH model (LabNet, one network and one
+/// discriminator per modality) and its alternating training schedule, and `Ssah<K, Backbones...>`,
+/// the float / paper-objective alias most users want:
+///
+/// \code
+///   ssah::Ssah<64, ssah::FeatureNet, ssah::MultiScaleTextNet> model(num_labels, {Shape{4096}, Shape{1386}});
+///   model.fit(training_set, options);
+///   ssah::Tensor<float> image_hashes = model.hashes(0, images);
+/// \endcode
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <thrust/execution_policy.h>
+#include <thrust/find.h>
+
+#include "ssah/autodiff.hpp"
+#include "ssah/error.hpp"
+#include "ssah/model/feature_net.hpp"
+#include "ssah/model/modality_net.hpp"
+#include "ssah/model/objective.hpp"
+#include "ssah/ops.hpp"
+#include "ssah/ops/pairwise.hpp"
+#include "ssah/optim.hpp"
+#include "ssah/random.hpp"
+#include "ssah/tensor_ops.hpp"
+
+namespace ssah {
+namespace detail {
+
+/// out = sign(first + sum of rest), sign(0) = 0 (numpy's convention, as the reference).
+template <class T>
+void sign_of_sum(Tensor<T>& out, const Tensor<T>& first, const std::vector<Tensor<T>>& rest) {
+  T* o = out.data();
+  const T* a = first.data();
+  parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] = a[i]; });
+  for (const Tensor<T>& t : rest) {
+    check_same_shape(t.shape(), out.shape(), "sign_of_sum");
+    const T* p = t.data();
+    parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] += p[i]; });
+  }
+  parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) {
+    o[i] = o[i] > T(0) ? T(1) : (o[i] < T(0) ? T(-1) : T(0));
+  });
+}
+
+}  // namespace detail
+
+/// Training data: n items, multi-hot labels [n, c] (0/1) and one input tensor per modality
+/// ([n, sample_shape...], in the order of the model's backbones).
+template <class T>
+struct TrainingSet {
+  Tensor<T> labels;
+  std::vector<Tensor<T>> modalities;
+};
+
+/// What the training loop reports after every step.
+struct TrainingProgress {
+  std::string network;  ///< "label", "discriminator" or "modality <i>"
+  std::size_t epoch = 0, epochs = 0;
+  std::size_t stage = 0;         ///< sub-stage index (learning-rate step) within the network's phase
+  std::size_t pass = 0, passes = 0;
+  std::size_t step = 0, steps = 0;  ///< within the pass
+  double learning_rate = 0;
+  double loss = 0;               ///< this step's total loss
+  double feature_pairwise = 0, hash_pairwise = 0, quantization = 0, label = 0, adversarial = 0;
+  double elapsed_seconds = 0;    ///< since fit() started
+  double fraction_done = 0;      ///< estimate over the whole run, for an ETA
+};
+
+/// Hyperparameters of training (runtime). Defaults reproduce the authors' schedule.
+struct TrainOptions {
+  std::size_t batch_size = 128;
+  std::size_t epochs = 1;
+  std::uint64_t seed = 0;
+  LossWeights weights;
+  /// Learning rates per (epoch, sub-stage); the reference tables by default (see SsahTableLr).
+  LrSchedule label_lr = SsahTableLr{2.0};
+  LrSchedule discriminator_lr = SsahTableLr{3.0};
+  /// One schedule per modality; missing entries use SsahTableLr{4.0} (the reference: image 4.5, text 3.5).
+  std::vector<LrSchedule> modality_lr;
+  /// Passes per sub-stage (each pass is n / batch_size steps); an early stop may end a sub-stage.
+  std::vector<std::size_t> label_passes{10, 5};
+  std::vector<std::size_t> discriminator_passes{1, 1};
+  std::vector<std::size_t> modality_passes{15, 7, 5};
+  bool early_stop = true;
+  /// Buffers of features and hashes start as N(0, 1) noise (as the reference) or zeros.
+  bool random_buffer_init = true;
+  std::function<void(const TrainingProgress&)> on_progress;
+};
+
+template <class T, std::size_t K, class Objective, template <class> class... Backbones>
+class BasicSsah {
+ public:
+  static constexpr std::size_t num_modalities = sizeof...(Backbones);
+  static constexpr std::size_t bits = K;
+  static_assert(num_modalities >= 1, "SSAH needs at least one modality backbone");
+  using objective_type = Objective;
+  using value_type = T;
+  using LabNet = ModalityNet<T, K, FeatureNet>;
+  using Networks = std::tuple<ModalityNet<T, K, Backbones>...>;
+  using BackboneConfigs = std::tuple<typename Backbones<T>::Config...>;
+
+  /// Structure of the model (runtime sizes).
+  struct Options {
+    BackboneConfigs backbones{};
+    typename FeatureNet<T>::Config label_net{};
+    typename Discriminator<T>::Config discriminator{};
+    InitScheme init = InitScheme::ReferenceNormal;
+    std::uint64_t seed = 0;
+  };
+
+  BasicSsah(std::size_t num_labels, const std::array<Shape, num_modalities>& sample_shapes,
+            const Options& options = Options{})
+      : BasicSsah(num_labels, sample_shapes, options, std::make_index_sequence<sizeof...(Backbones)>{}) {}
+
+  std::size_t num_labels() const noexcept { return label_net_.num_labels(); }
+  LabNet& label_net() noexcept { return label_net_; }
+  const LabNet& label_net() const noexcept { return label_net_; }
+  template <std::size_t I>
+  auto& network() noexcept { return std::get<I>(nets_); }
+  template <std::size_t I>
+  const auto& network() const noexcept { return std::get<I>(nets_); }
+  Discriminator<T>& discriminator(std::size_t m) { return discriminators_.at(m); }
+  const Options& options() const noexcept { return options_; }
+
+  /// Calls f(ParameterSet&, name) for every network: "label", "modality<i>", "discriminator<i>".
+  template <class F>
+  void for_each_parameter_set(F&& f) {
+    f(label_net_.parameters(), std::string("label"));
+    for_each_net([&](auto& net, std::size_t m) { f(net.parameters(), "modality" + std::to_string(m)); });
+    for (std::size_t m = 0; m < num_modalities; ++m)
+      f(discriminators_[m].parameters(), "discriminator" + std::to_string(m));
+  }
+
+  // ---------------------------------------------------------------- training
+
+  /// Trains for options.epochs epochs (continuing from the current epoch if called again with the
+  /// same data: buffers and optimizer states persist).
+  void fit(const TrainingSet<T>& data, const TrainOptions& options) {
+    begin(data, options);
+    const auto start = std::chrono::steady_clock::now();
+    start_time_ = start;
+    const std::size_t last = state_->epoch + options.epochs;
+    total_epochs_ = last;
+    while (state_->epoch < last) run_epoch();
+  }
+
+  /// Prepares training state for `data` (validates shapes, allocates buffers) without training.
+  void begin(const TrainingSet<T>& data, const TrainOptions& options) {
+    validate(data);
+    SSAH_CHECK_AS(InvalidArgument, options.batch_size > 0, "TrainOptions: batch_size must be positive");
+    const std::size_t n = data.labels.rows();
+    const bool same_data = state_ && state_->n == n && state_->labels.same_storage(data.labels);
+    data_ = &data;
+    options_train_ = options;
+    if (same_data) return;
+    State s;
+    s.n = n;
+    s.labels = data.labels;
+    s.rng = HostRng(options.seed);
+    const std::size_t fdim = label_net_.feature_dim();
+    s.label_features = make_buffer(Shape{n, fdim}, options, 1);
+    s.label_hashes = make_buffer(Shape{n, K}, options, 2);
+    for_each_net([&](auto& net, std::size_t m) {
+      s.features.push_back(make_buffer(Shape{n, net.feature_dim()}, options, 10 + 2 * m));
+      s.hashes.push_back(make_buffer(Shape{n, K}, options, 11 + 2 * m));
+    });
+    s.codes = Tensor<T>::empty(Shape{n, K});
+    state_ = std::move(s);
+    update_codes();
+  }
+
+  /// One epoch of the schedule: LabNet, discriminators, each modality network in turn.
+  void run_epoch() {
+    SSAH_CHECK(state_.has_value() && data_ != nullptr, "BasicSsah::run_epoch: call begin() or fit() first");
+    const TrainOptions& o = options_train_;
+    const std::size_t e = state_->epoch;
+    // 1. LabNet: break a sub-stage when a pass's loss did not decrease.
+    for (std::size_t idx = 0; idx < o.label_passes.size(); ++idx) {
+      double previous = 0;
+      for (std::size_t k = 0; k < o.label_passes[idx]; ++k) {
+        const double loss = label_pass(e, idx, k, o.label_lr(e, idx));
+        if (o.early_stop && k > 1 && loss >= previous) break;
+        previous = loss;
+      }
+    }
+    // 2. Discriminators.
+    for (std::size_t idx = 0; idx < o.discriminator_passes.size(); ++idx)
+      for (std::size_t k = 0; k < o.discriminator_passes[idx]; ++k)
+        discriminator_pass(e, idx, k, o.discriminator_lr(e, idx));
+    // 3. Each modality network: losses compared on even passes, as the reference logs them.
+    for_each_net([&](auto& net, std::size_t m) {
+      const LrSchedule lr = m < o.modality_lr.size() ? o.modality_lr[m] : LrSchedule(SsahTableLr{4.0});
+      for (std::size_t idx = 0; idx < o.modality_passes.size(); ++idx) {
+        double previous = 0;
+        bool have_previous = false;
+        for (std::size_t k = 0; k < o.modality_passes[idx]; ++k) {
+          const double loss = modality_pass(net, m, e, idx, k, lr(e, idx));
+          if (k % 2 != 0) continue;
+          if (o.early_stop && k > 2 && have_previous && loss >= previous) break;
+          previous = loss;
+          have_previous = true;
+        }
+      }
+    });
+    update_codes();
+    ++state_->epoch;
+  }
+
+  std::size_t epoch() const noexcept { return state_ ? state_->epoch : 0; }
+
+  // ---------------------------------------------------------------- encoding
+
+  /// H = tanh(...) for every row of `inputs` ([N, sample_shape...]) of modality m, in batches.
+  Tensor<T> hashes(std::size_t m, const Tensor<T>& inputs, std::size_t batch = 256) const {
+    SSAH_CHECK_AS(InvalidArgument, m < num_modalities, "hashes: modality ", m, " out of range (the model has ",
+                  num_modalities, ")");
+    Tensor<T> out;
+    for_each_net([&](const auto& net, std::size_t i) {
+      if (i == m) out = encode_with(net, inputs, batch);
+    });
+    return out;
+  }
+  /// LabNet's H for label vectors [N, c] (label -> modality retrieval).
+  Tensor<T> label_hashes(const Tensor<T>& labels, std::size_t batch = 256) const {
+    return encode_with(label_net_, labels, batch);
+  }
+
+ private:
+  struct State {
+    std::size_t n = 0;
+    std::size_t epoch = 0;
+    Tensor<T> labels;
+    Tensor<T> label_features, label_hashes, codes;
+    std::vector<Tensor<T>> features, hashes;
+    HostRng rng;
+    std::uint64_t steps_done = 0;
+  };
+
+  template <std::size_t... I>
+  BasicSsah(std::size_t num_labels, const std::array<Shape, num_modalities>& shapes, const Options& options,
+            std::index_sequence<I...>)
+      : options_(options),
+        label_net_(Shape{num_labels}, num_labels, options.label_net),
+        nets_(ModalityNet<T, K, Backbones>(shapes[I], num_labels, std::get<I>(options.backbones))...) {
+    SSAH_CHECK_AS(InvalidArgument, num_labels > 0, "Ssah: the number of labels must be positive");
+    std::uint64_t stream = options.seed * 1000;
+    initialize_parameters(label_net_.parameters(), options.init, ++stream);
+    for_each_net([&](auto& net, std::size_t) { initialize_parameters(net.parameters(), options.init, ++stream); });
+    for_each_net([&](auto& net, std::size_t) {
+      discriminators_.emplace_back(net.feature_dim(), options.discriminator);
+      initialize_parameters(discriminators_.back().parameters(), options.init, ++stream);
+    });
+    label_opt_ = Adam<T>();
+    net_opts_.resize(num_modalities);
+    dis_opts_.resize(num_modalities);
+    dis_gen_opts_.resize(num_modalities);
+  }
+
+  template <class F>
+  void for_each_net(F&& f) {
+    std::size_t m = 0;
+    std::apply([&](auto&... net) { (f(net, m++), ...); }, nets_);
+  }
+  template <class F>
+  void for_each_net(F&& f) const {
+    std::size_t m = 0;
+    std::apply([&](const auto&... net) { (f(net, m++), ...); }, nets_);
+  }
+
+  void validate(const TrainingSet<T>& data) const {
+    const std::size_t n = data.labels.rows();
+    SSAH_CHECK_AS(ShapeError, data.labels.defined() && n > 0, "TrainingSet: no labelled items");
+    SSAH_CHECK_AS(ShapeError, data.labels.row_size() == num_labels(), "TrainingSet: labels ",
+                  data.labels.shape().str(), " do not have the model's ", num_labels(), " classes");
+    SSAH_CHECK_AS(ShapeError, data.modalities.size() == num_modalities, "TrainingSet: ", data.modalities.size(),
+                  " modalities given, the model has ", num_modalities);
+    const std::size_t c = num_labels();
+    if (std::size_t i = find_first(data.labels, NotBinary{}); i < data.labels.size())
+      detail::fail<InvalidArgument>("TrainingSet: labels must be 0 or 1, found ", data.labels.item(i), " at row ",
+                                    i / c, ", column ", i % c);
+    for_each_net([&](const auto& net, std::size_t m) {
+      const Tensor<T>& x = data.modalities[m];
+      SSAH_CHECK_AS(ShapeError, x.rows() == n, "TrainingSet: modality ", m, " has ", x.rows(), " rows, labels have ",
+                    n);
+      SSAH_CHECK_AS(ShapeError, x.row_size() == net.sample_shape().size(), "TrainingSet: modality ", m, " ",
+                    x.shape().str(), " does not hold items of shape ", net.sample_shape().str());
+      if (std::size_t i = find_first(x, NotFinite{}); i < x.size())
+        detail::fail<NumericError>("TrainingSet: modality ", m, " has a non-finite value (", x.item(i), ") at row ",
+                                   i / x.row_size(), ", column ", i % x.row_size());
+    });
+  }
+
+  struct NotBinary {
+    SSAH_HOST_DEVICE bool operator()(T v) const { return !(v == T(0) || v == T(1)); }
+  };
+  struct NotFinite {
+    SSAH_HOST_DEVICE bool operator()(T v) const { return !(v - v == T(0)); }  // false for NaN and +-Inf
+  };
+  /// Index of the first element of `t` for which `bad` holds, or t.size().
+  template <class Bad>
+  static std::size_t find_first(const Tensor<T>& t, Bad bad) {
+    return static_cast<std::size_t>(thrust::find_if(thrust::device, t.begin(), t.end(), bad) - t.begin());
+  }
+
+  Tensor<T> make_buffer(const Shape& shape, const TrainOptions& o, std::uint64_t stream) const {
+    Tensor<T> t(shape);
+    if (o.random_buffer_init) init::normal(t, T(0), T(1), o.seed * 7919 + stream);
+    return t;
+  }
+
+  /// b distinct items, uniformly: the first b of a fresh permutation, as the reference draws them.
+  std::vector<std::size_t> draw_batch() {
+    return state_->rng.sample(state_->n, std::min(options_train_.batch_size, state_->n));
+  }
+  std::size_t steps_per_pass() const {
+    return std::max<std::size_t>(1, state_->n / std::min(options_train_.batch_size, state_->n));
+  }
+
+  /// Shared codes B = sign(H_label + sum of H_modality) (paper) or sign(H_label) (reference, unused).
+  void update_codes() {
+    State& s = *state_;
+    detail::sign_of_sum(s.codes, s.label_hashes, Objective::shared_codes ? s.hashes : std::vector<Tensor<T>>{});
+  }
+
+  Tensor<T> quantization_target(const std::vector<std::size_t>& idx, const Var<T>& hash) const {
+    if (Objective::shared_codes) return gather_rows(state_->codes, idx);
+    Tensor<T> t = Tensor<T>::empty(hash.shape());
+    detail::sign_of_sum(t, hash.value(), {});
+    return t;
+  }
+
+  void check_finite(double loss, const char* network, std::size_t e, std::size_t idx, std::size_t k,
+                    std::size_t step) const {
+    if (!std::isfinite(loss))
+      detail::fail<NumericError>("non-finite loss (", loss, ") training the ", network, " network at epoch ", e,
+                                 ", stage ", idx, ", pass ", k, ", step ", step,
+                                 ": lower the learning rate or check the inputs for NaN/Inf");
+  }
+
+  void report(TrainingProgress p, const GeneratorLoss<T>* terms, double loss) {
+    if (!options_train_.on_progress) return;
+    p.epochs = total_epochs_;
+    p.loss = loss;
+    if (terms) {
+      p.feature_pairwise = terms->feature_pairwise;
+      p.hash_pairwise = terms->hash_pairwise;
+      p.quantization = terms->quantization;
+      p.label = terms->label;
+      p.adversarial = terms->adversarial;
+    }
+    p.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count();
+    const double per_epoch = static_cast<double>(steps_in_epoch());
+    const double done = static_cast<double>(state_->steps_done);
+    p.fraction_done = total_epochs_ ? std::min(1.0, done / (per_epoch * static_cast<double>(total_epochs_))) : 0.0;
+    options_train_.on_progress(p);
+  }
+  std::size_t steps_in_epoch() const {
+    const TrainOptions& o = options_train_;
+    auto total = [](const std::vector<std::size_t>& v) { return std::accumulate(v.begin(), v.end(), std::size_t(0)); };
+    return steps_per_pass() *
+           (total(o.label_passes) + total(o.discriminator_passes) + num_modalities * total(o.modality_passes));
+  }
+
+  double label_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
+    State& s = *state_;
+    const std::size_t steps = steps_per_pass();
+    double sum_loss = 0;
+    for (std::size_t step = 0; step < steps; ++step) {
+      const std::vector<std::size_t> idxs = draw_batch();
+      const Tensor<T> labels = gather_rows(s.labels, idxs);
+      NetOutput<T> out = label_net_.forward(Var<T>(labels), ForwardContext{true, options_.seed, s.steps_done});
+      scatter_rows(s.label_features, idxs, out.feature.value());
+      scatter_rows(s.label_hashes, idxs, out.hash.value());
+      const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
+      GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
+                                                         s.label_hashes, sim, quantization_target(idxs, out.hash),
+                                                         labels, options_train_.weights);
+      const double total = loss.total.value().item();
+      check_finite(total, "label", e, idx, k, step);
+      label_net_.parameters().zero_grad();
+      loss.total.backward();
+      label_opt_.step(label_net_.parameters(), T(lr));
+      sum_loss += total;
+      ++s.steps_done;
+      report(TrainingProgress{"label", e, 0, idx, k, options_train_.label_passes[idx], step, steps, lr}, &loss, total);
+    }
+    update_codes();
+    return sum_loss / static_cast<double>(steps);
+  }
+
+  void discriminator_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
+    State& s = *state_;
+    const std::size_t steps = steps_per_pass();
+    for (std::size_t step = 0; step < steps; ++step) {
+      const std::vector<std::size_t> idxs = draw_batch();
+      const Tensor<T> labels = gather_rows(s.labels, idxs);
+      Tensor<T> label_feature;
+      std::vector<Tensor<T>> features;
+      {
+        NoGradGuard no_grad;
+        label_feature = label_net_.forward(Var<T>(labels)).feature.value();
+        for_each_net([&](auto& net, std::size_t m) {
+          features.push_back(net.forward(Var<T>(gather_rows(data_->modalities[m], idxs))).feature.value());
+        });
+      }
+      const T w = T(1) / T(2 * num_modalities);
+      Var<T> total;
+      for (std::size_t m = 0; m < num_modalities; ++m) {
+        Discriminator<T>& d = discriminators_[m];
+        Var<T> term = scale(adversarial_loss(d.forward(Var<T>(features[m])), T(0)) +
+                                adversarial_loss(d.forward(Var<T>(label_feature)), T(1)),
+                            w);
+        total = total.defined() ? total + term : term;
+        d.parameters().zero_grad();
+      }
+      const double value = total.value().item();
+      check_finite(value, "discriminator", e, idx, k, step);
+      total.backward();
+      for (std::size_t m = 0; m < num_modalities; ++m) dis_opts_[m].step(discriminators_[m].parameters(), T(lr));
+      ++s.steps_done;
+      report(TrainingProgress{"discriminator", e, 0, idx, k, options_train_.discriminator_passes[idx], step, steps, lr},
+             nullptr, value);
+    }
+  }
+
+  template <class Net>
+  double modality_pass(Net& net, std::size_t m, std::size_t e, std::size_t idx, std::size_t k, double lr) {
+    State& s = *state_;
+    const std::size_t steps = steps_per_pass();
+    const std::string name = "modality " + std::to_string(m);
+    Discriminator<T>& d = discriminators_[m];
+    const T adv_weight = T(options_train_.weights.adversarial);
+    double sum_loss = 0;
+    for (std::size_t step = 0; step < steps; ++step) {
+      const std::vector<std::size_t> idxs = draw_batch();
+      const Tensor<T> labels = gather_rows(s.labels, idxs);
+      NetOutput<T> out = net.forward(Var<T>(gather_rows(data_->modalities[m], idxs)),
+                                     ForwardContext{true, options_.seed + 1 + m, s.steps_done});
+      scatter_rows(s.features[m], idxs, out.feature.value());
+      scatter_rows(s.hashes[m], idxs, out.hash.value());
+      const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
+      GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
+                                                         s.label_hashes, sim, quantization_target(idxs, out.hash),
+                                                         labels, options_train_.weights);
+      net.parameters().zero_grad();
+      d.parameters().zero_grad();
+      if (Objective::adversarial_reaches_generator && adv_weight != T(0)) {
+        // The modality network learns to make its features look like LabNet's to D (target 1).
+        Var<T> adv = scale(adversarial_loss(d.forward(out.feature), T(1)), adv_weight);
+        loss.adversarial = adv.value().item();
+        loss.total = loss.total + adv;
+      }
+      const double total = loss.total.value().item();
+      check_finite(total, name.c_str(), e, idx, k, step);
+      loss.total.backward();
+      net_opts_[m].step(net.parameters(), T(lr));
+      if (!Objective::adversarial_reaches_generator && adv_weight != T(0)) {
+        // As the authors' graph does: the adversarial term is built on a copy of the features, so
+        // its gradient only pulls D towards "label" for this modality, at the network's rate.
+        d.parameters().zero_grad();
+        Var<T> adv = scale(adversarial_loss(d.forward(out.feature.detach()), T(1)), adv_weight);
+        loss.adversarial = adv.value().item();
+        adv.backward();
+        dis_gen_opts_[m].step(d.parameters(), T(lr));
+      }
+      sum_loss += total;
+      ++s.steps_done;
+      report(TrainingProgress{name, e, 0, idx, k, options_train_.modality_passes[idx], step, steps, lr}, &loss, total);
+    }
+    update_codes();
+    return sum_loss / static_cast<double>(steps);
+  }
+
+  template <class Net>
+  static Tensor<T> encode_with(const Net& net, const Tensor<T>& inputs, std::size_t batch) {
+    SSAH_CHECK_AS(ShapeError, inputs.row_size() == net.sample_shape().size(), "encode: inputs ",
+                  inputs.shape().str(), " do not hold items of shape ", net.sample_shape().str());
+    NoGradGuard no_grad;
+    const std::size_t n = inputs.rows();
+    Tensor<T> out = Tensor<T>::empty(Shape{n, K});
+    for (std::size_t first = 0; first < n; first += batch) {
+      const std::size_t last = std::min(n, first + batch);
+      out.rows(first, last).assign(net.forward(Var<T>(inputs.rows(first, last))).hash.value());
+    }
+    return out;
+  }
+
+  Options options_;
+  LabNet label_net_;
+  Networks nets_;
+  std::vector<Discriminator<T>> discriminators_;
+  Adam<T> label_opt_;
+  std::vector<Adam<T>> net_opts_, dis_opts_, dis_gen_opts_;
+
+  std::optional<State> state_;
+  const TrainingSet<T>* data_ = nullptr;
+  TrainOptions options_train_;
+  std::size_t total_epochs_ = 0;
+  std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
+};
+
+/// The model most users want: float, the paper's objective.
+template <std::size_t K, template <class> class... Backbones>
+using Ssah = BasicSsah<float, K, objective::Paper, Backbones...>;
+
+}  // namespace ssah

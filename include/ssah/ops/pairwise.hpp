@@ -1,0 +1,87 @@
+#pragma once
+/// \file
+/// SSAH's pairwise likelihood loss as ONE fused op on the tape.
+///
+/// With anchors A [n, d] (a constant buffer: LabNet's stored features or hashes of all n training
+/// items), a batch X [b, d] and similarities S [n, b] in [0, 1]:
+///   Theta_ij = 1/2 * A_i . X_j,   nll_ij = log(1 + e^Theta_ij) - S_ij * Theta_ij
+///   NegLogLikelihood (paper):   L = sum_ij nll_ij
+///   SquaredNll (authors' code): L = 1/2 * sum_ij nll_ij^2
+/// log(1 + e^x) is evaluated stably (the authors' code overflows in float32 for Theta > ~88).
+/// Forward: one gemm for Theta, one pass that turns Theta into dL/dTheta in place and sums the
+/// loss. Backward: one gemm, dX = 1/2 * (dL/dTheta)^T A. No n x b temporaries besides Theta.
+
+#include <cstddef>
+
+#include <thrust/execution_policy.h>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/transform_reduce.h>
+
+#include "ssah/autodiff.hpp"
+#include "ssah/detail/math.hpp"
+#include "ssah/gemm.hpp"
+#include "ssah/ops/elementwise.hpp"
+
+namespace ssah {
+
+enum class PairwiseForm {
+  NegLogLikelihood,  ///< sum of per-pair negative log-likelihoods (the paper)
+  SquaredNll,        ///< half the sum of squared per-pair NLLs (the authors' TensorFlow code)
+};
+
+namespace detail {
+
+/// Replaces theta by dL/dtheta and returns the pair's loss.
+template <class T>
+struct PairwiseTerm {
+  T* theta;
+  const T* s;
+  bool squared;
+  SSAH_HOST_DEVICE T operator()(std::size_t i) const {
+    const T t = theta[i];
+    const T nll = math::softplus(t) - s[i] * t;
+    const T dnll = math::sigmoid(t) - s[i];
+    theta[i] = squared ? nll * dnll : dnll;
+    return squared ? T(0.5) * nll * nll : nll;
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+Var<T> pairwise_likelihood_loss(const Tensor<T>& anchors, const Var<T>& x, const Tensor<T>& similarity,
+                                PairwiseForm form) {
+  const std::size_t n = anchors.rows(), b = x.value().rows();
+  SSAH_CHECK_AS(ShapeError, anchors.row_size() == x.value().row_size(), "pairwise_likelihood_loss: anchors ",
+                anchors.shape().str(), " and batch ", x.shape().str(), " have different widths");
+  SSAH_CHECK_AS(ShapeError, similarity.rows() == n && similarity.row_size() == b,
+                "pairwise_likelihood_loss: similarity ", similarity.shape().str(), " is not [", n, ", ", b,
+                "] (anchors ", anchors.shape().str(), ", batch ", x.shape().str(), ")");
+  Tensor<T> dtheta = Tensor<T>::empty(Shape{n, b});
+  gemm(T(0.5), anchors, Trans::No, x.value(), Trans::Yes, T(0), dtheta);
+  const detail::PairwiseTerm<T> term{dtheta.data(), similarity.data(), form == PairwiseForm::SquaredNll};
+  const T loss = thrust::transform_reduce(thrust::device, thrust::counting_iterator<std::size_t>(0),
+                                          thrust::counting_iterator<std::size_t>(n * b), term, T(0),
+                                          thrust::plus<T>());
+  Tensor<T> out = Tensor<T>::full(Shape{1}, loss);
+  return detail::make_result<T>(std::move(out), "pairwise_likelihood_loss", {x},
+                                [anchors, dtheta](Node<T>& self) {
+                                  Node<T>& nx = *self.inputs[0];
+                                  const T g = self.grad.item();
+                                  auto gx = nx.grad_sink();
+                                  gemm(T(0.5) * g, dtheta, Trans::Yes, anchors, Trans::No, gx.beta, gx.tensor);
+                                });
+}
+
+/// S_ij = scale if rows i of `labels_a` [n, c] and j of `labels_b` [b, c] share a label, else 0.
+/// Labels are 0/1 (multi-hot); the product is exact in floating point for any realistic c.
+template <class T>
+Tensor<T> label_similarity(const Tensor<T>& labels_a, const Tensor<T>& labels_b, T scale = T(1)) {
+  Tensor<T> s = Tensor<T>::empty(Shape{labels_a.rows(), labels_b.rows()});
+  gemm(T(1), labels_a, Trans::No, labels_b, Trans::Yes, T(0), s);
+  T* p = s.data();
+  detail::parallel_for(s.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { p[i] = p[i] > T(0.5) ? scale : T(0); });
+  return s;
+}
+
+}  // namespace ssah

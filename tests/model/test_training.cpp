@@ -1,0 +1,159 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "ssah/data/synthetic.hpp"
+#include "ssah/model/ssah.hpp"
+#include "support/map.hpp"
+
+using namespace ssah;
+
+namespace {
+
+struct SmallData {
+  data::SyntheticData raw;
+  TrainingSet<float> train;
+  Tensor<float> image, text, labels;
+};
+
+SmallData make_small(std::size_t items, std::uint64_t seed) {
+  data::SyntheticOptions o;
+  o.items = items;
+  o.labels = 6;
+  o.image_dim = 24;
+  o.vocabulary = 60;
+  o.words_per_item = 8;
+  o.seed = seed;
+  SmallData d;
+  d.raw = data::make_synthetic(o);
+  std::vector<float> labels(d.raw.label_matrix.begin(), d.raw.label_matrix.end());
+  d.labels = Tensor<float>::from_host(Shape{items, o.labels}, labels);
+  d.image = Tensor<float>::from_host(Shape{items, o.image_dim}, d.raw.image);
+  d.text = Tensor<float>::from_host(Shape{items, o.vocabulary}, d.raw.text);
+  d.train.labels = d.labels;
+  d.train.modalities = {d.image, d.text};
+  return d;
+}
+
+template <class Model>
+typename Model::Options small_options() {
+  typename Model::Options o;
+  o.label_net.hidden = {64, 32};
+  std::get<0>(o.backbones).hidden = {64, 32};
+  std::get<1>(o.backbones).hidden = {64, 32};
+  o.discriminator.hidden = {32, 16};
+  o.seed = 5;
+  return o;
+}
+
+TrainOptions quick_schedule() {
+  TrainOptions t;
+  t.batch_size = 32;
+  t.epochs = 1;
+  t.seed = 9;
+  t.label_lr = SsahTableLr{2.0};
+  t.discriminator_lr = SsahTableLr{2.0};
+  t.modality_lr = {SsahTableLr{2.0}, SsahTableLr{2.0}};
+  t.label_passes = {4, 2};
+  t.modality_passes = {4, 2, 2};
+  return t;
+}
+
+using TwoModal = BasicSsah<float, 16, objective::Paper, FeatureNet, FeatureNet>;
+
+}  // namespace
+
+TEST_CASE("SSAH trains on a synthetic two-modality set: cross-modal MAP far above random ranking") {
+  SmallData d = make_small(320, 3);
+  TwoModal model(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  model.fit(d.train, quick_schedule());
+  const auto label_rows = d.labels.to_host();
+  const auto img = model.hashes(0, d.image).to_host();
+  const auto txt = model.hashes(1, d.text).to_host();
+  const double random_level = test::map_of_random_ranking(label_rows, 320, 6);
+  const double i2t = test::hamming_map<16>(img, txt, label_rows, label_rows, 6);
+  const double t2i = test::hamming_map<16>(txt, img, label_rows, label_rows, 6);
+  INFO("random ", random_level, " i->t ", i2t, " t->i ", t2i);
+  CHECK(i2t > random_level + 0.15);
+  CHECK(t2i > random_level + 0.15);
+}
+
+TEST_CASE("same seed and data give bit-identical codes; another seed does not") {
+  SmallData d = make_small(96, 4);
+  auto run = [&](std::uint64_t seed) {
+    auto options = small_options<TwoModal>();
+    options.seed = seed;
+    TwoModal model(6, {Shape{24}, Shape{60}}, options);
+    TrainOptions t = quick_schedule();
+    t.epochs = 1;
+    t.seed = seed;
+    model.fit(d.train, t);
+    return model.hashes(1, d.text).to_host();
+  };
+  const auto a = run(1), b = run(1), c = run(2);
+  CHECK(a == b);
+  CHECK(a != c);
+}
+
+TEST_CASE("one modality (text only) and three modalities train without library changes") {
+  SmallData d = make_small(64, 5);
+  {
+    using OneModal = BasicSsah<float, 8, objective::ReferenceCode, FeatureNet>;
+    OneModal::Options o;
+    o.label_net.hidden = {32, 16};
+    std::get<0>(o.backbones).hidden = {32, 16};
+    OneModal model(6, {Shape{60}}, o);
+    TrainingSet<float> set{d.labels, {d.text}};
+    TrainOptions t = quick_schedule();
+    t.epochs = 1;
+    model.fit(set, t);
+    CHECK(model.hashes(0, d.text).shape() == Shape{64, 8});
+    CHECK(model.label_hashes(d.labels).shape() == Shape{64, 8});
+  }
+  {
+    using ThreeModal = BasicSsah<float, 8, objective::Paper, FeatureNet, FeatureNet, FeatureNet>;
+    ThreeModal::Options o;
+    o.label_net.hidden = {32, 16};
+    std::get<0>(o.backbones).hidden = {32, 16};
+    std::get<1>(o.backbones).hidden = {32, 16};
+    std::get<2>(o.backbones).hidden = {16, 16};
+    ThreeModal model(6, {Shape{24}, Shape{60}, Shape{24}}, o);
+    TrainingSet<float> set{d.labels, {d.image, d.text, d.image}};
+    TrainOptions t = quick_schedule();
+    t.epochs = 1;
+    model.fit(set, t);
+    CHECK(model.hashes(2, d.image).shape() == Shape{64, 8});
+  }
+}
+
+TEST_CASE("bad training input fails with a clear message; a diverging run names network, epoch and step") {
+  SmallData d = make_small(40, 6);
+  TwoModal model(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  TrainingSet<float> wrong{d.labels, {d.image}};
+  CHECK_THROWS_WITH_AS(model.fit(wrong, quick_schedule()), "TrainingSet: 1 modalities given, the model has 2",
+                       ShapeError);
+  TrainingSet<float> short_rows{d.labels, {d.image.rows(0, 30), d.text}};
+  CHECK_THROWS_AS(model.fit(short_rows, quick_schedule()), ShapeError);
+
+  std::vector<float> poisoned = d.raw.image;
+  poisoned[2 * 24 + 5] = std::numeric_limits<float>::quiet_NaN();
+  TrainingSet<float> nan_set{d.labels, {Tensor<float>::from_host(Shape{40, 24}, poisoned), d.text}};
+  CHECK_THROWS_WITH_AS(model.fit(nan_set, quick_schedule()),
+                       "TrainingSet: modality 0 has a non-finite value (nan) at row 2, column 5", NumericError);
+  std::vector<float> bad_labels(d.raw.label_matrix.begin(), d.raw.label_matrix.end());
+  bad_labels[7] = 0.5f;
+  TrainingSet<float> label_set{Tensor<float>::from_host(Shape{40, 6}, bad_labels), {d.image, d.text}};
+  CHECK_THROWS_WITH_AS(model.fit(label_set, quick_schedule()),
+                       "TrainingSet: labels must be 0 or 1, found 0.5 at row 1, column 1", InvalidArgument);
+
+  TrainOptions t = quick_schedule();
+  t.weights.label = std::numeric_limits<double>::infinity();
+  try {
+    model.fit(d.train, t);
+    FAIL("a run with an infinite loss did not stop");
+  } catch (const NumericError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("training the label network at epoch 0, stage 0, pass 0, step 0") != std::string::npos);
+  }
+}
