@@ -4,3 +4,7 @@
 
 #include "ssah/ops/elementwise.hpp"
 #include "ssah/ops/linalg.hpp"
+#include "ssah/ops/reduce.hpp"
+#include "ssah/ops/loss.hpp"
+#include "ssah/ops/shape.hpp"
+#include "ssah/ops/dropout.hpp"

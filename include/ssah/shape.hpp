@@ -2,6 +2,7 @@
 /// \file
 /// Shape of a tensor: up to four extents, row-major (N, C, H, W for images).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <initializer_list>
@@ -16,10 +17,10 @@ class Shape {
   static constexpr int max_rank = 4;
 
   Shape() = default;
-  Shape(std::initializer_list<std::size_t> extents) {
+  Shape(std::initializer_list<std::size_t> extents) : extents_{}, rank_(static_cast<int>(extents.size())) {
     SSAH_CHECK_AS(ShapeError, extents.size() <= static_cast<std::size_t>(max_rank),
                   "a shape has at most ", max_rank, " extents, got ", extents.size());
-    for (std::size_t e : extents) extents_[static_cast<std::size_t>(rank_++)] = e;
+    std::copy(extents.begin(), extents.end(), extents_.begin());
   }
 
   int rank() const noexcept { return rank_; }

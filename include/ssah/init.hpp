@@ -1,0 +1,115 @@
+#pragma once
+/// \file
+/// Parameter initialisers: constant, uniform, normal (the reference code draws every weight and
+/// bias from N(0, 0.01^2)), Xavier/Glorot uniform and normal, and loading given host values.
+///
+/// Random initialisers draw from a `CounterRng` (ssah/random.hpp), so a seed gives the same
+/// parameters on every device system. The `ParameterSet` overloads give each parameter its own
+/// stream derived from its name: adding or reordering parameters does not change the others.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ssah/error.hpp"
+#include "ssah/parameters.hpp"
+#include "ssah/random.hpp"
+#include "ssah/shape.hpp"
+#include "ssah/tensor.hpp"
+
+namespace ssah::init {
+
+/// Fan-in and fan-out of a weight in PyTorch's layout: [out, in] for a linear layer, [out, in, kh, kw]
+/// (or any [out, in, ...]) for a convolution, where both are multiplied by the receptive field size.
+struct Fans {
+  std::size_t in = 0;
+  std::size_t out = 0;
+};
+
+inline Fans fans(const Shape& shape) {
+  SSAH_CHECK_AS(ShapeError, shape.rank() >= 2, "init::fans: a weight needs rank >= 2 ([out, in, ...]), got ",
+                shape.str());
+  std::size_t receptive = 1;
+  for (int a = 2; a < shape.rank(); ++a) receptive *= shape[a];
+  return Fans{shape[1] * receptive, shape[0] * receptive};
+}
+
+/// A stream number derived from a name (64-bit FNV-1a), for per-parameter streams.
+inline std::uint64_t stream_of(const std::string& name) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+template <class T>
+void constant(Tensor<T>& t, T value) {
+  t.fill(value);
+}
+
+/// Uniform in [lo, hi) from stream `stream` of `seed`.
+template <class T>
+void uniform(Tensor<T>& t, T lo, T hi, std::uint64_t seed, std::uint64_t stream = 0) {
+  fill_uniform(t, lo, hi, CounterRng{seed, stream});
+}
+
+/// N(mean, stddev^2) from stream `stream` of `seed`.
+template <class T>
+void normal(Tensor<T>& t, T mean, T stddev, std::uint64_t seed, std::uint64_t stream = 0) {
+  fill_normal(t, mean, stddev, CounterRng{seed, stream});
+}
+
+/// Xavier/Glorot uniform: U(-a, a), a = gain sqrt(6 / (fan_in + fan_out)) (as PyTorch's xavier_uniform_).
+template <class T>
+void xavier_uniform(Tensor<T>& t, std::uint64_t seed, std::uint64_t stream = 0, double gain = 1.0) {
+  const Fans f = fans(t.shape());
+  SSAH_CHECK_AS(ShapeError, f.in + f.out > 0, "init::xavier_uniform: zero fans for ", t.shape().str());
+  const T a = static_cast<T>(gain * std::sqrt(6.0 / static_cast<double>(f.in + f.out)));
+  uniform(t, -a, a, seed, stream);
+}
+
+/// Xavier/Glorot normal: N(0, s^2), s = gain sqrt(2 / (fan_in + fan_out)) (as PyTorch's xavier_normal_).
+template <class T>
+void xavier_normal(Tensor<T>& t, std::uint64_t seed, std::uint64_t stream = 0, double gain = 1.0) {
+  const Fans f = fans(t.shape());
+  SSAH_CHECK_AS(ShapeError, f.in + f.out > 0, "init::xavier_normal: zero fans for ", t.shape().str());
+  const T s = static_cast<T>(gain * std::sqrt(2.0 / static_cast<double>(f.in + f.out)));
+  normal(t, T(0), s, seed, stream);
+}
+
+/// Copies `n` given host values into `t`; the count must equal t's size. `what` names the tensor
+/// (e.g. the parameter or file) in the error message.
+template <class T>
+void load(Tensor<T>& t, const T* values, std::size_t n, const std::string& what = "tensor") {
+  SSAH_CHECK_AS(ShapeError, n == t.size(), "init::load: ", n, " values given for ", what, " of shape ",
+                t.shape().str(), " (", t.size(), " elements)");
+  t.copy_from_host(values, n);
+}
+template <class T>
+void load(Tensor<T>& t, const std::vector<T>& values, const std::string& what = "tensor") {
+  load(t, values.data(), values.size(), what);
+}
+
+/// Every parameter of `params` from N(mean, stddev^2) (the reference code: mean 0, stddev 0.01,
+/// weights and biases alike), each from the stream `stream_of(name)` of `seed`.
+template <class T>
+void normal(ParameterSet<T>& params, T mean, T stddev, std::uint64_t seed) {
+  for (const auto& e : params.entries()) {
+    Tensor<T> value = e.var.value();  // a view into the flat buffer
+    normal(value, mean, stddev, seed, stream_of(e.name));
+  }
+}
+
+/// Loads one named parameter from host values (size checked, the name in the error).
+template <class T>
+void load(ParameterSet<T>& params, const std::string& name, const std::vector<T>& values) {
+  Tensor<T> value = params.entry(name).var.value();
+  load(value, values, "parameter '" + name + "'");
+}
+
+}  // namespace ssah::init

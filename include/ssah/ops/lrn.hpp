@@ -1,0 +1,107 @@
+#pragma once
+/// \file
+/// Local response normalisation across channels, with TensorFlow's formula (the one SSAH's
+/// reference code calls, `tf.nn.local_response_normalization`):
+///
+///   y_d = x_d / (bias + alpha * sum_{d' = d - r .. d + r} x_{d'}^2)^beta
+///
+/// over the channel axis (axis 1: [N, C] features or NCHW maps). Unlike PyTorch's
+/// `LocalResponseNorm`, alpha is NOT divided by the window size, and the window is 2r + 1 wide.
+/// With r = 2, bias = 2, alpha = 1e-4, beta = 0.75 this is also MatConvNet's CNN-F
+/// `[5 2 1e-4 0.75]` normalisation.
+
+#include <cstddef>
+#include <utility>
+
+#include "ssah/autodiff.hpp"
+#include "ssah/detail/math.hpp"
+#include "ssah/detail/parallel.hpp"
+#include "ssah/error.hpp"
+#include "ssah/ops/elementwise.hpp"
+
+namespace ssah {
+
+/// Hyperparameters of `lrn` (TF argument names; defaults are SSAH's).
+struct LrnParams {
+  std::size_t depth_radius = 2;
+  double bias = 2.0;
+  double alpha = 1e-4;
+  double beta = 0.75;
+};
+
+/// TF-style local response normalisation over axis 1 of `x` (rank >= 2: [N, C], [N, C, L] or
+/// [N, C, H, W]); every position of the trailing axes is normalised independently. `bias` must be
+/// positive (the base of the power is then >= bias > 0). The gradient is exact.
+template <class T>
+Var<T> lrn(const Var<T>& x, const LrnParams& p) {
+  SSAH_CHECK_AS(ShapeError, x.shape().rank() >= 2, "lrn: input ", x.shape().str(),
+                " needs a channel axis (rank >= 2: [N, C] or [N, C, H, W])");
+  SSAH_CHECK_AS(InvalidArgument, p.bias > 0 && p.alpha >= 0 && p.beta >= 0, "lrn: need bias > 0, alpha >= 0, ",
+                "beta >= 0, got bias ", p.bias, ", alpha ", p.alpha, ", beta ", p.beta);
+  const std::size_t channels = x.shape()[1];
+  SSAH_CHECK_AS(ShapeError, channels > 0, "lrn: input ", x.shape().str(), " has no channels");
+  const std::size_t inner = x.value().row_size() / channels;
+  const std::size_t r = p.depth_radius;
+  const T bias = static_cast<T>(p.bias), alpha = static_cast<T>(p.alpha), beta = static_cast<T>(p.beta);
+  const std::size_t n = x.size();
+
+  // The base s_d of the power is kept for the backward pass when a gradient will be needed.
+  const bool keep_scale = grad_enabled() && x.requires_grad();
+  Tensor<T> y = Tensor<T>::empty(x.shape());
+  Tensor<T> scale = keep_scale ? Tensor<T>::empty(x.shape()) : Tensor<T>();
+  {
+    const T* xp = x.value().data();
+    T* yp = y.data();
+    T* sp = scale.data();  // null when not kept
+    detail::parallel_for(n, [=] SSAH_HOST_DEVICE(std::size_t i) {
+      const std::size_t c = (i / inner) % channels;
+      const std::size_t base = i - c * inner;  // element of channel 0 at the same (n, position)
+      const std::size_t lo = c >= r ? c - r : 0;
+      const std::size_t hi = c + r < channels ? c + r : channels - 1;
+      T sum = T(0);
+      for (std::size_t d = lo; d <= hi; ++d) {
+        const T v = xp[base + d * inner];
+        sum += v * v;
+      }
+      const T s = bias + alpha * sum;
+      yp[i] = xp[i] * detail::math::exp(-beta * detail::math::log(s));
+      if (sp) sp[i] = s;
+    });
+  }
+  return detail::make_result<T>(
+      std::move(y), "lrn", {x}, [scale, channels, inner, r, alpha, beta](Node<T>& self) {
+        // y_d = x_d s_d^-beta with s_d = bias + alpha sum_{d' in W(d)} x_d'^2, and d' in W(d) <=> d in W(d'):
+        //   dx_j = g_j s_j^-beta - 2 alpha beta x_j sum_{d in W(j)} g_d y_d / s_d
+        Node<T>& in = *self.inputs[0];
+        auto gx = in.grad_sink();
+        const T gbeta = gx.beta;
+        T* gp = gx.tensor.data();
+        const T* xp = in.value.data();
+        const T* yp = self.value.data();
+        const T* gy = self.grad.data();
+        const T* sp = scale.data();
+        const T two_alpha_beta = T(2) * alpha * beta;
+        detail::parallel_for(self.value.size(), [=] SSAH_HOST_DEVICE(std::size_t j) {
+          const std::size_t c = (j / inner) % channels;
+          const std::size_t base = j - c * inner;
+          const std::size_t lo = c >= r ? c - r : 0;
+          const std::size_t hi = c + r < channels ? c + r : channels - 1;
+          T cross = T(0);
+          for (std::size_t d = lo; d <= hi; ++d) {
+            const std::size_t k = base + d * inner;
+            cross += gy[k] * yp[k] / sp[k];
+          }
+          const T direct = gy[j] * detail::math::exp(-beta * detail::math::log(sp[j]));
+          detail::accumulate(gp, j, gbeta, direct - two_alpha_beta * xp[j] * cross);
+        });
+      });
+}
+
+/// `lrn` with TF's argument order: depth_radius, bias, alpha, beta (SSAH's values by default).
+template <class T>
+Var<T> lrn(const Var<T>& x, std::size_t depth_radius = 2, double bias = 2.0, double alpha = 1e-4,
+           double beta = 0.75) {
+  return lrn(x, LrnParams{depth_radius, bias, alpha, beta});
+}
+
+}  // namespace ssah

@@ -1,0 +1,82 @@
+#pragma once
+/// \file
+/// Plain (not differentiable) tensor utilities: gathering and scattering rows by index, as
+/// training does when it writes a batch's outputs into n-row buffers and reads them back.
+
+#include <cstddef>
+#include <vector>
+
+#include "ssah/detail/parallel.hpp"
+#include "ssah/error.hpp"
+#include "ssah/tensor.hpp"
+
+namespace ssah {
+namespace detail {
+
+/// Checks every index is below `rows` (and, for scatters, that none repeats: a repeated row would
+/// be written by two threads in an unspecified order).
+inline void check_row_indices(const std::vector<std::size_t>& indices, std::size_t rows, const char* who,
+                              bool distinct) {
+  std::vector<bool> seen(distinct ? rows : 0, false);
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    const std::size_t r = indices[k];
+    SSAH_CHECK_AS(InvalidArgument, r < rows, who, ": index ", r, " (position ", k, ") out of range for ", rows,
+                  " rows");
+    if (distinct) {
+      SSAH_CHECK_AS(InvalidArgument, !seen[r], who, ": row ", r, " appears twice (position ", k, ")");
+      seen[r] = true;
+    }
+  }
+}
+
+/// The indices in device memory.
+inline Tensor<std::size_t> upload_indices(const std::vector<std::size_t>& indices) {
+  return Tensor<std::size_t>::from_host(Shape{indices.size()}, indices);
+}
+
+}  // namespace detail
+
+/// out[k] = src[indices[k]] for every row k; `out` has indices.size() rows of src's row shape.
+template <class T>
+void gather_rows(const Tensor<T>& src, const std::vector<std::size_t>& indices, Tensor<T>& out) {
+  detail::check_row_indices(indices, src.rows(), "gather_rows", false);
+  SSAH_CHECK_AS(ShapeError, out.rows() == indices.size() && out.row_size() == src.row_size(), "gather_rows: output ",
+                out.shape().str(), " does not hold ", indices.size(), " rows of ", src.shape().str());
+  if (indices.empty() || src.row_size() == 0) return;
+  const Tensor<std::size_t> idx = detail::upload_indices(indices);
+  const std::size_t* ip = idx.data();
+  const std::size_t row = src.row_size();
+  const T* s = src.data();
+  T* d = out.data();
+  detail::parallel_for(indices.size() * row, [=] SSAH_HOST_DEVICE(std::size_t i) {
+    d[i] = s[ip[i / row] * row + i % row];
+  });
+}
+
+/// A new tensor of src's rows `indices` (in that order), shape [indices.size(), ...].
+template <class T>
+Tensor<T> gather_rows(const Tensor<T>& src, const std::vector<std::size_t>& indices) {
+  Tensor<T> out = Tensor<T>::empty(src.shape().with_rows(indices.size()));
+  gather_rows(src, indices, out);
+  return out;
+}
+
+/// dst[indices[k]] = src[k] for every row k of src; the indices must be distinct. Other rows of
+/// dst are left as they are.
+template <class T>
+void scatter_rows(Tensor<T>& dst, const std::vector<std::size_t>& indices, const Tensor<T>& src) {
+  detail::check_row_indices(indices, dst.rows(), "scatter_rows", true);
+  SSAH_CHECK_AS(ShapeError, src.rows() == indices.size() && src.row_size() == dst.row_size(), "scatter_rows: source ",
+                src.shape().str(), " is not ", indices.size(), " rows of ", dst.shape().str());
+  if (indices.empty() || dst.row_size() == 0) return;
+  const Tensor<std::size_t> idx = detail::upload_indices(indices);
+  const std::size_t* ip = idx.data();
+  const std::size_t row = dst.row_size();
+  const T* s = src.data();
+  T* d = dst.data();
+  detail::parallel_for(indices.size() * row, [=] SSAH_HOST_DEVICE(std::size_t i) {
+    d[ip[i / row] * row + i % row] = s[i];
+  });
+}
+
+}  // namespace ssah
