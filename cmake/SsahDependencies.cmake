@@ -1,5 +1,9 @@
 # Finds ssah's dependencies and defines ssah_link_dependencies(target).
-# Shared by the build tree and by the installed ssahConfig.cmake (which sets SSAH_DEVICE_SYSTEM first).
+#
+# Used twice: by the build tree (CMakeLists.txt) and by the installed ssahConfig.cmake, which sets
+# SSAH_DEVICE_SYSTEM and SSAH_IN_PACKAGE_CONFIG first. The dependencies are applied to the target in
+# both places rather than exported, so that a consumer of an installed ssah gets the device system
+# and the Thrust it chooses (-DSSAH_DEVICE_SYSTEM=..., -DThrust_DIR=...), with matching CUDA settings.
 include(GNUInstallDirs)
 
 string(TOUPPER "${SSAH_DEVICE_SYSTEM}" SSAH_DEVICE_SYSTEM)
@@ -8,12 +12,14 @@ if(NOT SSAH_DEVICE_SYSTEM MATCHES "^(OMP|CPP|CUDA)$")
 endif()
 
 if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
-  include(CheckLanguage)
-  check_language(CUDA)
-  if(NOT CMAKE_CUDA_COMPILER)
-    message(FATAL_ERROR "SSAH_DEVICE_SYSTEM=CUDA needs nvcc (set CMAKE_CUDA_COMPILER)")
+  if(NOT SSAH_IN_PACKAGE_CONFIG)
+    include(CheckLanguage)
+    check_language(CUDA)
+    if(NOT CMAKE_CUDA_COMPILER)
+      message(FATAL_ERROR "SSAH_DEVICE_SYSTEM=CUDA needs nvcc (set CMAKE_CUDA_COMPILER)")
+    endif()
+    enable_language(CUDA)
   endif()
-  enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
 endif()
 
@@ -22,18 +28,76 @@ endif()
 find_package(Thrust REQUIRED CONFIG)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(OpenMP)
+# JSON for the safetensors header, reports and metadata (header-only; Debian nlohmann-json3-dev).
+find_package(nlohmann_json 3 REQUIRED)
+
+# MATLAB .mat files (ssah/io/mat.hpp) need the compiled matio library, and zlib (ssah inflates v5
+# variables to check them before matio parses them). Optional: ssah::matio exists when both are
+# found, and only programs that include ssah/io/mat.hpp link it.
+if(NOT TARGET ssah::matio)
+  find_package(ZLIB QUIET)
+  find_package(PkgConfig QUIET)
+  if(PKG_CONFIG_FOUND AND ZLIB_FOUND)
+    pkg_check_modules(SSAH_MATIO QUIET IMPORTED_TARGET matio)
+  endif()
+  if(NOT ZLIB_FOUND)
+    # no .mat support
+  elseif(SSAH_MATIO_FOUND)
+    add_library(ssah::matio INTERFACE IMPORTED)
+    target_link_libraries(ssah::matio INTERFACE PkgConfig::SSAH_MATIO)
+  else()
+    find_path(SSAH_MATIO_INCLUDE_DIR matio.h)
+    find_library(SSAH_MATIO_LIBRARY matio)
+    if(SSAH_MATIO_INCLUDE_DIR AND SSAH_MATIO_LIBRARY)
+      add_library(ssah::matio INTERFACE IMPORTED)
+      target_include_directories(ssah::matio INTERFACE "${SSAH_MATIO_INCLUDE_DIR}")
+      target_link_libraries(ssah::matio INTERFACE "${SSAH_MATIO_LIBRARY}")
+    endif()
+  endif()
+  if(TARGET ssah::matio)
+    target_link_libraries(ssah::matio INTERFACE ZLIB::ZLIB)
+  endif()
+  if(NOT SSAH_IN_PACKAGE_CONFIG)
+    if(TARGET ssah::matio)
+      message(STATUS "ssah: matio found (ssah::matio, for ssah/io/mat.hpp)")
+    else()
+      message(STATUS "ssah: matio not found: .mat support (ssah/io/mat.hpp) and its tests are off")
+    endif()
+  endif()
+endif()
 
 if(NOT TARGET ssah::thrust)
   thrust_create_target(ssah::thrust HOST CPP DEVICE ${SSAH_DEVICE_SYSTEM})
 endif()
+if(NOT SSAH_IN_PACKAGE_CONFIG)
+  message(STATUS "ssah: device system ${SSAH_DEVICE_SYSTEM}, Thrust ${Thrust_VERSION} from ${Thrust_DIR}")
+endif()
 
+# Links the dependencies to `target` (ssah in the build tree, the imported ssah::ssah in a consumer).
+# In the build tree they are BUILD_INTERFACE only: ssahConfig.cmake applies them again on import.
 function(ssah_link_dependencies target)
-  target_link_libraries(${target} INTERFACE ssah::thrust Eigen3::Eigen)
+  set(libs ssah::thrust Eigen3::Eigen nlohmann_json::nlohmann_json)
   if(OpenMP_CXX_FOUND)
     # Host-side parallel loops (Hamming search, evaluation) use OpenMP whatever the device system.
-    target_link_libraries(${target} INTERFACE OpenMP::OpenMP_CXX)
+    list(APPEND libs OpenMP::OpenMP_CXX)
   endif()
+  set(options)
   if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
-    target_link_libraries(${target} INTERFACE CUDA::cublas CUDA::cudart)
+    list(APPEND libs CUDA::cublas CUDA::cudart)
+    # ssah's kernels are `[=] SSAH_HOST_DEVICE` lambdas: every CUDA translation unit that includes
+    # ssah needs these, the consumer's included.
+    foreach(option --extended-lambda --expt-relaxed-constexpr)
+      list(APPEND options $<$<COMPILE_LANGUAGE:CUDA>:${option}>)
+    endforeach()
+    target_compile_features(${target} INTERFACE cuda_std_17)
   endif()
+  get_target_property(imported ${target} IMPORTED)
+  if(NOT imported)
+    list(TRANSFORM libs PREPEND "$<BUILD_INTERFACE:")
+    list(TRANSFORM libs APPEND ">")
+    list(TRANSFORM options PREPEND "$<BUILD_INTERFACE:")
+    list(TRANSFORM options APPEND ">")
+  endif()
+  target_link_libraries(${target} INTERFACE ${libs})
+  target_compile_options(${target} INTERFACE ${options})
 endfunction()

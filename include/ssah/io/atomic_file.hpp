@@ -1,0 +1,178 @@
+#pragma once
+/// \file
+/// Atomic file replacement: every file ssah writes (arrays, checkpoints, reports) goes through
+/// `AtomicFile`, so that a run that fails or is interrupted never leaves a half-written file in
+/// place of a good one.
+///
+/// The data go to a hidden temporary file in the destination's directory
+/// (".<name>.tmp-<pid>-<n>"); `commit()` flushes it, fsyncs it, renames it over the destination
+/// (atomic on POSIX file systems) and fsyncs the directory. Destroying an `AtomicFile` that was
+/// not committed (an exception, an early return) removes the temporary file and leaves the
+/// destination untouched. A process killed outright may leave a temporary file behind, never a
+/// partial destination. The new file gets mode 0666 minus the umask, like any new file; a
+/// destination that is a symbolic link is replaced by the file, not followed.
+///
+/// POSIX only.
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ssah/error.hpp"
+
+namespace ssah {
+namespace io {
+
+/// A file being written that replaces `path` only when committed.
+class AtomicFile {
+ public:
+  /// Creates the temporary file next to `path`; `IoError` when the directory is not writable.
+  explicit AtomicFile(std::string path) : path_(std::move(path)) {
+    if (path_.empty() || path_.back() == '/')
+      ::ssah::detail::fail<IoError>("cannot write '", path_, "': not a file name");
+    const std::size_t slash = path_.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? std::string() : path_.substr(0, slash + 1);
+    const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+    static std::atomic<unsigned long> counter{0};
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      temp_ = dir + "." + base + ".tmp-" + std::to_string(static_cast<long>(::getpid())) + "-" +
+              std::to_string(counter.fetch_add(1));
+      do fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      while (fd_ < 0 && errno == EINTR);
+      if (fd_ >= 0) break;
+      if (errno != EEXIST)
+        ::ssah::detail::fail<IoError>("cannot write '", path_, "': cannot create a temporary file in '",
+                                      dir.empty() ? std::string(".") : dir, "': ", std::strerror(errno));
+    }
+    if (fd_ < 0) ::ssah::detail::fail<IoError>("cannot write '", path_, "': no free temporary file name");
+    buffer_.reserve(buffer_capacity);
+  }
+
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  AtomicFile(AtomicFile&& other) noexcept
+      : path_(std::move(other.path_)),
+        temp_(std::move(other.temp_)),
+        buffer_(std::move(other.buffer_)),
+        fd_(std::exchange(other.fd_, -1)) {}
+  AtomicFile& operator=(AtomicFile&&) = delete;
+
+  /// Removes the temporary file unless `commit()` succeeded.
+  ~AtomicFile() { discard(); }
+
+  /// The destination.
+  const std::string& path() const noexcept { return path_; }
+  /// The temporary file being written (empty once committed or discarded).
+  const std::string& temp_path() const noexcept { return temp_; }
+  bool is_open() const noexcept { return fd_ >= 0; }
+
+  void write(const void* data, std::size_t n) {
+    require_open("write");
+    const auto* p = static_cast<const unsigned char*>(data);
+    if (n >= buffer_capacity) {
+      flush_buffer();
+      write_all(p, n);
+      return;
+    }
+    if (buffer_.size() + n > buffer_capacity) flush_buffer();
+    buffer_.insert(buffer_.end(), p, p + n);
+  }
+  void write(const std::string& text) { write(text.data(), text.size()); }
+
+  /// Flushes, fsyncs and renames the temporary file over the destination; afterwards the
+  /// destination holds exactly what was written. On failure the destination is unchanged.
+  void commit() {
+    require_open("commit");
+    flush_buffer();
+    if (::fsync(fd_) != 0) fail_errno("fsync");
+    const int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) {
+      const int err = errno;
+      ::unlink(temp_.c_str());
+      temp_.clear();
+      errno = err;
+      fail_errno("close");
+    }
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(temp_.c_str());
+      temp_.clear();
+      ::ssah::detail::fail<IoError>("cannot write '", path_,
+                                    "': rename from the temporary file failed: ", std::strerror(err));
+    }
+    temp_.clear();
+    sync_directory();
+  }
+
+  /// Closes and removes the temporary file; the destination is left as it was.
+  void discard() noexcept {
+    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+    temp_.clear();
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t buffer_capacity = std::size_t(1) << 20;
+
+  void require_open(const char* what) const {
+    if (fd_ < 0)
+      ::ssah::detail::fail<IoError>("cannot ", what, " '", path_, "': the file was already committed or discarded");
+  }
+  [[noreturn]] void fail_errno(const char* what) {
+    const int err = errno;
+    discard();
+    ::ssah::detail::fail<IoError>("cannot write '", path_, "': ", what, " failed: ", std::strerror(err));
+  }
+  void flush_buffer() {
+    write_all(buffer_.data(), buffer_.size());
+    buffer_.clear();
+  }
+  void write_all(const unsigned char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t put = ::write(fd_, p, n);
+      if (put < 0 && errno == EINTR) continue;
+      if (put < 0) fail_errno("write");
+      p += put;
+      n -= static_cast<std::size_t>(put);
+    }
+  }
+  /// Makes the rename durable; failures are ignored (some file systems refuse directory fsync).
+  void sync_directory() const noexcept {
+    const std::size_t slash = path_.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? std::string(".") : path_.substr(0, slash == 0 ? 1 : slash);
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      (void)::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+
+  std::string path_;
+  std::string temp_;
+  std::vector<unsigned char> buffer_;
+  int fd_ = -1;
+};
+
+/// Atomically replaces `path` with `n` bytes from `data`.
+inline void write_file_atomic(const std::string& path, const void* data, std::size_t n) {
+  AtomicFile file(path);
+  file.write(data, n);
+  file.commit();
+}
+
+/// Atomically replaces `path` with `text` (JSON reports, CSV files).
+inline void write_file_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, text.data(), text.size());
+}
+
+}  // namespace io
+}  // namespace ssah

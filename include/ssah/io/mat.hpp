@@ -1,0 +1,995 @@
+#pragma once
+/// \file
+/// MATLAB `.mat` files (v5, and v7.3 which is HDF5; v4 too), read with the matio library.
+///
+/// Programs that include this header link `ssah::matio` (created by ssah's CMake package when
+/// matio is found); nothing else in ssah needs matio.
+///
+/// **Order of elements.** MATLAB stores arrays in column-major order. `MatValue::to_array()` and
+/// `read_mat_array()` return them in ssah's row-major (C) order with MATLAB's dimensions kept:
+/// a MATLAB m-by-n matrix `A` becomes a `HostArray` of shape {m, n} whose element [i, j] (at
+/// `i * n + j`) is `A(i+1, j+1)`. An N-d array of size d1 x d2 x ... x dk becomes shape
+/// {d1, ..., dk} with element [i1, ..., ik] equal to `A(i1+1, ..., ik+1)`; so a MatConvNet filter
+/// bank of size H x W x Cin x Cout arrives as row-major [H, W, Cin, Cout]. MATLAB never has fewer
+/// than two dimensions: a row vector is {1, n}, a scalar {1, 1}.
+///
+/// **Types.** double -> F64, single -> F32, logical and uint8 -> U8, int8 -> I8, int16, uint16
+/// and int32 -> I32, uint32 and int64 -> I64, uint64 -> I64 (values beyond int64 are an error).
+/// Real sparse double and logical matrices are expanded to dense F64 / U8. Complex data, objects,
+/// function handles and other classes are rejected with an `IoError`; structs and cells are walked
+/// with `MatValue::field()` and `MatValue::cell()`, char arrays read with `MatValue::to_string()`.
+///
+/// **Hostile files.** matio does the parsing, so `MatFile` checks first (docs/fuzzing.md): only
+/// v5 and v7.3 headers are accepted (v4 files, which have none, are refused); the whole structure
+/// of a v5 file is validated before matio reads it (sizes fit in their parents and in the file,
+/// dimensions agree with data sizes, nesting is bounded, compressed variables inflate within the
+/// limit); and before a variable's data are read, the sizes its header declares are checked
+/// against the file's length (allowing for zlib's maximal expansion) and `MatReadOptions`. v7.3
+/// files are parsed by HDF5, which ssah does not validate. matio is not thread-safe: use one
+/// thread at a time for `.mat` files. ssah installs a matio log function (once) that quotes
+/// matio's messages in its errors instead of printing them.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <matio.h>
+#include <zlib.h>
+
+#include "ssah/error.hpp"
+#include "ssah/io/array.hpp"
+#include "ssah/io/file.hpp"
+
+namespace ssah {
+namespace io {
+
+/// Limits on what reading a `.mat` file may allocate.
+struct MatReadOptions {
+  /// Largest total size, in bytes, of one variable's data once read (or of a sparse matrix
+  /// expanded to dense). A compressed v5 variable may inflate to twice this plus 1 MiB (its
+  /// headers). The default, 16 GiB, only stops absurd requests.
+  std::size_t max_bytes = std::size_t(1) << 34;
+  /// Whether v7.3 files are accepted. They are HDF5, parsed by the HDF5 library, which is not
+  /// hardened against hostile files (ssah checks only the header and the superblock): set
+  /// false for files from untrusted sources.
+  bool allow_hdf5 = true;
+};
+
+/// A variable's name, class and dimensions, as listed by `MatFile::variables()`.
+struct MatVarInfo {
+  std::string name;
+  /// "double", "single", "int8" ... "uint64", "logical", "char", "struct", "cell", "sparse", ...
+  std::string class_name;
+  std::vector<std::size_t> dims;
+  bool is_complex = false;
+};
+
+namespace detail {
+
+/// matio's latest log message on this thread (quoted in errors).
+inline std::string& matio_last_message() {
+  thread_local std::string message;
+  return message;
+}
+
+inline void matio_install_logger() {
+  static const bool installed = [] {
+    Mat_LogInitFunc("ssah", [](int, char* message) { matio_last_message() = message ? message : ""; });
+    return true;
+  }();
+  (void)installed;
+}
+
+/// " (matio: <message>)" if matio logged something since the last call, else "".
+inline std::string matio_reason() {
+  std::string& m = matio_last_message();
+  std::string out = m.empty() ? std::string() : " (matio: " + m + ")";
+  m.clear();
+  return out;
+}
+
+inline std::string mat_class_name(const matvar_t* v) {
+  if (v->isLogical && v->class_type != MAT_C_SPARSE) return "logical";
+  switch (v->class_type) {
+    case MAT_C_EMPTY:
+      return "empty";
+    case MAT_C_CELL:
+      return "cell";
+    case MAT_C_STRUCT:
+      return "struct";
+    case MAT_C_OBJECT:
+      return "object";
+    case MAT_C_CHAR:
+      return "char";
+    case MAT_C_SPARSE:
+      return v->isLogical ? "sparse logical" : "sparse";
+    case MAT_C_DOUBLE:
+      return "double";
+    case MAT_C_SINGLE:
+      return "single";
+    case MAT_C_INT8:
+      return "int8";
+    case MAT_C_UINT8:
+      return "uint8";
+    case MAT_C_INT16:
+      return "int16";
+    case MAT_C_UINT16:
+      return "uint16";
+    case MAT_C_INT32:
+      return "int32";
+    case MAT_C_UINT32:
+      return "uint32";
+    case MAT_C_INT64:
+      return "int64";
+    case MAT_C_UINT64:
+      return "uint64";
+    case MAT_C_FUNCTION:
+      return "function_handle";
+    case MAT_C_OPAQUE:
+      return "opaque";
+  }
+  return "unknown";
+}
+
+inline std::vector<std::size_t> mat_dims(const matvar_t* v) {
+  std::vector<std::size_t> d;
+  if (v->rank > 0 && v->dims != nullptr) d.assign(v->dims, v->dims + v->rank);
+  return d;
+}
+
+/// Bytes per element of a dense numeric class, 0 for the others.
+inline std::size_t mat_class_size(matio_classes c) noexcept {
+  switch (c) {
+    case MAT_C_DOUBLE:
+    case MAT_C_INT64:
+    case MAT_C_UINT64:
+      return 8;
+    case MAT_C_SINGLE:
+    case MAT_C_INT32:
+    case MAT_C_UINT32:
+      return 4;
+    case MAT_C_INT16:
+    case MAT_C_UINT16:
+      return 2;
+    case MAT_C_INT8:
+    case MAT_C_UINT8:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+inline bool mat_is_numeric_class(matio_classes c) noexcept { return mat_class_size(c) != 0; }
+
+/// Sum of the data sizes a variable (with its fields and cells) declares; false on overflow or
+/// when nested too deeply.
+inline bool mat_declared_bytes(const matvar_t* v, std::size_t& total, int depth = 0) {
+  if (v == nullptr) return true;
+  if (depth > 32) return false;
+  std::size_t n = 0;
+  if (!checked_count(mat_dims(v), n)) return false;
+  std::size_t each = mat_class_size(v->class_type);
+  if (v->class_type == MAT_C_CHAR) each = 2;
+  if (v->class_type == MAT_C_CELL || v->class_type == MAT_C_STRUCT) each = sizeof(void*);
+  if (v->class_type == MAT_C_SPARSE) each = 0;  // stored size is bounded by the file; dense size checked on use
+  if (v->isComplex) each *= 2;
+  if (each != 0 && n > std::numeric_limits<std::size_t>::max() / each) return false;
+  if (n * each > std::numeric_limits<std::size_t>::max() - total) return false;
+  total += n * each;
+  if (v->class_type == MAT_C_CELL && v->data != nullptr) {
+    auto** cells = static_cast<matvar_t**>(v->data);
+    const std::size_t count = v->nbytes / sizeof(matvar_t*);
+    for (std::size_t i = 0; i < count && i < n; ++i)
+      if (!mat_declared_bytes(cells[i], total, depth + 1)) return false;
+  }
+  if (v->class_type == MAT_C_STRUCT && v->data != nullptr) {
+    auto** fields = static_cast<matvar_t**>(v->data);
+    const std::size_t count = v->nbytes / sizeof(matvar_t*);
+    for (std::size_t i = 0; i < count; ++i)
+      if (!mat_declared_bytes(fields[i], total, depth + 1)) return false;
+  }
+  return true;
+}
+
+/// Thrown inside the MAT v5 validator; turned into an IoError naming the file and the variable.
+struct MatV5Invalid {
+  std::string what;
+};
+
+/// Sequential reads from a region of a file, raw or zlib-inflated (MAT v5 miCOMPRESSED elements),
+/// never past the region and never inflating more than `max_out` bytes.
+class MatV5Stream {
+ public:
+  MatV5Stream(const ByteSource& src, std::size_t begin, std::size_t length, bool compressed, std::size_t max_out)
+      : src_(src), pos_(begin), end_(begin + length), compressed_(compressed), max_out_(max_out) {
+    if (compressed_) {
+      z_ = z_stream{};
+      if (inflateInit(&z_) != Z_OK) throw MatV5Invalid{"zlib initialisation failed"};
+      z_open_ = true;
+      in_.resize(1 << 16);
+    }
+  }
+  ~MatV5Stream() {
+    if (z_open_) inflateEnd(&z_);
+  }
+  MatV5Stream(const MatV5Stream&) = delete;
+  MatV5Stream& operator=(const MatV5Stream&) = delete;
+
+  /// Bytes delivered so far (of the inflated stream when compressed).
+  std::size_t consumed() const noexcept { return consumed_; }
+
+  void read(void* dst, std::size_t n) { pull(static_cast<unsigned char*>(dst), n); }
+  void skip(std::size_t n) {
+    if (!compressed_) {
+      if (n > end_ - pos_) throw MatV5Invalid{"data run past the end of the element"};
+      pos_ += n;
+      consumed_ += n;
+      return;
+    }
+    unsigned char scratch[1 << 14];
+    while (n > 0) {
+      const std::size_t k = std::min(n, sizeof scratch);
+      pull(scratch, k);
+      n -= k;
+    }
+  }
+
+ private:
+  void pull(unsigned char* dst, std::size_t n) {
+    if (!compressed_) {
+      if (n > end_ - pos_) throw MatV5Invalid{"data run past the end of the element"};
+      src_.read(pos_, dst, n);
+      pos_ += n;
+      consumed_ += n;
+      return;
+    }
+    if (n > max_out_ - std::min(max_out_, consumed_))
+      throw MatV5Invalid{"compressed data expand beyond the size limit"};
+    while (n > 0) {
+      const std::size_t chunk = std::min<std::size_t>(n, std::numeric_limits<uInt>::max());
+      z_.next_out = dst;
+      z_.avail_out = static_cast<uInt>(chunk);
+      while (z_.avail_out > 0) {
+        if (done_) throw MatV5Invalid{"compressed data end before the element does"};
+        if (z_.avail_in == 0) {
+          const std::size_t k = std::min(in_.size(), end_ - pos_);
+          if (k == 0) throw MatV5Invalid{"compressed data are truncated"};
+          src_.read(pos_, in_.data(), k);
+          pos_ += k;
+          z_.next_in = in_.data();
+          z_.avail_in = static_cast<uInt>(k);
+        }
+        const int r = inflate(&z_, Z_NO_FLUSH);
+        if (r == Z_STREAM_END)
+          done_ = true;
+        else if (r != Z_OK)
+          throw MatV5Invalid{std::string("corrupt compressed data (zlib: ") + (z_.msg ? z_.msg : "error") + ")"};
+      }
+      dst += chunk;
+      n -= chunk;
+      consumed_ += chunk;
+    }
+  }
+
+  const ByteSource& src_;
+  std::size_t pos_, end_;
+  bool compressed_;
+  std::size_t max_out_;
+  std::size_t consumed_ = 0;
+  z_stream z_{};
+  bool z_open_ = false, done_ = false;
+  std::vector<unsigned char> in_;
+};
+
+/// Checks the structure of a MAT v5 file before matio parses it: every element's size fits in
+/// its parent and in the file, dimensions are non-negative and agree with the data sizes, and
+/// nesting is bounded. Then the allocations matio makes from the headers are bounded by the
+/// file's (inflated) size. Stricter than the format: MATLAB objects of the opaque and function
+/// classes (string, table, function handles) and v4 files are rejected.
+class MatV5Validator {
+ public:
+  MatV5Validator(const ByteSource& src, bool swap, std::size_t max_inflated)
+      : src_(src), swap_(swap), max_inflated_(max_inflated) {}
+
+  /// Validates every top-level element; returns the number of variables.
+  std::size_t run() {
+    std::size_t pos = 128, count = 0;
+    const std::size_t size = src_.size();
+    while (size - pos >= 8) {
+      ++count;
+      if (count > 1000000) fail_at(count, pos, "more than a million variables");
+      unsigned char tag[8];
+      src_.read(pos, tag, 8);
+      const std::uint32_t type = u32(tag), nbytes = u32(tag + 4);
+      if (nbytes > size - pos - 8)
+        fail_at(count, pos, concat("element of ", nbytes, " bytes runs past the end of the file (truncated?)"));
+      try {
+        if (type == miMATRIX) {
+          MatV5Stream s(src_, pos + 8, nbytes, false, 0);
+          matrix(s, nbytes, 0);
+        } else if (type == miCOMPRESSED) {
+          MatV5Stream s(src_, pos + 8, nbytes, true, max_inflated_);
+          std::uint64_t outer = std::numeric_limits<std::uint64_t>::max();
+          const Tag t = read_tag(s, outer);
+          if (t.type != miMATRIX)
+            throw MatV5Invalid{concat("compressed element holds type ", t.type, ", not a matrix")};
+          if (t.nbytes > max_inflated_) throw MatV5Invalid{"compressed matrix is larger than the size limit"};
+          matrix(s, t.nbytes, 0);
+        } else {
+          throw MatV5Invalid{concat("top-level element of type ", type, " (expected a matrix or compressed matrix)")};
+        }
+      } catch (const MatV5Invalid& e) {
+        fail_at(count, pos, e.what);
+      }
+      pos += 8 + static_cast<std::size_t>(nbytes);
+    }
+    return count;
+  }
+
+ private:
+  static constexpr std::uint32_t miINT8 = 1, miUINT8 = 2, miINT16 = 3, miUINT16 = 4, miINT32 = 5, miUINT32 = 6,
+                                 miSINGLE = 7, miDOUBLE = 9, miINT64 = 12, miUINT64 = 13, miMATRIX = 14,
+                                 miCOMPRESSED = 15, miUTF8 = 16, miUTF16 = 17, miUTF32 = 18;
+  static constexpr int max_depth = 16;
+
+  struct Tag {
+    std::uint32_t type = 0, nbytes = 0;
+    bool small = false;
+    unsigned char inline_data[4] = {};
+  };
+
+  [[noreturn]] void fail_at(std::size_t var, std::size_t pos, const std::string& what) const {
+    throw MatV5Invalid{concat("variable #", var, " (element at byte ", pos, "): ", what)};
+  }
+
+  std::uint32_t u32(const unsigned char* p) const noexcept {
+    return swap_ ? (std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3])
+                 : (std::uint32_t(p[3]) << 24 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[1]) << 8 | p[0]);
+  }
+
+  static std::size_t numeric_size(std::uint32_t type) noexcept {
+    switch (type) {
+      case miINT8:
+      case miUINT8:
+        return 1;
+      case miINT16:
+      case miUINT16:
+        return 2;
+      case miINT32:
+      case miUINT32:
+      case miSINGLE:
+        return 4;
+      case miDOUBLE:
+      case miINT64:
+      case miUINT64:
+        return 8;
+      default:
+        return 0;
+    }
+  }
+
+  static void take(std::uint64_t& budget, std::uint64_t n, const char* what) {
+    if (n > budget) throw MatV5Invalid{concat(what, " runs past the end of its matrix")};
+    budget -= n;
+  }
+
+  Tag read_tag(MatV5Stream& s, std::uint64_t& budget) const {
+    take(budget, 8, "a tag");
+    unsigned char b[8];
+    s.read(b, 8);
+    Tag t;
+    const std::uint32_t first = u32(b);
+    if ((first >> 16) != 0) {  // small data element: type, length and up to 4 bytes in 8
+      t.small = true;
+      t.type = first & 0xffffu;
+      t.nbytes = first >> 16;
+      if (t.nbytes > 4) throw MatV5Invalid{"small data element longer than 4 bytes"};
+      std::memcpy(t.inline_data, b + 4, 4);
+    } else {
+      t.type = first;
+      t.nbytes = u32(b + 4);
+    }
+    return t;
+  }
+
+  /// Reads (into `dst`, up to `cap` bytes) or skips the payload of a data element, with padding.
+  void payload(MatV5Stream& s, std::uint64_t& budget, const Tag& t, unsigned char* dst = nullptr,
+               std::size_t cap = 0) const {
+    if (t.small) {
+      if (dst) std::memcpy(dst, t.inline_data, std::min<std::size_t>(cap, t.nbytes));
+      return;
+    }
+    take(budget, t.nbytes, "a data element");
+    const std::size_t head = dst ? std::min<std::size_t>(cap, t.nbytes) : 0;
+    if (head) s.read(dst, head);
+    s.skip(t.nbytes - head);
+    const std::uint64_t pad = std::min<std::uint64_t>((8 - t.nbytes % 8) % 8, budget);
+    budget -= pad;
+    s.skip(static_cast<std::size_t>(pad));
+  }
+
+  Tag expect(MatV5Stream& s, std::uint64_t& budget, std::initializer_list<std::uint32_t> types,
+             const char* what) const {
+    const Tag t = read_tag(s, budget);
+    for (std::uint32_t ty : types)
+      if (t.type == ty) return t;
+    throw MatV5Invalid{concat(what, " has data type ", t.type)};
+  }
+
+  /// A numeric data element holding exactly `numel` values.
+  void numeric_data(MatV5Stream& s, std::uint64_t& budget, std::uint64_t numel, const char* what) const {
+    const Tag t = read_tag(s, budget);
+    const std::size_t each = numeric_size(t.type);
+    if (each == 0) throw MatV5Invalid{concat(what, " has non-numeric data type ", t.type)};
+    if (t.nbytes % each != 0 || t.nbytes / each != numel)
+      throw MatV5Invalid{concat(what, " holds ", t.nbytes, " bytes for ", numel, " elements")};
+    payload(s, budget, t);
+  }
+
+  /// The content of a matrix element of `nbytes` bytes.
+  void matrix(MatV5Stream& s, std::uint64_t nbytes, int depth) const {
+    if (nbytes == 0) return;  // an empty cell element or field
+    if (depth > max_depth) throw MatV5Invalid{"cells and structs nested too deeply"};
+    std::uint64_t budget = nbytes;
+    Tag t = expect(s, budget, {miUINT32}, "array flags");
+    if (t.nbytes != 8 || t.small) throw MatV5Invalid{"array flags are not 8 bytes"};
+    unsigned char flags[8];
+    payload(s, budget, t, flags, 8);
+    const std::uint32_t cls = u32(flags) & 0xffu, nzmax = u32(flags + 4);
+    const bool complex = (u32(flags) & 0x0800u) != 0;
+
+    t = expect(s, budget, {miINT32}, "dimensions");
+    if (t.nbytes % 4 != 0 || t.nbytes < 8 || t.nbytes > 4 * 32)
+      throw MatV5Invalid{concat("dimensions of ", t.nbytes, " bytes")};
+    unsigned char dim_bytes[4 * 32];
+    payload(s, budget, t, dim_bytes, sizeof dim_bytes);
+    std::vector<std::uint64_t> dims;
+    std::uint64_t numel = 1;
+    for (std::uint32_t i = 0; i < t.nbytes / 4; ++i) {
+      const auto d = static_cast<std::int32_t>(u32(dim_bytes + 4 * i));
+      if (d < 0) throw MatV5Invalid{concat("negative dimension ", d)};
+      dims.push_back(static_cast<std::uint64_t>(d));
+      if (d != 0 && numel > (std::uint64_t(1) << 48) / static_cast<std::uint64_t>(d))
+        throw MatV5Invalid{"dimensions overflow"};
+      numel *= static_cast<std::uint64_t>(d);
+    }
+    t = expect(s, budget, {miINT8, miUINT8}, "array name");
+    payload(s, budget, t);
+    if (cls == MAT_C_OBJECT) {
+      t = expect(s, budget, {miINT8, miUINT8}, "class name");
+      payload(s, budget, t);
+    }
+
+    switch (cls) {
+      case MAT_C_CELL: {
+        if (numel > budget / 8) throw MatV5Invalid{concat(numel, " cells cannot fit in ", budget, " bytes")};
+        for (std::uint64_t i = 0; i < numel; ++i) {
+          t = expect(s, budget, {miMATRIX}, "a cell element");
+          take(budget, t.nbytes, "a cell element");
+          matrix(s, t.nbytes, depth + 1);
+        }
+        break;
+      }
+      case MAT_C_STRUCT:
+      case MAT_C_OBJECT: {
+        t = expect(s, budget, {miINT32}, "field name length");
+        unsigned char len_bytes[4] = {};
+        if (t.nbytes != 4) throw MatV5Invalid{"field name length is not 4 bytes"};
+        payload(s, budget, t, len_bytes, 4);
+        const std::uint32_t len = u32(len_bytes);
+        if (len == 0 || len > 4096) throw MatV5Invalid{concat("field name length ", len)};
+        t = expect(s, budget, {miINT8, miUINT8}, "field names");
+        if (t.nbytes % len != 0) throw MatV5Invalid{"field names do not divide into equal lengths"};
+        const std::uint64_t nfields = t.nbytes / len;
+        payload(s, budget, t);
+        if (nfields != 0 && numel > budget / 8 / nfields)
+          throw MatV5Invalid{concat(numel, " x ", nfields, " fields cannot fit in ", budget, " bytes")};
+        for (std::uint64_t i = 0; i < numel * nfields; ++i) {
+          t = expect(s, budget, {miMATRIX}, "a struct field");
+          take(budget, t.nbytes, "a struct field");
+          matrix(s, t.nbytes, depth + 1);
+        }
+        break;
+      }
+      case MAT_C_CHAR: {
+        if (complex) throw MatV5Invalid{"complex char data"};
+        t = expect(s, budget, {miINT8, miUINT8, miUTF8, miINT16, miUINT16, miUTF16, miINT32, miUINT32, miUTF32},
+                   "char data");
+        const std::size_t each = (t.type == miUTF8)  ? 1
+                                 : t.type == miUTF16 ? 2
+                                 : t.type == miUTF32 ? 4
+                                                     : numeric_size(t.type);
+        if (t.type == miUTF8 ? numel > t.nbytes : (t.nbytes % each != 0 || t.nbytes / each != numel))
+          throw MatV5Invalid{concat("char data hold ", t.nbytes, " bytes for ", numel, " characters")};
+        payload(s, budget, t);
+        break;
+      }
+      case MAT_C_SPARSE: {
+        if (dims.size() != 2) throw MatV5Invalid{"sparse matrix with other than 2 dimensions"};
+        t = expect(s, budget, {miINT32, miUINT32}, "sparse row indices");
+        if (t.nbytes % 4 != 0) throw MatV5Invalid{"sparse row indices are not 4-byte integers"};
+        const std::uint64_t nir = t.nbytes / 4;
+        payload(s, budget, t);
+        t = expect(s, budget, {miINT32, miUINT32}, "sparse column starts");
+        if (t.nbytes % 4 != 0 || t.nbytes / 4 != dims[1] + 1)
+          throw MatV5Invalid{concat("sparse column starts hold ", t.nbytes, " bytes for ", dims[1], " columns")};
+        payload(s, budget, t);
+        t = read_tag(s, budget);
+        const std::size_t each = numeric_size(t.type);
+        if (each == 0 || t.nbytes % each != 0) throw MatV5Invalid{"sparse values are not numeric"};
+        const std::uint64_t ndata = t.nbytes / each;
+        if (ndata > nir || nzmax > nir + ndata + 1) throw MatV5Invalid{"sparse sizes disagree"};
+        payload(s, budget, t);
+        if (complex) numeric_data(s, budget, ndata, "sparse imaginary part");
+        break;
+      }
+      case MAT_C_DOUBLE:
+      case MAT_C_SINGLE:
+      case MAT_C_INT8:
+      case MAT_C_UINT8:
+      case MAT_C_INT16:
+      case MAT_C_UINT16:
+      case MAT_C_INT32:
+      case MAT_C_UINT32:
+      case MAT_C_INT64:
+      case MAT_C_UINT64:
+        numeric_data(s, budget, numel, "real part");
+        if (complex) numeric_data(s, budget, numel, "imaginary part");
+        break;
+      default:
+        throw MatV5Invalid{concat("unsupported MATLAB class ", cls,
+                                  cls == MAT_C_FUNCTION ? " (function handle)"
+                                  : cls == MAT_C_OPAQUE ? " (MATLAB object such as string or table)"
+                                                        : "")};
+    }
+    // Whatever is left of the element (padding) is skipped, as matio does.
+    s.skip(static_cast<std::size_t>(budget));
+  }
+
+  const ByteSource& src_;
+  bool swap_;
+  std::size_t max_inflated_;
+};
+
+/// Column-major `src` (elements of `size` bytes, dimensions `dims`) to row-major `dst`.
+inline void column_to_row_major(const unsigned char* src, unsigned char* dst, const std::vector<std::size_t>& dims,
+                                std::size_t size) {
+  std::size_t n = 1;
+  for (std::size_t d : dims) n *= d;
+  if (n == 0) return;
+  const std::size_t r = dims.size();
+  if (r <= 1) {
+    std::memcpy(dst, src, n * size);
+    return;
+  }
+  // Row-major stride of each axis; walk the source in its (column-major) order.
+  std::vector<std::size_t> stride(r, 1), idx(r, 0);
+  for (std::size_t k = r - 1; k-- > 0;) stride[k] = stride[k + 1] * dims[k + 1];
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::memcpy(dst + out * size, src + i * size, size);
+    for (std::size_t k = 0; k < r; ++k) {
+      if (++idx[k] < dims[k]) {
+        out += stride[k];
+        break;
+      }
+      out -= (dims[k] - 1) * stride[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+}  // namespace detail
+
+/// A variable of a `.mat` file or a part of one (a struct field, a cell element). Copies share
+/// the variable read from the file, so parts stay valid after the `MatFile` is gone.
+class MatValue {
+ public:
+  MatValue(std::shared_ptr<matvar_t> root, matvar_t* var, std::string file, std::string path, MatReadOptions options)
+      : root_(std::move(root)), var_(var), file_(std::move(file)), path_(std::move(path)), options_(options) {}
+
+  /// The variable and the way to this part, MATLAB-style ("net.layers{3}.weights{1}").
+  const std::string& path() const noexcept { return path_; }
+  const std::string& file() const noexcept { return file_; }
+  std::string class_name() const { return detail::mat_class_name(var_); }
+  /// MATLAB's dimensions (at least two for arrays stored by MATLAB).
+  std::vector<std::size_t> dims() const { return detail::mat_dims(var_); }
+  std::size_t numel() const {
+    std::size_t n = 0;
+    if (!detail::checked_count(dims(), n)) bad("dimensions overflow");
+    return n;
+  }
+
+  bool is_struct() const noexcept { return var_->class_type == MAT_C_STRUCT; }
+  bool is_cell() const noexcept { return var_->class_type == MAT_C_CELL; }
+  bool is_char() const noexcept { return var_->class_type == MAT_C_CHAR; }
+  bool is_sparse() const noexcept { return var_->class_type == MAT_C_SPARSE; }
+  bool is_complex() const noexcept { return var_->isComplex != 0; }
+  bool is_logical() const noexcept { return var_->isLogical != 0; }
+  /// A dense real numeric or logical array (what `to_array()` reads, with sparse matrices).
+  bool is_numeric() const noexcept { return detail::mat_is_numeric_class(var_->class_type) && !is_complex(); }
+
+  /// The field names of a struct, in file order.
+  std::vector<std::string> field_names() const {
+    require_struct("field_names");
+    std::vector<std::string> names;
+    const unsigned n = Mat_VarGetNumberOfFields(var_);
+    char* const* raw = Mat_VarGetStructFieldnames(var_);
+    for (unsigned i = 0; i < n && raw != nullptr; ++i) names.emplace_back(raw[i] ? raw[i] : "");
+    return names;
+  }
+  bool has_field(const std::string& name) const {
+    for (const std::string& f : field_names())
+      if (f == name) return true;
+    return false;
+  }
+  /// Field `name` of element `index` (0-based, column-major) of a struct array.
+  MatValue field(const std::string& name, std::size_t index = 0) const {
+    require_struct("field");
+    const std::size_t n = numel();
+    if (index >= n) bad("struct element ", index, " is out of range (the struct array has ", n, ")");
+    if (!has_field(name)) {
+      std::string names;
+      for (const std::string& f : field_names()) names += (names.empty() ? "'" : ", '") + f + "'";
+      bad("no field '", name, "' (fields: ", names.empty() ? std::string("none") : names, ")");
+    }
+    matvar_t* f = Mat_VarGetStructFieldByName(var_, name.c_str(), index);
+    const std::string where = path_ + (n > 1 ? "(" + std::to_string(index + 1) + ")" : std::string()) + "." + name;
+    if (f == nullptr) bad("field '", name, "' of element ", index, " has no value", detail::matio_reason());
+    return MatValue(root_, f, file_, where, options_);
+  }
+  /// Element `index` (0-based, column-major: MATLAB's `c{index+1}`) of a cell array.
+  MatValue cell(std::size_t index) const {
+    if (!is_cell()) bad("is a ", class_name(), ", not a cell array");
+    const std::size_t n = numel();
+    if (index >= n) bad("cell ", index, " is out of range (the cell array has ", n, ")");
+    if (var_->data == nullptr || var_->nbytes / sizeof(matvar_t*) <= index) bad("cell ", index, " was not read");
+    matvar_t* c = static_cast<matvar_t**>(var_->data)[index];
+    if (c == nullptr) bad("cell ", index, " is missing");
+    return MatValue(root_, c, file_, path_ + "{" + std::to_string(index + 1) + "}", options_);
+  }
+
+  /// A char array as UTF-8 text; a char matrix with several rows is an error.
+  std::string to_string() const {
+    if (!is_char()) bad("is a ", class_name(), ", not a char array");
+    const std::vector<std::size_t> d = dims();
+    const std::size_t n = numel();
+    if (n == 0) return {};
+    if (d.size() != 2 || d[0] != 1) bad("is a char array of size ", shape_str(d), ", not a row of text");
+    const std::size_t each = var_->data_size > 0 ? static_cast<std::size_t>(var_->data_size) : 0;
+    if (var_->data == nullptr || (each != 1 && each != 2) || var_->nbytes < n * each)
+      bad("char data are missing or inconsistent");
+    std::string out;
+    if (each == 1) return std::string(static_cast<const char*>(var_->data), n);
+    const auto* p = static_cast<const unsigned char*>(var_->data);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint16_t c;
+      std::memcpy(&c, p + 2 * i, 2);
+      if (c < 0x80) {
+        out += static_cast<char>(c);
+      } else if (c < 0x800) {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+      } else {  // BMP only: MATLAB's char is UTF-16 code units
+        out += static_cast<char>(0xE0 | (c >> 12));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+      }
+    }
+    return out;
+  }
+
+  /// The data as a row-major `HostArray` with MATLAB's dimensions as its shape (see the file
+  /// comment); `source` is "<file>: <path>".
+  HostArray to_array() const {
+    HostArray a;
+    a.source = file_ + ": " + path_;
+    a.shape = dims();
+    std::size_t n = 0;
+    if (!detail::checked_count(a.shape, n)) bad("dimensions overflow");
+    if (var_->class_type == MAT_C_EMPTY) {
+      a.dtype = DType::F64;
+      if (n != 0) bad("is an empty value with dimensions ", shape_str(a.shape));
+      return a;
+    }
+    if (is_complex()) bad("is complex ", class_name(), "; only real data are supported");
+    if (is_sparse()) return sparse_to_array(std::move(a));
+    if (!is_numeric())
+      bad("is a ", class_name(), ", not a numeric array",
+          is_struct() ? " (read its fields with field())"
+          : is_cell() ? " (read its elements with cell())"
+          : is_char() ? " (read it with to_string())"
+                      : "");
+    const std::size_t each = detail::mat_class_size(var_->class_type);
+    if (n != 0 && (var_->data == nullptr || static_cast<std::size_t>(var_->data_size) != each ||
+                   n > std::numeric_limits<std::size_t>::max() / each || var_->nbytes < n * each))
+      bad("data are missing or inconsistent with the dimensions ", shape_str(a.shape), detail::matio_reason());
+    const auto* src = static_cast<const unsigned char*>(var_->data);
+    switch (var_->class_type) {
+      case MAT_C_DOUBLE:
+        return permute<double, double>(std::move(a), src, n);
+      case MAT_C_SINGLE:
+        return permute<float, float>(std::move(a), src, n);
+      case MAT_C_INT8:
+        return permute<std::int8_t, std::int8_t>(std::move(a), src, n);
+      case MAT_C_UINT8:
+        return permute<std::uint8_t, std::uint8_t>(std::move(a), src, n);
+      case MAT_C_INT16:
+        return permute<std::int16_t, std::int32_t>(std::move(a), src, n);
+      case MAT_C_UINT16:
+        return permute<std::uint16_t, std::int32_t>(std::move(a), src, n);
+      case MAT_C_INT32:
+        return permute<std::int32_t, std::int32_t>(std::move(a), src, n);
+      case MAT_C_UINT32:
+        return permute<std::uint32_t, std::int64_t>(std::move(a), src, n);
+      case MAT_C_INT64:
+        return permute<std::int64_t, std::int64_t>(std::move(a), src, n);
+      case MAT_C_UINT64:
+        return permute<std::uint64_t, std::int64_t>(std::move(a), src, n);
+      default:
+        bad("is a ", class_name(), ", not a numeric array");
+    }
+  }
+
+ private:
+  template <class... Args>
+  [[noreturn]] void bad(Args&&... args) const {
+    ::ssah::detail::fail<IoError>("'", file_, "': variable ", path_, ": ", std::forward<Args>(args)...);
+  }
+  void require_struct(const char* what) const {
+    if (!is_struct()) bad(what, "(): is a ", class_name(), ", not a struct");
+  }
+
+  /// Converts each element from Src to Dst (exactly, or an error), then reorders to row-major.
+  template <class Src, class Dst>
+  HostArray permute(HostArray a, const unsigned char* src, std::size_t n) const {
+    if (n > options_.max_bytes / sizeof(Dst))
+      bad("needs ", n * sizeof(Dst), " bytes, over the limit of ", options_.max_bytes);
+    a.dtype = dtype_of<Dst>();
+    std::vector<unsigned char> converted;
+    const unsigned char* col_major = src;
+    if constexpr (!std::is_same_v<Src, Dst>) {
+      converted.resize(n * sizeof(Dst));
+      for (std::size_t i = 0; i < n; ++i) {
+        Src v;
+        std::memcpy(&v, src + i * sizeof(Src), sizeof(Src));
+        Dst d{};
+        if (!detail::convert_value<Dst>(v, d))
+          bad("element ", i, " (column-major) = ", detail::value_str(v), " does not fit in ", dtype_name(a.dtype));
+        std::memcpy(converted.data() + i * sizeof(Dst), &d, sizeof(Dst));
+      }
+      col_major = converted.data();
+    }
+    a.bytes.resize(n * sizeof(Dst));
+    detail::column_to_row_major(col_major, a.bytes.data(), a.shape, sizeof(Dst));
+    return a;
+  }
+
+  HostArray sparse_to_array(HostArray a) const {
+    if (a.shape.size() != 2) bad("is a sparse array with ", a.shape.size(), " dimensions");
+    if (var_->data_type == MAT_T_DOUBLE) return sparse_to_array<double>(std::move(a));
+    if (var_->data_type == MAT_T_UINT8) return sparse_to_array<std::uint8_t>(std::move(a));
+    bad("sparse data of an unsupported type");
+  }
+
+  /// Expands a real sparse matrix (values stored as Src) to dense F64, or U8 0/1 when logical.
+  template <class Src>
+  HostArray sparse_to_array(HostArray a) const {
+    const std::size_t rows = a.shape[0], cols = a.shape[1];
+    const bool logical = is_logical();
+    const std::size_t each = logical ? 1 : 8;
+    std::size_t n = 0;
+    if (!detail::checked_count(a.shape, n) || n > options_.max_bytes / each)
+      bad("sparse ", shape_str(a.shape), " is too large to expand (limit ", options_.max_bytes, " bytes)");
+    const auto* s = static_cast<const mat_sparse_t*>(var_->data);
+    a.dtype = logical ? DType::U8 : DType::F64;
+    a.bytes.assign(n * each, 0);
+    if (n == 0) return a;
+    if (s == nullptr || s->jc == nullptr || s->njc < cols + 1) bad("sparse column index is missing or short");
+    const std::size_t nnz = s->jc[cols];
+    if (nnz > s->nir || nnz > s->ndata || (nnz > 0 && (s->ir == nullptr || s->data == nullptr)))
+      bad("sparse data are inconsistent (", nnz, " non-zeros)");
+    for (std::size_t j = 0; j < cols; ++j)  // then every column's range lies within [0, nnz)
+      if (s->jc[j] > s->jc[j + 1]) bad("sparse column starts decrease at column ", j);
+    const auto* values = static_cast<const unsigned char*>(s->data);
+    for (std::size_t j = 0; j < cols; ++j) {
+      for (std::size_t k = s->jc[j]; k < s->jc[j + 1]; ++k) {
+        const std::size_t i = s->ir[k];
+        if (i >= rows) bad("sparse row index ", i, " is out of range (", rows, " rows)");
+        Src v;
+        std::memcpy(&v, values + k * sizeof(Src), sizeof(Src));
+        unsigned char* out = a.bytes.data() + (i * cols + j) * each;
+        if (logical) {
+          *out = v != Src(0) ? 1 : 0;
+        } else {
+          const double d = static_cast<double>(v);
+          std::memcpy(out, &d, sizeof d);
+        }
+      }
+    }
+    return a;
+  }
+
+  std::shared_ptr<matvar_t> root_;
+  matvar_t* var_;
+  std::string file_;
+  std::string path_;
+  MatReadOptions options_;
+};
+
+/// An open `.mat` file (read-only).
+class MatFile {
+ public:
+  /// Opens `path`; `IoError` naming it when it is missing or not a MATLAB file.
+  explicit MatFile(const std::string& path, MatReadOptions options = {}) : path_(path), options_(options) {
+    detail::matio_install_logger();
+    detail::matio_reason();
+    check_structure();
+    mat_t* m = Mat_Open(path.c_str(), MAT_ACC_RDONLY);
+    if (m == nullptr)
+      ::ssah::detail::fail<IoError>("'", path, "': not a MATLAB .mat file (v4, v5 or v7.3), or a corrupted one",
+                                    detail::matio_reason());
+    mat_.reset(m, [](mat_t* p) { Mat_Close(p); });
+  }
+
+  const std::string& path() const noexcept { return path_; }
+  /// "7.3" or "5".
+  std::string version() const {
+    switch (Mat_GetVersion(mat_.get())) {
+      case MAT_FT_MAT73:
+        return "7.3";
+      case MAT_FT_MAT5:
+        return "5";
+      case MAT_FT_MAT4:
+        return "4";
+      default:
+        return "unknown";
+    }
+  }
+
+  /// Every variable's name, class and dimensions, in file order (no data are read).
+  std::vector<MatVarInfo> variables() const {
+    std::vector<MatVarInfo> out;
+    Mat_Rewind(mat_.get());
+    while (matvar_t* v = Mat_VarReadNextInfo(mat_.get())) {
+      std::unique_ptr<matvar_t, void (*)(matvar_t*)> guard(v, Mat_VarFree);
+      MatVarInfo info;
+      info.name = v->name ? v->name : "";
+      info.class_name = detail::mat_class_name(v);
+      info.dims = detail::mat_dims(v);
+      info.is_complex = v->isComplex != 0;
+      out.push_back(std::move(info));
+      if (out.size() > 1000000) ::ssah::detail::fail<IoError>("'", path_, "': more than a million variables");
+    }
+    Mat_Rewind(mat_.get());
+    detail::matio_reason();
+    return out;
+  }
+
+  bool contains(const std::string& name) const {
+    for (const MatVarInfo& v : variables())
+      if (v.name == name) return true;
+    return false;
+  }
+
+  /// Reads variable `name` whole (with its fields and cells). `IoError` naming the file when it
+  /// is absent (listing the variables there are), too large, or cannot be read.
+  MatValue read(const std::string& name) const {
+    detail::matio_reason();
+    Mat_Rewind(mat_.get());
+    matvar_t* info = Mat_VarReadInfo(mat_.get(), name.c_str());
+    if (info == nullptr) {
+      std::string names;
+      for (const MatVarInfo& v : variables()) names += (names.empty() ? "'" : ", '") + v.name + "'";
+      ::ssah::detail::fail<IoError>("'", path_, "': no variable '", name, "' (it has ",
+                                    names.empty() ? std::string("none") : names, ")");
+    }
+    std::size_t declared = 0;
+    const bool ok = detail::mat_declared_bytes(info, declared);
+    Mat_VarFree(info);
+    // zlib expands at most ~1032:1, so data larger than that cannot be in the file.
+    const std::size_t plausible =
+        (std::max<std::size_t>(file_size_, 1 << 20) > std::numeric_limits<std::size_t>::max() / 1100)
+            ? std::numeric_limits<std::size_t>::max()
+            : std::max<std::size_t>(file_size_, 1 << 20) * 1100;
+    if (!ok || declared > plausible || declared > options_.max_bytes)
+      ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ",
+                                    ok ? std::to_string(declared) + " bytes of data" : std::string("absurd dimensions"),
+                                    ", more than the file (", file_size_, " bytes) can hold or the limit (",
+                                    options_.max_bytes, ") allows");
+    Mat_Rewind(mat_.get());
+    matvar_t* v = Mat_VarRead(mat_.get(), name.c_str());
+    if (v == nullptr)
+      ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' cannot be read (corrupted file?)",
+                                    detail::matio_reason());
+    std::shared_ptr<matvar_t> root(v, [](matvar_t* p) { Mat_VarFree(p); });
+    return MatValue(root, v, path_, name, options_);
+  }
+
+ private:
+  /// Recognises v5 and v7.3 from the 128-byte header (v4 files, which have none, are refused),
+  /// and validates the whole structure of a v5 file before matio sees it.
+  void check_structure() {
+    detail::FileSource src(path_);  // missing / unreadable / directory: a clear IoError
+    file_size_ = src.size();
+    auto refuse = [&](const std::string& why) {
+      ::ssah::detail::fail<IoError>("'", path_, "': not a MATLAB v5 or v7.3 .mat file (", why, ")");
+    };
+    if (file_size_ < 128) refuse(file_size_ == 0 ? "empty file" : "shorter than the 128-byte header");
+    unsigned char h[128];
+    src.read(0, h, 128);
+    bool swap = false;
+    if (h[126] == 'I' && h[127] == 'M')
+      swap = false;
+    else if (h[126] == 'M' && h[127] == 'I')
+      swap = true;
+    else
+      refuse("no endian indicator; MATLAB v4 files are not supported");
+    const unsigned version = swap ? (unsigned(h[124]) << 8 | h[125]) : (unsigned(h[125]) << 8 | h[124]);
+    if (version == 0x0100) {
+      try {
+        // Compressed variables may inflate to the data limit plus room for their headers.
+        const std::size_t cap = options_.max_bytes > (std::numeric_limits<std::size_t>::max() - (1 << 20)) / 2
+                                    ? std::numeric_limits<std::size_t>::max()
+                                    : 2 * options_.max_bytes + (1 << 20);
+        detail::MatV5Validator(src, swap, cap).run();
+      } catch (const detail::MatV5Invalid& e) {
+        ::ssah::detail::fail<IoError>("'", path_, "': malformed MAT v5 file: ", e.what);
+      }
+    } else if (version == 0x0200) {
+      check_hdf5_superblock(src);
+      if (!options_.allow_hdf5)
+        ::ssah::detail::fail<IoError>("'", path_,
+                                      "': a MATLAB v7.3 (HDF5) file, refused (MatReadOptions::allow_hdf5 is false)");
+    } else {
+      refuse(::ssah::detail::concat("unknown version 0x", std::hex, version));
+    }
+  }
+
+  /// MATLAB writes the HDF5 superblock after a 512-byte user block; HDF5 looks for it at 0, 512,
+  /// 1024, ..., so nothing may pose as one at 0. A version 0/1 superblock must not name a driver
+  /// information block (family or multi-file drivers make HDF5 open other files).
+  void check_hdf5_superblock(const detail::FileSource& src) const {
+    static const unsigned char hdf5[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    auto refuse = [&](const std::string& why) {
+      ::ssah::detail::fail<IoError>("'", path_, "': malformed MATLAB v7.3 file (", why, ")");
+    };
+    if (file_size_ < 512 + 96) refuse("too short for an HDF5 superblock");
+    unsigned char head[8], sb[96];
+    src.read(0, head, 8);
+    if (std::memcmp(head, hdf5, 8) == 0) refuse("an HDF5 signature at byte 0");
+    src.read(512, sb, sizeof sb);
+    if (std::memcmp(sb, hdf5, 8) != 0) refuse("no HDF5 signature at byte 512");
+    const unsigned sb_version = sb[8];
+    if (sb_version > 3) refuse(::ssah::detail::concat("HDF5 superblock version ", sb_version));
+    if (sb_version <= 1) {
+      if (sb[13] != 8 || sb[14] != 8) refuse("HDF5 addresses and lengths are not 8 bytes");
+      const std::size_t addresses = sb_version == 0 ? 24 : 28;  // base, free space, end of file, driver info
+      for (std::size_t i = 0; i < 8; ++i)
+        if (sb[addresses + 24 + i] != 0xff) refuse("an HDF5 driver information block (family or multi-file driver)");
+    }
+  }
+
+  std::string path_;
+  MatReadOptions options_;
+  std::size_t file_size_ = 0;
+  std::shared_ptr<mat_t> mat_;
+};
+
+/// The variables of a `.mat` file (names, classes, dimensions).
+inline std::vector<MatVarInfo> list_mat_variables(const std::string& path) { return MatFile(path).variables(); }
+
+/// Reads the numeric variable `name` as a row-major array with MATLAB's dimensions.
+inline HostArray read_mat_array(const std::string& path, const std::string& name, MatReadOptions options = {}) {
+  return MatFile(path, options).read(name).to_array();
+}
+
+}  // namespace io
+}  // namespace ssah
