@@ -10,8 +10,9 @@ function(ssah_set_warnings target)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${flags}>)
   endif()
   if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
-    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--extended-lambda --expt-relaxed-constexpr
-      -Xcudafe=--diag_suppress=20012 -Xcudafe=--diag_suppress=20011>)
+    # --extended-lambda and --expt-relaxed-constexpr come with ssah::ssah itself (SsahDependencies.cmake).
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:CUDA>:-Xcudafe=--diag_suppress=20012> $<$<COMPILE_LANGUAGE:CUDA>:-Xcudafe=--diag_suppress=20011>)
     if(SSAH_WARNINGS_AS_ERRORS)
       target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)
     endif()

@@ -8,3 +8,8 @@
 #include "ssah/ops/loss.hpp"
 #include "ssah/ops/shape.hpp"
 #include "ssah/ops/dropout.hpp"
+#include "ssah/ops/lrn.hpp"
+#include "ssah/ops/pool.hpp"
+#include "ssah/ops/resize.hpp"
+#include "ssah/ops/conv.hpp"
+#include "ssah/ops/pairwise.hpp"

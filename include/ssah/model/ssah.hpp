@@ -56,6 +56,16 @@ void sign_of_sum(Tensor<T>& out, const Tensor<T>& first, const std::vector<Tenso
   });
 }
 
+/// Predicates for checking training inputs on the device (public: Thrust kernels call them).
+template <class T>
+struct NotBinary {
+  SSAH_HOST_DEVICE bool operator()(T v) const { return !(v == T(0) || v == T(1)); }
+};
+template <class T>
+struct NotFinite {
+  SSAH_HOST_DEVICE bool operator()(T v) const { return !(v - v == T(0)); }  // true for NaN and +-Inf
+};
+
 }  // namespace detail
 
 /// Training data: n items, multi-hot labels [n, c] (0/1) and one input tensor per modality
@@ -143,6 +153,17 @@ class BasicSsah {
     for_each_net([&](auto& net, std::size_t m) { f(net.parameters(), "modality" + std::to_string(m)); });
     for (std::size_t m = 0; m < num_modalities; ++m)
       f(discriminators_[m].parameters(), "discriminator" + std::to_string(m));
+  }
+
+  /// Calls f(Adam<T>&, name) for every optimizer: "label", "modality<i>", "discriminator<i>" and
+  /// "discriminator<i>.generator" (the reference objective's pull on D during a modality step).
+  template <class F>
+  void for_each_optimizer(F&& f) {
+    f(label_opt_, std::string("label"));
+    for (std::size_t m = 0; m < num_modalities; ++m) f(net_opts_[m], "modality" + std::to_string(m));
+    for (std::size_t m = 0; m < num_modalities; ++m) f(dis_opts_[m], "discriminator" + std::to_string(m));
+    for (std::size_t m = 0; m < num_modalities; ++m)
+      f(dis_gen_opts_[m], "discriminator" + std::to_string(m) + ".generator");
   }
 
   // ---------------------------------------------------------------- training
@@ -289,7 +310,7 @@ class BasicSsah {
     SSAH_CHECK_AS(ShapeError, data.modalities.size() == num_modalities, "TrainingSet: ", data.modalities.size(),
                   " modalities given, the model has ", num_modalities);
     const std::size_t c = num_labels();
-    if (std::size_t i = find_first(data.labels, NotBinary{}); i < data.labels.size())
+    if (std::size_t i = find_first(data.labels, detail::NotBinary<T>{}); i < data.labels.size())
       detail::fail<InvalidArgument>("TrainingSet: labels must be 0 or 1, found ", data.labels.item(i), " at row ",
                                     i / c, ", column ", i % c);
     for_each_net([&](const auto& net, std::size_t m) {
@@ -298,18 +319,12 @@ class BasicSsah {
                     n);
       SSAH_CHECK_AS(ShapeError, x.row_size() == net.sample_shape().size(), "TrainingSet: modality ", m, " ",
                     x.shape().str(), " does not hold items of shape ", net.sample_shape().str());
-      if (std::size_t i = find_first(x, NotFinite{}); i < x.size())
+      if (std::size_t i = find_first(x, detail::NotFinite<T>{}); i < x.size())
         detail::fail<NumericError>("TrainingSet: modality ", m, " has a non-finite value (", x.item(i), ") at row ",
                                    i / x.row_size(), ", column ", i % x.row_size());
     });
   }
 
-  struct NotBinary {
-    SSAH_HOST_DEVICE bool operator()(T v) const { return !(v == T(0) || v == T(1)); }
-  };
-  struct NotFinite {
-    SSAH_HOST_DEVICE bool operator()(T v) const { return !(v - v == T(0)); }  // false for NaN and +-Inf
-  };
   /// Index of the first element of `t` for which `bad` holds, or t.size().
   template <class Bad>
   static std::size_t find_first(const Tensor<T>& t, Bad bad) {

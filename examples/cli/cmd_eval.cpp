@@ -1,0 +1,131 @@
+// `ssah eval`: retrieval metrics of query codes against database codes with multi-label relevance.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "ssah/eval/metrics.hpp"
+#include "ssah/hashing/dispatch.hpp"
+#include "ssah/io/atomic_file.hpp"
+
+namespace ssah::cli {
+namespace {
+
+struct EvalArgs {
+  std::string query_codes, db_codes, query_labels, db_labels, json;
+  std::size_t top = 0;
+  std::vector<std::size_t> precision_at = default_precision_points();
+  int threads = 0;
+};
+
+void check_rows(const std::string& what_codes, const io::NpyArray& codes, std::size_t code_rows,
+                const std::string& what_labels, const io::NpyArray& labels) {
+  if (code_rows != labels.rows())
+    detail::fail<ShapeError>(what_codes, " '", codes.source, "' have ", code_rows, " rows but ", what_labels, " '",
+                             labels.source, "' have ", labels.rows());
+}
+
+void write_json(const std::string& path, const EvalResult& r, int bits, std::size_t classes, double seconds) {
+  using nlohmann::json;
+  const std::size_t radii = static_cast<std::size_t>(bits) + 1;  // codes padded to r.bits repeat the last radius
+  std::vector<int> radius(radii);
+  for (std::size_t i = 0; i < radii; ++i) radius[i] = static_cast<int>(i);
+  json j;
+  j["queries"] = r.queries;
+  j["database"] = r.database;
+  j["bits"] = bits;
+  j["classes"] = classes;
+  j["relevance"] = "shares at least one label";
+  j["map"] = r.map;
+  j["map_ties"] = "ties in Hamming distance ordered by database index (stable sort), as the reference calc_map";
+  j["map_tie_aware"] = r.map_tie_aware;
+  if (r.top_r > 0) {
+    j["top_r"] = r.top_r;
+    j["map_at_r"] = r.map_at_r;
+  }
+  j["queries_without_relevant"] = r.queries_without_relevant;
+  j["precision_at_n"] = {{"n", r.precision_n}, {"precision", r.precision_at_n}};
+  j["pr_curve"] = {
+      {"radius", radius},
+      {"precision",
+       std::vector<double>(r.pr_precision.begin(), r.pr_precision.begin() + static_cast<std::ptrdiff_t>(radii))},
+      {"recall", std::vector<double>(r.pr_recall.begin(), r.pr_recall.begin() + static_cast<std::ptrdiff_t>(radii))}};
+  json per_query = {{"ap", r.ap}, {"ap_tie_aware", r.ap_tie_aware}, {"relevant", r.relevant}};
+  if (r.top_r > 0) per_query["ap_at_r"] = r.ap_at_r;
+  j["per_query"] = per_query;
+  j["seconds"] = seconds;
+  io::AtomicFile file(path);
+  file.write(j.dump(2) + "\n");
+  file.commit();
+}
+
+void run_eval(const EvalArgs& a) {
+  const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
+  check_same_bits(q, d);
+  const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);
+  check_rows("query codes", q.array, q.layout.rows, "query labels", ql);
+  check_rows("database codes", d.array, d.layout.rows, "database labels", dl);
+  const std::size_t qc = label_classes(ql), dc = label_classes(dl);
+  if (ql.ndim() == 2 && dl.ndim() == 2 && qc != dc)
+    detail::fail<ShapeError>("query labels '", ql.source, "' have ", qc, " classes but database labels '", dl.source,
+                             "' have ", dc);
+  if (ql.ndim() != dl.ndim())
+    detail::fail<ShapeError>("query labels '", ql.source, "' and database labels '", dl.source,
+                             "' must both be multi-hot [n, classes] or both class ids [n]");
+  const std::size_t classes = std::max(qc, dc);
+  const LabelMatrix qlab = labels_from_array(ql, classes), dlab = labels_from_array(dl, classes);
+
+  EvalOptions opt;
+  opt.top_r = a.top;
+  opt.precision_at = a.precision_at;
+  opt.threads = a.threads;
+  const int bits = q.layout.bits;
+  const auto start = std::chrono::steady_clock::now();
+  const EvalResult r = with_code_bits(bits, [&](auto kc) {
+    constexpr int K = decltype(kc)::value;
+    return evaluate_retrieval(codes_from_array<K>(q.array), codes_from_array<K>(d.array), qlab, dlab, opt);
+  });
+  const double seconds = seconds_since(start);
+
+  std::printf("%zu queries, %zu database items, %d bits, %zu classes\n", r.queries, r.database, bits, classes);
+  std::printf("mAP (ties by database index, as calc_map):  %.6f\n", r.map);
+  std::printf("mAP (tie-aware, expected over tie orders):  %.6f\n", r.map_tie_aware);
+  if (a.top > 0) std::printf("mAP@%zu:  %.6f\n", a.top, r.map_at_r);
+  if (r.queries_without_relevant > 0)
+    std::printf("%zu queries share no label with the database (AP 0, counted in the means)\n",
+                r.queries_without_relevant);
+  if (!a.json.empty()) {
+    write_json(a.json, r, bits, classes, seconds);
+    std::printf("metrics, precision@N and PR curves written to %s\n", a.json.c_str());
+  }
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "mAP (ties by database index, and tie-aware), mAP@R, precision@N and PR curves of Hamming ranking");
+  cmd->add_option("--query-codes", args->query_codes,
+                  "query codes .npy: ±1 values [n, K] (int8/float32/float64) or packed bits [n, K/8] (uint8)")
+      ->required();
+  cmd->add_option("--db-codes", args->db_codes, "database codes .npy (same format as the query codes)")->required();
+  cmd->add_option("--query-labels", args->query_labels,
+                  "query labels .npy: multi-hot [n, classes] (uint8/int32/float32/...) or class ids [n]")
+      ->required();
+  cmd->add_option("--db-labels", args->db_labels, "database labels .npy (same format as the query labels)")->required();
+  cmd->add_option("--top", args->top, "also compute mAP@R over the top R of the ranking")->check(positive_integer());
+  cmd->add_option("--precision-at", args->precision_at, "N values of the precision@N curve (comma-separated)")
+      ->delimiter(',')
+      ->check(positive_integer());
+  cmd->add_option("--json", args->json, "write every metric, the precision@N and PR curves and per-query APs here");
+  add_threads_option(*cmd, args->threads);
+  cmd->callback([args] { run_eval(*args); });
+}
+
+}  // namespace ssah::cli

@@ -1,0 +1,70 @@
+// `ssah search`: exhaustive Hamming k-NN (ties by database id).
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli_common.hpp"
+#include "ssah/hashing/dispatch.hpp"
+#include "ssah/hashing/index.hpp"
+#include "ssah/hashing/thrust_search.hpp"
+
+namespace ssah::cli {
+namespace {
+
+struct SearchArgs {
+  std::string db_codes, query_codes, out, distances;
+  std::size_t k = 100;
+  int threads = 0;
+  bool device = false;
+};
+
+void run_search(const SearchArgs& a) {
+  const CodesFile d = read_codes(a.db_codes), q = read_codes(a.query_codes);
+  check_same_bits(q, d);
+  const auto start = std::chrono::steady_clock::now();
+  const KnnResult r = with_code_bits(q.layout.bits, [&](auto kc) {
+    constexpr int K = decltype(kc)::value;
+    const PackedCodes<K> db = codes_from_array<K>(d.array), queries = codes_from_array<K>(q.array);
+    if (a.device) return ThrustHammingIndex<K>(db).search(queries, a.k);
+    return HammingIndex<K>(db).search(queries, a.k, SearchOptions{a.threads, KnnSelector::Auto});
+  });
+  const double seconds = seconds_since(start);
+  if (!a.out.empty()) io::write_npy(a.out, r.ids, {r.queries, r.k});
+  if (!a.distances.empty()) io::write_npy(a.distances, r.distances, {r.queries, r.k});
+  if (a.out.empty() && a.distances.empty()) {
+    for (std::size_t i = 0; i < r.queries; ++i) {
+      std::printf("query %zu:", i);
+      for (std::size_t j = 0; j < r.k && r.id(i, j) >= 0; ++j)
+        std::printf(" %lld:%d", static_cast<long long>(r.id(i, j)), r.distance(i, j));
+      std::printf("\n");
+    }
+  }
+  std::fprintf(stderr, "%zu queries, %zu database codes, %d bits, k = %zu (%s): %.3f s, %.0f queries/s\n", r.queries,
+               d.layout.rows, q.layout.bits, r.k, a.device ? device_system_name() : "host", seconds,
+               seconds > 0 ? static_cast<double>(r.queries) / seconds : 0.0);
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app) {
+  auto args = std::make_shared<SearchArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("search", "k nearest database codes of each query by Hamming distance (ties by database id)");
+  cmd->add_option("--db-codes", args->db_codes,
+                  "database codes .npy: ±1 values [n, K] (int8/float32/float64) or packed bits [n, K/8] (uint8)")
+      ->required();
+  cmd->add_option("--query-codes", args->query_codes, "query codes .npy (same format as the database codes)")
+      ->required();
+  cmd->add_option("-k", args->k, "neighbours per query (rows are padded with -1 past the database size)")
+      ->capture_default_str()
+      ->check(positive_integer());
+  cmd->add_option("--out", args->out, "write the neighbour ids here (.npy, int64 [queries, k])");
+  cmd->add_option("--distances", args->distances, "write the Hamming distances here (.npy, int32 [queries, k])");
+  cmd->add_flag("--device", args->device,
+                "search with the Thrust device-system implementation (the GPU in a CUDA build)");
+  add_threads_option(*cmd, args->threads);
+  cmd->callback([args] { run_search(*args); });
+}
+
+}  // namespace ssah::cli

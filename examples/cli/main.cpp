@@ -1,0 +1,57 @@
+// `ssah`: the command-line program. Each subcommand is in its own cmd_<name>.cpp; to add one,
+// write add_<name>_command (declared in cli_common.hpp) and list it in `commands` below.
+//
+// Exit status: 0 on success; 1 when an input is bad or a command fails (one line on stderr,
+// "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli_common.hpp"
+#include "ssah/config.hpp"
+#include "ssah/hashing/hamming.hpp"
+
+namespace {
+
+using AddCommand = void (*)(CLI::App&);
+constexpr AddCommand commands[] = {
+    ssah::cli::add_eval_command,
+    ssah::cli::add_search_command,
+    ssah::cli::add_demo_command,
+    ssah::cli::add_train_command,
+    ssah::cli::add_encode_command,
+};
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ssah: self-supervised adversarial hashing for cross-modal retrieval"};
+  app.set_version_flag("--version", std::string("ssah ") + std::to_string(SSAH_VERSION_MAJOR) + "." +
+                                        std::to_string(SSAH_VERSION_MINOR) + "." + std::to_string(SSAH_VERSION_PATCH) +
+                                        " (device system: " + ssah::device_system_name() +
+                                        ", Hamming kernel: " + ssah::detail::hamming_path_name() + ")");
+  app.require_subcommand(1);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "ssah: usage error: " + one_line(e.what()) + " (see ssah --help)\n";
+  });
+  for (AddCommand add : commands) add(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::string name = "ssah";
+    for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
+    std::cerr << name << ": error: " << one_line(e.what()) << std::endl;
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,27 @@
+# Runs PROGRAM with ARGS ('|'-separated) and checks what it did:
+#   EXPECT=ok    exit status 0
+#   EXPECT=fail  a non-zero exit status and exactly one line on stderr
+#   STDOUT, STDERR (optional): regular expressions the outputs must match.
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND "${PROGRAM}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("exit status: ${rc}\n--- stdout:\n${out}--- stderr:\n${err}---")
+if(EXPECT STREQUAL "ok")
+  if(NOT rc STREQUAL "0")
+    message(FATAL_ERROR "expected exit status 0, got '${rc}'")
+  endif()
+else()
+  if(rc STREQUAL "0" OR NOT rc MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "expected a non-zero exit status (and no crash), got '${rc}'")
+  endif()
+  string(REGEX MATCHALL "\n" newlines "${err}")
+  list(LENGTH newlines lines)
+  if(NOT lines EQUAL 1)
+    message(FATAL_ERROR "expected exactly one line on stderr, got ${lines}")
+  endif()
+endif()
+if(DEFINED STDOUT AND NOT out MATCHES "${STDOUT}")
+  message(FATAL_ERROR "stdout does not match '${STDOUT}'")
+endif()
+if(DEFINED STDERR AND NOT err MATCHES "${STDERR}")
+  message(FATAL_ERROR "stderr does not match '${STDERR}'")
+endif()

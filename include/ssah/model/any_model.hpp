@@ -1,0 +1,159 @@
+#pragma once
+/// \file
+/// `AnyModel<T>`: SSAH with K, the objective and the number of modalities chosen at run time,
+/// behind a small virtual interface, for programs driven by command lines or config files.
+/// `make_model(spec)` instantiates `BasicSsah<T, K, Objective, AnyBackbone...>` for
+/// K in {16, 32, 64, 128}, objective "paper" or "reference", and 1 to 3 modalities.
+/// Library users who know their configuration at compile time should use `BasicSsah` directly.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ssah/error.hpp"
+#include "ssah/model/any_backbone.hpp"
+#include "ssah/model/ssah.hpp"
+
+namespace ssah {
+
+template <class T>
+struct ModelSpec {
+  int bits = 32;
+  std::string objective = "paper";  ///< "paper" or "reference"
+  std::size_t num_labels = 0;
+  std::vector<Shape> sample_shapes;  ///< one per modality
+  std::vector<typename AnyBackbone<T>::Config> backbones;  ///< one per modality
+  typename FeatureNet<T>::Config label_net{};
+  typename Discriminator<T>::Config discriminator{};
+  InitScheme init = InitScheme::ReferenceNormal;
+  std::uint64_t seed = 0;
+};
+
+template <class T>
+class AnyModel {
+ public:
+  using ParameterVisitor = std::function<void(ParameterSet<T>&, const std::string&)>;
+  using OptimizerVisitor = std::function<void(Adam<T>&, const std::string&)>;
+
+  virtual ~AnyModel() = default;
+  virtual int bits() const = 0;
+  virtual std::size_t num_modalities() const = 0;
+  virtual std::size_t num_labels() const = 0;
+  virtual std::string objective() const = 0;
+  virtual void fit(const TrainingSet<T>& data, const TrainOptions& options) = 0;
+  virtual void begin(const TrainingSet<T>& data, const TrainOptions& options) = 0;
+  virtual void run_epoch() = 0;
+  virtual std::size_t epoch() const = 0;
+  virtual Tensor<T> hashes(std::size_t modality, const Tensor<T>& inputs) const = 0;
+  virtual Tensor<T> label_hashes(const Tensor<T>& labels) const = 0;
+  virtual void for_each_parameter_set(const ParameterVisitor& f) = 0;
+  virtual void for_each_optimizer(const OptimizerVisitor& f) = 0;
+};
+
+namespace detail {
+
+template <class Model>
+class AnyModelHolder final : public AnyModel<typename Model::value_type> {
+  using T = typename Model::value_type;
+
+ public:
+  template <class... Args>
+  explicit AnyModelHolder(Args&&... args) : model_(std::forward<Args>(args)...) {}
+  int bits() const override { return static_cast<int>(Model::bits); }
+  std::size_t num_modalities() const override { return Model::num_modalities; }
+  std::size_t num_labels() const override { return model_.num_labels(); }
+  std::string objective() const override { return Model::objective_type::name; }
+  void fit(const TrainingSet<T>& data, const TrainOptions& options) override { model_.fit(data, options); }
+  void begin(const TrainingSet<T>& data, const TrainOptions& options) override { model_.begin(data, options); }
+  void run_epoch() override { model_.run_epoch(); }
+  std::size_t epoch() const override { return model_.epoch(); }
+  Tensor<T> hashes(std::size_t m, const Tensor<T>& inputs) const override { return model_.hashes(m, inputs); }
+  Tensor<T> label_hashes(const Tensor<T>& labels) const override { return model_.label_hashes(labels); }
+  void for_each_parameter_set(const typename AnyModel<T>::ParameterVisitor& f) override {
+    model_.for_each_parameter_set(f);
+  }
+  void for_each_optimizer(const typename AnyModel<T>::OptimizerVisitor& f) override { model_.for_each_optimizer(f); }
+  Model& model() noexcept { return model_; }
+
+ private:
+  Model model_;
+};
+
+/// BasicSsah with M AnyBackbones.
+template <class T, std::size_t K, class Objective, std::size_t M>
+struct SsahOfAny;
+template <class T, std::size_t K, class Objective>
+struct SsahOfAny<T, K, Objective, 1> {
+  using type = BasicSsah<T, K, Objective, AnyBackbone>;
+};
+template <class T, std::size_t K, class Objective>
+struct SsahOfAny<T, K, Objective, 2> {
+  using type = BasicSsah<T, K, Objective, AnyBackbone, AnyBackbone>;
+};
+template <class T, std::size_t K, class Objective>
+struct SsahOfAny<T, K, Objective, 3> {
+  using type = BasicSsah<T, K, Objective, AnyBackbone, AnyBackbone, AnyBackbone>;
+};
+
+template <class T, std::size_t K, class Objective, std::size_t M>
+std::unique_ptr<AnyModel<T>> make_model_fixed(const ModelSpec<T>& spec) {
+  using Model = typename SsahOfAny<T, K, Objective, M>::type;
+  typename Model::Options options;
+  std::size_t m = 0;
+  std::apply([&](auto&... config) { ((config = spec.backbones[m++]), ...); }, options.backbones);
+  options.label_net = spec.label_net;
+  options.discriminator = spec.discriminator;
+  options.init = spec.init;
+  options.seed = spec.seed;
+  std::array<Shape, M> shapes;
+  for (std::size_t i = 0; i < M; ++i) shapes[i] = spec.sample_shapes[i];
+  return std::make_unique<AnyModelHolder<Model>>(spec.num_labels, shapes, options);
+}
+
+template <class T, std::size_t K, class Objective>
+std::unique_ptr<AnyModel<T>> make_model_for_objective(const ModelSpec<T>& spec) {
+  switch (spec.sample_shapes.size()) {
+    case 1: return make_model_fixed<T, K, Objective, 1>(spec);
+    case 2: return make_model_fixed<T, K, Objective, 2>(spec);
+    case 3: return make_model_fixed<T, K, Objective, 3>(spec);
+    default:
+      fail<InvalidArgument>("make_model: ", spec.sample_shapes.size(),
+                            " modalities given; programs built on AnyModel support 1 to 3 (use BasicSsah for more)");
+  }
+}
+
+template <class T, std::size_t K>
+std::unique_ptr<AnyModel<T>> make_model_for_bits(const ModelSpec<T>& spec) {
+  if (spec.objective == objective::Paper::name) return make_model_for_objective<T, K, objective::Paper>(spec);
+  if (spec.objective == objective::ReferenceCode::name)
+    return make_model_for_objective<T, K, objective::ReferenceCode>(spec);
+  fail<InvalidArgument>("make_model: unknown objective '", spec.objective, "' (expected paper or reference)");
+}
+
+}  // namespace detail
+
+/// The supported K values of `make_model`.
+inline constexpr std::array<int, 4> any_model_bits{{16, 32, 64, 128}};
+
+template <class T>
+std::unique_ptr<AnyModel<T>> make_model(const ModelSpec<T>& spec) {
+  SSAH_CHECK_AS(InvalidArgument, spec.backbones.size() == spec.sample_shapes.size(), "make_model: ",
+                spec.backbones.size(), " backbone configs for ", spec.sample_shapes.size(), " modalities");
+  switch (spec.bits) {
+    case 16: return detail::make_model_for_bits<T, 16>(spec);
+    case 32: return detail::make_model_for_bits<T, 32>(spec);
+    case 64: return detail::make_model_for_bits<T, 64>(spec);
+    case 128: return detail::make_model_for_bits<T, 128>(spec);
+    default:
+      detail::fail<InvalidArgument>("make_model: ", spec.bits,
+                                    " bits is not built into this program (16, 32, 64 or 128); use BasicSsah<T, K, ...> "
+                                    "for other K");
+  }
+}
+
+}  // namespace ssah

@@ -1,0 +1,300 @@
+#pragma once
+/// \file
+/// The end-to-end experiment used by the `ssah train` command and the real-data examples: take a
+/// data set (host arrays), a query / database / training split, standardise dense inputs with the
+/// training rows' statistics, train SSAH at each requested K, encode query and database items of
+/// every modality, and evaluate every retrieval direction ("img->txt", "label->txt", ...).
+/// It sits on top of the model, hashing and evaluation layers; it reads and writes no files.
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ssah/error.hpp"
+#include "ssah/eval/labels.hpp"
+#include "ssah/eval/metrics.hpp"
+#include "ssah/hashing/codes.hpp"
+#include "ssah/model/any_model.hpp"
+#include "ssah/random.hpp"
+
+namespace ssah::pipeline {
+
+/// One modality of a data set: `items` rows of `sample_shape` values each.
+struct Modality {
+  std::string name;                       ///< used in direction names: "img", "txt", ...
+  std::vector<float> values;              ///< items x prod(sample_shape), row-major
+  std::vector<std::size_t> sample_shape;  ///< e.g. {4096}, {1386}, {3, 64, 64}
+  AnyBackbone<float>::Config backbone;    ///< which network reads it
+  bool standardize = true;                ///< z-score with the training rows' mean / std (dense inputs)
+
+  std::size_t row_size() const {
+    std::size_t n = 1;
+    for (std::size_t e : sample_shape) n *= e;
+    return n;
+  }
+};
+
+struct Dataset {
+  std::size_t items = 0;
+  std::size_t classes = 0;
+  std::vector<float> labels;  ///< items x classes, multi-hot 0/1
+  std::vector<Modality> modalities;
+
+  /// Throws a clear error for inconsistent sizes, NaN/Inf, or labels other than 0/1.
+  void validate() const {
+    SSAH_CHECK_AS(ShapeError, items > 0 && classes > 0, "dataset: no items or no classes");
+    SSAH_CHECK_AS(ShapeError, labels.size() == items * classes, "dataset: labels hold ", labels.size(),
+                  " values, expected ", items, " x ", classes);
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      SSAH_CHECK_AS(InvalidArgument, labels[i] == 0.f || labels[i] == 1.f, "dataset: labels must be 0 or 1, found ",
+                    labels[i], " at row ", i / classes, ", column ", i % classes);
+    SSAH_CHECK_AS(ShapeError, !modalities.empty(), "dataset: no modality");
+    for (const Modality& m : modalities) {
+      SSAH_CHECK_AS(ShapeError, m.row_size() > 0 && m.values.size() == items * m.row_size(), "dataset: modality '",
+                    m.name, "' holds ", m.values.size(), " values, expected ", items, " rows of ", m.row_size());
+      for (std::size_t i = 0; i < m.values.size(); ++i)
+        SSAH_CHECK_AS(NumericError, std::isfinite(m.values[i]), "dataset: modality '", m.name,
+                      "' has a non-finite value at row ", i / m.row_size(), ", column ", i % m.row_size());
+    }
+  }
+};
+
+/// Row indices of the query, database and training sets (training rows may be database rows).
+struct Split {
+  std::vector<std::size_t> query, database, train;
+
+  /// The MIRFLICKR protocol: a seeded permutation; query = its first `queries` rows, database =
+  /// the rest, training set = the first `train_items` database rows.
+  static Split random(std::size_t items, std::size_t queries, std::size_t train_items, std::uint64_t seed) {
+    SSAH_CHECK_AS(InvalidArgument, queries < items, "split: ", queries, " queries leave no database among ", items,
+                  " items");
+    SSAH_CHECK_AS(InvalidArgument, train_items > 0 && train_items <= items - queries, "split: ", train_items,
+                  " training items do not fit in a database of ", items - queries);
+    HostRng rng(seed);
+    const std::vector<std::size_t> perm = rng.permutation(items);
+    Split s;
+    s.query.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(queries));
+    s.database.assign(perm.begin() + static_cast<std::ptrdiff_t>(queries), perm.end());
+    s.train.assign(s.database.begin(), s.database.begin() + static_cast<std::ptrdiff_t>(train_items));
+    return s;
+  }
+
+  void validate(std::size_t items) const {
+    const std::pair<const char*, const std::vector<std::size_t>*> parts[] = {
+        {"query", &query}, {"database", &database}, {"train", &train}};
+    for (const auto& [name, rows] : parts) {
+      SSAH_CHECK_AS(InvalidArgument, !rows->empty(), "split: the ", name, " set is empty");
+      for (std::size_t r : *rows)
+        SSAH_CHECK_AS(InvalidArgument, r < items, "split: ", name, " index ", r, " is out of range for ", items,
+                      " items");
+    }
+  }
+};
+
+/// Per-column mean and standard deviation of the training rows (std 0 is kept as 1).
+struct Standardization {
+  std::vector<float> mean, stddev;
+
+  static Standardization fit(const Modality& m, const std::vector<std::size_t>& rows) {
+    const std::size_t d = m.row_size();
+    std::vector<double> sum(d, 0.0), sq(d, 0.0);
+    for (std::size_t r : rows)
+      for (std::size_t j = 0; j < d; ++j) {
+        const double v = m.values[r * d + j];
+        sum[j] += v;
+        sq[j] += v * v;
+      }
+    Standardization s;
+    s.mean.resize(d);
+    s.stddev.resize(d);
+    const double n = static_cast<double>(rows.size());
+    for (std::size_t j = 0; j < d; ++j) {
+      const double mean = sum[j] / n;
+      const double var = std::max(0.0, sq[j] / n - mean * mean);
+      s.mean[j] = static_cast<float>(mean);
+      s.stddev[j] = var > 1e-12 ? static_cast<float>(std::sqrt(var)) : 1.f;
+    }
+    return s;
+  }
+  /// Standardises rows of `values` in place (row width = mean.size()).
+  void apply(std::vector<float>& values) const {
+    const std::size_t d = mean.size();
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = (values[i] - mean[i % d]) / stddev[i % d];
+  }
+};
+
+/// The rows `rows` of a row-major array with `width` values per row.
+template <class T>
+std::vector<T> take_rows(const std::vector<T>& values, std::size_t width, const std::vector<std::size_t>& rows) {
+  std::vector<T> out(rows.size() * width);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    std::copy(values.begin() + static_cast<std::ptrdiff_t>(rows[i] * width),
+              values.begin() + static_cast<std::ptrdiff_t>((rows[i] + 1) * width),
+              out.begin() + static_cast<std::ptrdiff_t>(i * width));
+  return out;
+}
+
+/// mAP and curves of ranking `database` hashes for each of `queries` (real values [rows, bits],
+/// bit = value > 0), relevance = sharing a label.
+inline EvalResult evaluate_hashes(int bits, const std::vector<float>& queries, const std::vector<float>& database,
+                                  const LabelMatrix& query_labels, const LabelMatrix& database_labels,
+                                  const EvalOptions& options) {
+  const auto b = static_cast<std::size_t>(bits);
+  switch (bits) {
+    case 16: return evaluate_retrieval(PackedCodes<16>::from_values(queries, b), PackedCodes<16>::from_values(database, b), query_labels, database_labels, options);
+    case 32: return evaluate_retrieval(PackedCodes<32>::from_values(queries, b), PackedCodes<32>::from_values(database, b), query_labels, database_labels, options);
+    case 64: return evaluate_retrieval(PackedCodes<64>::from_values(queries, b), PackedCodes<64>::from_values(database, b), query_labels, database_labels, options);
+    case 128: return evaluate_retrieval(PackedCodes<128>::from_values(queries, b), PackedCodes<128>::from_values(database, b), query_labels, database_labels, options);
+    default: detail::fail<InvalidArgument>("evaluate_hashes: ", bits, " bits is not supported (16, 32, 64, 128)");
+  }
+}
+
+/// What to train and evaluate.
+struct Experiment {
+  std::vector<int> bits = {16, 32, 64};
+  std::string objective = "paper";
+  TrainOptions train;
+  FeatureNet<float>::Config label_net{};
+  Discriminator<float>::Config discriminator{};
+  InitScheme init = InitScheme::ReferenceNormal;
+  std::uint64_t seed = 0;
+  /// Also evaluate label vectors as queries ("label->txt").
+  bool label_queries = true;
+  /// Also evaluate within a modality ("img->img").
+  bool same_modality = true;
+  EvalOptions eval{};
+  /// Called with each trained model (e.g. to save a checkpoint) before it is evaluated.
+  std::function<void(int bits, AnyModel<float>& model)> on_trained;
+};
+
+struct Direction {
+  std::string name;      ///< "img->txt"
+  int query_modality;    ///< -1 for label queries
+  int database_modality;
+  EvalResult result;
+};
+
+struct BitsResult {
+  int bits = 0;
+  double train_seconds = 0;
+  double encode_seconds = 0;
+  std::size_t epochs = 0;
+  std::vector<Direction> directions;
+  /// H of the query and database rows, per modality ([rows, bits], row-major; codes = sign).
+  std::vector<std::vector<float>> query_hashes, database_hashes;
+};
+
+struct Prepared {
+  std::vector<Standardization> standardization;  ///< per modality (empty when not standardised)
+  std::vector<Tensor<float>> query, database, train;
+  Tensor<float> train_labels;
+};
+
+/// Standardises (fitted on the training rows) and uploads the three row sets of every modality.
+inline Prepared prepare(const Dataset& data, const Split& split) {
+  data.validate();
+  split.validate(data.items);
+  Prepared p;
+  auto upload = [](const std::vector<float>& v, std::size_t rows, const std::vector<std::size_t>& shape) {
+    Shape s;
+    switch (shape.size()) {
+      case 1: s = Shape{rows, shape[0]}; break;
+      case 2: s = Shape{rows, shape[0], shape[1]}; break;
+      case 3: s = Shape{rows, shape[0], shape[1], shape[2]}; break;
+      default: detail::fail<ShapeError>("pipeline: items must have 1 to 3 dimensions, got ", shape.size());
+    }
+    return Tensor<float>::from_host(s, v);
+  };
+  for (const Modality& m : data.modalities) {
+    std::vector<float> all = m.values;
+    Standardization st;
+    if (m.standardize) {
+      st = Standardization::fit(m, split.train);
+      st.apply(all);
+    }
+    p.standardization.push_back(st);
+    const std::size_t d = m.row_size();
+    p.query.push_back(upload(take_rows(all, d, split.query), split.query.size(), m.sample_shape));
+    p.database.push_back(upload(take_rows(all, d, split.database), split.database.size(), m.sample_shape));
+    p.train.push_back(upload(take_rows(all, d, split.train), split.train.size(), m.sample_shape));
+  }
+  p.train_labels = Tensor<float>::from_host(Shape{split.train.size(), data.classes},
+                                            take_rows(data.labels, data.classes, split.train));
+  return p;
+}
+
+inline ModelSpec<float> model_spec(const Dataset& data, const Experiment& e, int bits) {
+  ModelSpec<float> spec;
+  spec.bits = bits;
+  spec.objective = e.objective;
+  spec.num_labels = data.classes;
+  for (const Modality& m : data.modalities) {
+    Shape s;
+    switch (m.sample_shape.size()) {
+      case 1: s = Shape{m.sample_shape[0]}; break;
+      case 2: s = Shape{m.sample_shape[0], m.sample_shape[1]}; break;
+      case 3: s = Shape{m.sample_shape[0], m.sample_shape[1], m.sample_shape[2]}; break;
+      default: detail::fail<ShapeError>("pipeline: items must have 1 to 3 dimensions");
+    }
+    spec.sample_shapes.push_back(s);
+    spec.backbones.push_back(m.backbone);
+  }
+  spec.label_net = e.label_net;
+  spec.discriminator = e.discriminator;
+  spec.init = e.init;
+  spec.seed = e.seed;
+  return spec;
+}
+
+/// Trains and evaluates at every K of `experiment.bits`.
+inline std::vector<BitsResult> run(const Dataset& data, const Split& split, const Experiment& experiment) {
+  const Prepared p = prepare(data, split);
+  const LabelMatrix query_labels = LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.query), data.classes);
+  const LabelMatrix db_labels =
+      LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.database), data.classes);
+  const Tensor<float> query_label_rows =
+      Tensor<float>::from_host(Shape{split.query.size(), data.classes}, take_rows(data.labels, data.classes, split.query));
+  TrainingSet<float> train{p.train_labels, p.train};
+  const std::size_t M = data.modalities.size();
+
+  std::vector<BitsResult> results;
+  for (int bits : experiment.bits) {
+    BitsResult r;
+    r.bits = bits;
+    std::unique_ptr<AnyModel<float>> model = make_model(model_spec(data, experiment, bits));
+    const auto t0 = std::chrono::steady_clock::now();
+    model->fit(train, experiment.train);
+    const auto t1 = std::chrono::steady_clock::now();
+    r.train_seconds = std::chrono::duration<double>(t1 - t0).count();
+    r.epochs = model->epoch();
+    if (experiment.on_trained) experiment.on_trained(bits, *model);
+    for (std::size_t m = 0; m < M; ++m) {
+      r.query_hashes.push_back(model->hashes(m, p.query[m]).to_host());
+      r.database_hashes.push_back(model->hashes(m, p.database[m]).to_host());
+    }
+    const std::vector<float> label_hashes =
+        experiment.label_queries ? model->label_hashes(query_label_rows).to_host() : std::vector<float>{};
+    r.encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    for (std::size_t q = 0; q < M; ++q)
+      for (std::size_t d = 0; d < M; ++d) {
+        if (q == d && !experiment.same_modality) continue;
+        r.directions.push_back(Direction{data.modalities[q].name + "->" + data.modalities[d].name, int(q), int(d),
+                                         evaluate_hashes(bits, r.query_hashes[q], r.database_hashes[d], query_labels,
+                                                         db_labels, experiment.eval)});
+      }
+    if (experiment.label_queries)
+      for (std::size_t d = 0; d < M; ++d)
+        r.directions.push_back(Direction{"label->" + data.modalities[d].name, -1, int(d),
+                                         evaluate_hashes(bits, label_hashes, r.database_hashes[d], query_labels,
+                                                         db_labels, experiment.eval)});
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace ssah::pipeline
