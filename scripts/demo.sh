@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a Debian machine, builds ssah's main program and runs its main job.
+# Sets up a Debian machine, builds the `ssah` program and runs its main job, `ssah demo`: SSAH
+# trained at K = 16, 32, 64 on a built-in synthetic data set, with the MAP table (no files needed).
 #
-# Runs `ssah demo` once the `ssah` command-line program exists; until then, the experiments example
-# (`ssah_experiments --set wiki`: SSAH trained on the Wikipedia data set, MAP per retrieval direction;
-# it reads the real data sets from $SSAH_DATA_DIR, default ../shared/datasets).
-#
-# Usage: scripts/demo.sh [arguments for the program...]   (they replace the defaults above)
+# Usage: scripts/demo.sh [arguments...]   (passed to `ssah`, replacing `demo`; e.g. `demo --epochs 2`)
 # Environment: SSAH_BUILD_DIR (default: build), SSAH_JOBS (default: nproc),
 #              SSAH_SKIP_SETUP=1 to skip scripts/setup-debian.sh.
 set -euo pipefail
@@ -17,32 +14,8 @@ if [ "${SSAH_SKIP_SETUP:-0}" != 1 ]; then
   "$root/scripts/setup-debian.sh"
 fi
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSAH_BUILD_EXAMPLES=ON >/dev/null
-
-# An executable named `name` in the build (its path relative to the build folder), or nothing.
-program_path() {
-  ninja -C "$build" -t targets all | sed -n "/^\//d; s#^\(\([^:]*/\)\{0,1\}$1\): [A-Z]*_EXECUTABLE_LINKER.*#\1#p" |
-    head -n 1
-}
-
-program="$(program_path ssah)"
-if [ -n "$program" ]; then
-  args=(demo)
-else
-  program="$(program_path ssah_experiments)"
-  data="${SSAH_DATA_DIR:-$root/../shared/datasets}"
-  args=(--set wiki --data "$data")
-  if [ $# -eq 0 ] && [ ! -d "$data/wikipedia" ]; then
-    echo "demo: the experiments example needs the real data sets (wikipedia/ under $data);" \
-      "set SSAH_DATA_DIR to their folder" >&2
-    exit 1
-  fi
-fi
-if [ -z "$program" ]; then
-  echo "demo: neither the ssah program nor the ssah_experiments example is configured in $build" >&2
-  exit 1
-fi
+cmake --build "$build" --target ssah_cli -j "$jobs"
+args=(demo)
 [ $# -eq 0 ] || args=("$@")
-
-cmake --build "$build" --target "$program" -j "$jobs"
-echo "demo: $build/$program ${args[*]}"
-exec "$build/$program" "${args[@]}"
+echo "demo: $build/examples/cli/ssah ${args[*]}"
+exec "$build/examples/cli/ssah" "${args[@]}"
