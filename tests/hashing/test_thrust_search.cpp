@@ -15,7 +15,7 @@ TEST_CASE_TEMPLATE("thrust search: the device-system k-NN equals HammingIndex (t
   constexpr int K = KC::value;
   MESSAGE("device system: " << device_system_name());
   std::mt19937_64 rng(3000 + K);
-  for (std::size_t n : {0u, 1u, 100u, 257u, 5000u, 40000u}) {
+  for (std::size_t n : {0u, 1u, 257u, 5000u, 40000u}) {
     const auto db = test::random_codes<K>(n, rng, n / 5 + 1, 2);
     const auto q = test::random_codes<K>(1 + n % 23, rng, 4, 3);
     const HammingIndex<K> cpu(db);
