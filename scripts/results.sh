@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Produces docs/results.md: trains SSAH on the real data sets of ../shared/datasets (fixed splits of
+# ../shared/datasets/splits) with ssah_experiments, one run per set and profile, keeps each run's
+# JSON under the results folder, then renders the page beside issue 3's reference figures.
+#
+# Usage: scripts/results.sh [SET...]        (default: wiki uci mir730 mirtext photos)
+# Environment: SSAH_BUILD_DIR (default: build), SSAH_JOBS (default: nproc),
+#              SSAH_RESULTS_DIR (default: $SSAH_BUILD_DIR/results; runs already there are reused,
+#                                delete a JSON file to run it again),
+#              SSAH_RESULTS_PROFILES (default: "faithful tuned"), SSAH_RESULTS_BITS (default: 16,32,64),
+#              SSAH_DATA_DIR (default: ../shared/datasets), SSAH_RESULTS_OUT (default: docs/results.md).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${SSAH_BUILD_DIR:-$root/build}"
+jobs="${SSAH_JOBS:-$(nproc)}"
+results="${SSAH_RESULTS_DIR:-$build/results}"
+profiles="${SSAH_RESULTS_PROFILES:-faithful tuned}"
+bits="${SSAH_RESULTS_BITS:-16,32,64}"
+out="${SSAH_RESULTS_OUT:-$root/docs/results.md}"
+sets=("$@")
+[ ${#sets[@]} -gt 0 ] || sets=(wiki uci mir730 mirtext photos)
+data="${SSAH_DATA_DIR:-$root/../shared/datasets}"
+if [ ! -d "$data/splits" ]; then
+  echo "results: no data sets at $data (set SSAH_DATA_DIR); nothing to do" >&2
+  exit 1
+fi
+export SSAH_DATA_DIR="$data"
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSAH_BUILD_EXAMPLES=ON >/dev/null
+cmake --build "$build" --target ssah_experiments -j "$jobs"
+mkdir -p "$results"
+for set in "${sets[@]}"; do
+  for profile in $profiles; do
+    json="$results/$set-$profile.json"
+    if [ -f "$json" ]; then
+      echo "results: $json exists, reused"
+      continue
+    fi
+    echo "results: $set, profile $profile, K = $bits"
+    # The log is kept beside the JSON; the JSON appears only when the run succeeded (atomic write).
+    "$build/examples/experiments/ssah_experiments" --set "$set" --profile "$profile" --bits "$bits" \
+      --json "$json" 2> "$results/$set-$profile.log"
+  done
+done
+machine="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
+python3 "$root/scripts/render_results.py" --results "$results" --machine "$machine" --out "$out"
+echo "results: wrote $out"
