@@ -170,6 +170,14 @@ struct Experiment {
   EvalOptions eval{};
   /// Called with each trained model (e.g. to save a checkpoint) before it is evaluated.
   std::function<void(int bits, AnyModel<float>& model)> on_trained;
+  /// Called after every training epoch (e.g. to write a checkpoint that a later run resumes from).
+  std::function<void(int bits, AnyModel<float>& model)> on_epoch;
+  /// Returns the model to train at `bits`, or nullptr for a fresh one: e.g. one read from a
+  /// checkpoint, its state restored with `restore_training_state(train, options, ...)`. Training
+  /// continues from its epoch up to train.epochs (not at all when it has reached them).
+  std::function<std::unique_ptr<AnyModel<float>>(int bits, const TrainingSet<float>& train,
+                                                 const TrainOptions& options)>
+      start_model;
 };
 
 struct Direction {
@@ -184,6 +192,7 @@ struct BitsResult {
   double train_seconds = 0;
   double encode_seconds = 0;
   std::size_t epochs = 0;
+  std::size_t start_epoch = 0;  ///< epochs the model had before this run (start_model)
   std::vector<Direction> directions;
   /// H of the query and database rows, per modality ([rows, bits], row-major; codes = sign).
   std::vector<std::vector<float>> query_hashes, database_hashes;
@@ -266,9 +275,15 @@ inline std::vector<BitsResult> run(const Dataset& data, const Split& split, cons
   for (int bits : experiment.bits) {
     BitsResult r;
     r.bits = bits;
-    std::unique_ptr<AnyModel<float>> model = make_model(model_spec(data, experiment, bits));
+    std::unique_ptr<AnyModel<float>> model =
+        experiment.start_model ? experiment.start_model(bits, train, experiment.train) : nullptr;
+    if (!model) model = make_model(model_spec(data, experiment, bits));
+    r.start_epoch = model->epoch();
+    TrainOptions options = experiment.train;
+    options.epochs = experiment.train.epochs > r.start_epoch ? experiment.train.epochs - r.start_epoch : 0;
+    if (experiment.on_epoch) options.on_epoch = [&](std::size_t) { experiment.on_epoch(bits, *model); };
     const auto t0 = std::chrono::steady_clock::now();
-    model->fit(train, experiment.train);
+    model->fit(train, options);
     const auto t1 = std::chrono::steady_clock::now();
     r.train_seconds = std::chrono::duration<double>(t1 - t0).count();
     r.epochs = model->epoch();

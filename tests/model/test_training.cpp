@@ -157,3 +157,103 @@ TEST_CASE("bad training input fails with a clear message; a diverging run names 
     CHECK(what.find("training the label network at epoch 0, stage 0, pass 0, step 0") != std::string::npos);
   }
 }
+
+namespace {
+
+/// Parameters of every network, in for_each_parameter_set order.
+template <class Model>
+std::vector<std::vector<float>> parameter_values(Model& model) {
+  std::vector<std::vector<float>> v;
+  model.for_each_parameter_set(
+      [&](ParameterSet<float>& ps, const std::string&) { v.push_back(ps.values().to_host()); });
+  return v;
+}
+
+template <class Model>
+void set_parameter_values(Model& model, const std::vector<std::vector<float>>& v) {
+  std::size_t i = 0;
+  model.for_each_parameter_set([&](ParameterSet<float>& ps, const std::string&) {
+    ps.values().assign(Tensor<float>::from_host(Shape{v.at(i).size()}, v.at(i)));
+    ++i;
+  });
+}
+
+/// 2 epochs straight vs 1 epoch, then parameters + training_state() moved into a fresh model
+/// (on a fresh copy of the data, as a new process would have) and 1 more epoch: bit-identical.
+template <class Model>
+void check_resume_is_exact() {
+  SmallData d = make_small(64, 7);
+  TrainOptions t = quick_schedule();
+  t.label_passes = {2, 1};
+  t.modality_passes = {2, 1, 1};
+  t.epochs = 2;
+  Model straight(6, {Shape{24}, Shape{60}}, small_options<Model>());
+  straight.fit(d.train, t);
+
+  t.epochs = 1;
+  Model first(6, {Shape{24}, Shape{60}}, small_options<Model>());
+  first.fit(d.train, t);
+  const TrainingState<float> state = first.training_state();
+  CHECK(state.epoch == 1);
+  CHECK(state.buffers.size() == 7);     // label features, label hashes, codes, 2 x (features, hashes)
+  CHECK(state.optimizers.size() == 7);  // label, 2 modalities, 2 discriminators, 2 generator pulls
+  const std::vector<std::vector<float>> parameters = parameter_values(first);
+
+  SmallData again = make_small(64, 7);
+  Model resumed(6, {Shape{24}, Shape{60}}, small_options<Model>());
+  set_parameter_values(resumed, parameters);
+  resumed.restore_training_state(again.train, t, state);
+  resumed.fit(again.train, t);
+  CHECK(resumed.epoch() == 2);
+  CHECK(parameter_values(resumed) == parameter_values(straight));
+  CHECK(resumed.hashes(1, d.text).to_host() == straight.hashes(1, d.text).to_host());
+
+  // The exported state is a copy: training `first` on does not change it.
+  const std::vector<float> codes_before = state.buffers.at("codes").to_host();
+  first.fit(d.train, t);
+  CHECK(state.buffers.at("codes").to_host() == codes_before);
+  CHECK(first.training_state().buffers.at("codes").to_host() != codes_before);
+
+  // Control: the same parameters without the training state do not continue the same way.
+  Model params_only(6, {Shape{24}, Shape{60}}, small_options<Model>());
+  set_parameter_values(params_only, parameters);
+  params_only.fit(again.train, t);
+  CHECK(parameter_values(params_only) != parameter_values(straight));
+}
+
+}  // namespace
+
+TEST_CASE("training_state / restore_training_state: 1 + 1 epochs equal 2 epochs bit for bit") {
+  SUBCASE("paper objective") { check_resume_is_exact<TwoModal>(); }
+  SUBCASE("reference objective (the discriminators' generator-pull optimizers step too)") {
+    check_resume_is_exact<BasicSsah<float, 16, objective::ReferenceCode, FeatureNet, FeatureNet>>();
+  }
+}
+
+TEST_CASE("restore_training_state rejects a state that does not fit the model or the data") {
+  SmallData d = make_small(64, 8);
+  TwoModal model(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  CHECK_THROWS_AS(model.training_state(), InvalidArgument);
+  TrainOptions t = quick_schedule();
+  t.label_passes = {1};
+  t.modality_passes = {1};
+  t.discriminator_passes = {1};
+  model.fit(d.train, t);
+  const TrainingState<float> state = model.training_state();
+
+  SmallData other = make_small(48, 8);
+  TwoModal fresh(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  CHECK_THROWS_WITH_AS(fresh.restore_training_state(other.train, t, state),
+                       "restore_training_state: buffer 'label_features': shapes differ, [64, 32] vs [48, 32]",
+                       ShapeError);
+  TrainingState<float> broken = state;
+  broken.optimizers.erase("modality1");
+  CHECK_THROWS_WITH_AS(fresh.restore_training_state(d.train, t, broken),
+                       "restore_training_state: no optimizer 'modality1'", InvalidArgument);
+  broken = state;
+  broken.rng = "not a state";
+  CHECK_THROWS_AS(fresh.restore_training_state(d.train, t, broken), InvalidArgument);
+  CHECK(fresh.epoch() == 0);  // nothing was restored by the failed attempts
+  fresh.restore_training_state(d.train, t, state);
+  CHECK(fresh.epoch() == 1);
+}

@@ -49,10 +49,17 @@ class AnyModel {
   virtual void begin(const TrainingSet<T>& data, const TrainOptions& options) = 0;
   virtual void run_epoch() = 0;
   virtual std::size_t epoch() const = 0;
+  virtual TrainingState<T> training_state() const = 0;
+  virtual void restore_training_state(const TrainingSet<T>& data, const TrainOptions& options,
+                                      const TrainingState<T>& state) = 0;
   virtual Tensor<T> hashes(std::size_t modality, const Tensor<T>& inputs) const = 0;
   virtual Tensor<T> label_hashes(const Tensor<T>& labels) const = 0;
   virtual void for_each_parameter_set(const ParameterVisitor& f) = 0;
   virtual void for_each_optimizer(const OptimizerVisitor& f) = 0;
+  /// The backbone of modality `m` (e.g. to load pretrained weights into a CnnF after
+  /// `make_model`: `std::get_if<CnnF<T>>(&model->backbone(m).variant())`). InvalidArgument when
+  /// `m >= num_modalities()`.
+  virtual AnyBackbone<T>& backbone(std::size_t m) = 0;
 };
 
 namespace detail {
@@ -72,15 +79,32 @@ class AnyModelHolder final : public AnyModel<typename Model::value_type> {
   void begin(const TrainingSet<T>& data, const TrainOptions& options) override { model_.begin(data, options); }
   void run_epoch() override { model_.run_epoch(); }
   std::size_t epoch() const override { return model_.epoch(); }
+  TrainingState<T> training_state() const override { return model_.training_state(); }
+  void restore_training_state(const TrainingSet<T>& data, const TrainOptions& options,
+                              const TrainingState<T>& state) override {
+    model_.restore_training_state(data, options, state);
+  }
   Tensor<T> hashes(std::size_t m, const Tensor<T>& inputs) const override { return model_.hashes(m, inputs); }
   Tensor<T> label_hashes(const Tensor<T>& labels) const override { return model_.label_hashes(labels); }
   void for_each_parameter_set(const typename AnyModel<T>::ParameterVisitor& f) override {
     model_.for_each_parameter_set(f);
   }
   void for_each_optimizer(const typename AnyModel<T>::OptimizerVisitor& f) override { model_.for_each_optimizer(f); }
+  AnyBackbone<T>& backbone(std::size_t m) override {
+    SSAH_CHECK_AS(InvalidArgument, m < Model::num_modalities, "AnyModel::backbone: modality ", m, " of ",
+                  Model::num_modalities);
+    return backbone_at(m, std::make_index_sequence<Model::num_modalities>{});
+  }
   Model& model() noexcept { return model_; }
 
  private:
+  template <std::size_t... I>
+  AnyBackbone<T>& backbone_at(std::size_t m, std::index_sequence<I...>) {
+    AnyBackbone<T>* found = nullptr;
+    ((found = (I == m ? &model_.template network<I>().backbone() : found)), ...);
+    return *found;
+  }
+
   Model model_;
 };
 

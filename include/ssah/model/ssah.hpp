@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -109,6 +110,23 @@ struct TrainOptions {
   /// Buffers of features and hashes start as N(0, 1) noise (as the reference) or zeros.
   bool random_buffer_init = true;
   std::function<void(const TrainingProgress&)> on_progress;
+  /// Called by fit() after each epoch with the number of epochs completed (e.g. to write a
+  /// checkpoint: parameters and training_state()).
+  std::function<void(std::size_t)> on_epoch;
+};
+
+/// Everything training carries between epochs besides the parameters, exported by
+/// `BasicSsah::training_state()` and restored by `restore_training_state()`: with the parameters
+/// and the same data and options, training continues bit-identically (e.g. from a checkpoint).
+template <class T>
+struct TrainingState {
+  std::size_t epoch = 0;         ///< completed epochs
+  std::uint64_t steps_done = 0;  ///< training steps taken (dropout streams are keyed on it)
+  std::string rng;               ///< the batch sampler's HostRng::state()
+  /// The n-row buffers: "label_features", "label_hashes", "codes", "features<m>", "hashes<m>".
+  std::map<std::string, Tensor<T>> buffers;
+  /// Each optimizer's state by its `for_each_optimizer` name (moments undefined before its first step).
+  std::map<std::string, AdamState<T>> optimizers;
 };
 
 template <class T, std::size_t K, class Objective, template <class> class... Backbones>
@@ -159,24 +177,23 @@ class BasicSsah {
   /// "discriminator<i>.generator" (the reference objective's pull on D during a modality step).
   template <class F>
   void for_each_optimizer(F&& f) {
-    f(label_opt_, std::string("label"));
-    for (std::size_t m = 0; m < num_modalities; ++m) f(net_opts_[m], "modality" + std::to_string(m));
-    for (std::size_t m = 0; m < num_modalities; ++m) f(dis_opts_[m], "discriminator" + std::to_string(m));
-    for (std::size_t m = 0; m < num_modalities; ++m)
-      f(dis_gen_opts_[m], "discriminator" + std::to_string(m) + ".generator");
+    visit_optimizers(*this, [&](Adam<T>& opt, const std::string& name, const ParameterSet<T>&) { f(opt, name); });
   }
 
   // ---------------------------------------------------------------- training
 
   /// Trains for options.epochs epochs (continuing from the current epoch if called again with the
-  /// same data: buffers and optimizer states persist).
+  /// same data, or after restore_training_state: buffers and optimizer states persist).
   void fit(const TrainingSet<T>& data, const TrainOptions& options) {
     begin(data, options);
     const auto start = std::chrono::steady_clock::now();
     start_time_ = start;
     const std::size_t last = state_->epoch + options.epochs;
     total_epochs_ = last;
-    while (state_->epoch < last) run_epoch();
+    while (state_->epoch < last) {
+      run_epoch();
+      if (options.on_epoch) options.on_epoch(state_->epoch);
+    }
   }
 
   /// Prepares training state for `data` (validates shapes, allocates buffers) without training.
@@ -243,6 +260,91 @@ class BasicSsah {
 
   std::size_t epoch() const noexcept { return state_ ? state_->epoch : 0; }
 
+  // ---------------------------------------------------------------- single steps
+  // One training step of one network, exactly as fit() runs it inside a pass (a fresh batch, the
+  // buffers updated, the optimizer stepped) at learning rate `lr`; returns the step's loss. The
+  // shared codes B are not refreshed (fit() does that at the end of each pass: see update_codes).
+  // For benchmarks and custom schedules; call begin() first.
+
+  /// One LabNet step.
+  double train_label_step(double lr) {
+    require_state("train_label_step");
+    return label_step(single_step_progress("label", lr));
+  }
+  /// One step of every discriminator.
+  double train_discriminator_step(double lr) {
+    require_state("train_discriminator_step");
+    return discriminator_step(single_step_progress("discriminator", lr));
+  }
+  /// One step of modality network M (and, under ReferenceCode, its discriminator's generator pull).
+  template <std::size_t M>
+  double train_modality_step(double lr) {
+    static_assert(M < num_modalities, "train_modality_step: modality index out of range");
+    require_state("train_modality_step");
+    const std::string name = "modality " + std::to_string(M);
+    return modality_step(std::get<M>(nets_), M, single_step_progress(name, lr));
+  }
+  /// Refreshes the shared codes B from the buffers (fit() does it after every pass).
+  void refresh_codes() {
+    require_state("refresh_codes");
+    update_codes();
+  }
+
+  /// A copy of the training state (after begin() or fit(); InvalidArgument before).
+  TrainingState<T> training_state() const {
+    SSAH_CHECK_AS(InvalidArgument, state_.has_value(), "BasicSsah::training_state: training has not begun");
+    const State& s = *state_;
+    TrainingState<T> t;
+    t.epoch = s.epoch;
+    t.steps_done = s.steps_done;
+    t.rng = s.rng.state();
+    for_each_buffer(s, [&](const Tensor<T>& b, const std::string& name) { t.buffers.emplace(name, b.clone()); });
+    visit_optimizers(*this, [&](const Adam<T>& opt, const std::string& name, const ParameterSet<T>&) {
+      const AdamState<T>& a = opt.state();
+      t.optimizers.emplace(name, AdamState<T>{a.m.defined() ? a.m.clone() : Tensor<T>{},
+                                              a.v.defined() ? a.v.clone() : Tensor<T>{}, a.step});
+    });
+    return t;
+  }
+
+  /// Prepares training on `data` as begin() does, then restores `state` (from training_state() of
+  /// a model with the same structure, trained on the same data with the same options); with the
+  /// parameters restored too, fit() or run_epoch() continue exactly where that model stopped.
+  /// ShapeError / InvalidArgument naming the entry when `state` does not fit this model and data.
+  void restore_training_state(const TrainingSet<T>& data, const TrainOptions& options, const TrainingState<T>& state) {
+    begin(data, options);
+    State& s = *state_;
+    for_each_buffer(s, [&](Tensor<T>& b, const std::string& name) {
+      const auto it = state.buffers.find(name);
+      SSAH_CHECK_AS(InvalidArgument, it != state.buffers.end(), "restore_training_state: no buffer '", name, "'");
+      check_same_shape(it->second.shape(), b.shape(), ("restore_training_state: buffer '" + name + "'").c_str());
+    });
+    visit_optimizers(*this, [&](Adam<T>&, const std::string& name, const ParameterSet<T>& params) {
+      const auto it = state.optimizers.find(name);
+      SSAH_CHECK_AS(InvalidArgument, it != state.optimizers.end(), "restore_training_state: no optimizer '", name,
+                    "'");
+      const AdamState<T>& a = it->second;
+      SSAH_CHECK_AS(ShapeError, a.m.size() == a.v.size() && (!a.m.defined() || a.m.size() == params.size()),
+                    "restore_training_state: optimizer '", name, "' holds moments of ", a.m.size(), " and ",
+                    a.v.size(), " entries for ", params.size(), " parameters");
+      SSAH_CHECK_AS(InvalidArgument, a.step >= 0 && (a.m.defined() || a.step == 0),
+                    "restore_training_state: optimizer '", name, "' has step count ", a.step,
+                    a.m.defined() ? "" : " but no moments");
+    });
+    HostRng rng;
+    rng.set_state(state.rng);
+    // Everything checked: now overwrite.
+    for_each_buffer(s, [&](Tensor<T>& b, const std::string& name) { b.assign(state.buffers.at(name)); });
+    visit_optimizers(*this, [&](Adam<T>& opt, const std::string& name, const ParameterSet<T>&) {
+      const AdamState<T>& a = state.optimizers.at(name);
+      opt.set_state(AdamState<T>{a.m.defined() ? a.m.clone() : Tensor<T>{}, a.v.defined() ? a.v.clone() : Tensor<T>{},
+                                 a.step});
+    });
+    s.rng = rng;
+    s.epoch = state.epoch;
+    s.steps_done = state.steps_done;
+  }
+
   // ---------------------------------------------------------------- encoding
 
   /// H = tanh(...) for every row of `inputs` ([N, sample_shape...]) of modality m, in batches.
@@ -289,6 +391,30 @@ class BasicSsah {
     net_opts_.resize(num_modalities);
     dis_opts_.resize(num_modalities);
     dis_gen_opts_.resize(num_modalities);
+  }
+
+  /// Calls f(optimizer, name, the parameter set it updates) for every optimizer, in the order
+  /// of for_each_optimizer; Self is BasicSsah or const BasicSsah.
+  template <class Self, class F>
+  static void visit_optimizers(Self& self, F&& f) {
+    f(self.label_opt_, std::string("label"), self.label_net_.parameters());
+    self.for_each_net(
+        [&](auto& net, std::size_t m) { f(self.net_opts_[m], "modality" + std::to_string(m), net.parameters()); });
+    for (std::size_t m = 0; m < num_modalities; ++m)
+      f(self.dis_opts_[m], "discriminator" + std::to_string(m), self.discriminators_[m].parameters());
+    for (std::size_t m = 0; m < num_modalities; ++m)
+      f(self.dis_gen_opts_[m], "discriminator" + std::to_string(m) + ".generator",
+        self.discriminators_[m].parameters());
+  }
+
+  /// Calls f(buffer, name) for every n-row buffer of the training state (names as in TrainingState).
+  template <class S, class F>
+  static void for_each_buffer(S& s, F&& f) {
+    f(s.label_features, std::string("label_features"));
+    f(s.label_hashes, std::string("label_hashes"));
+    f(s.codes, std::string("codes"));
+    for (std::size_t m = 0; m < s.features.size(); ++m) f(s.features[m], "features" + std::to_string(m));
+    for (std::size_t m = 0; m < s.hashes.size(); ++m) f(s.hashes[m], "hashes" + std::to_string(m));
   }
 
   template <class F>
@@ -391,113 +517,137 @@ class BasicSsah {
   }
 
   double label_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
-    State& s = *state_;
     const std::size_t steps = steps_per_pass();
     double sum_loss = 0;
-    for (std::size_t step = 0; step < steps; ++step) {
-      const std::vector<std::size_t> idxs = draw_batch();
-      const Tensor<T> labels = gather_rows(s.labels, idxs);
-      NetOutput<T> out = label_net_.forward(Var<T>(labels), ForwardContext{true, options_.seed, s.steps_done});
-      scatter_rows(s.label_features, idxs, out.feature.value());
-      scatter_rows(s.label_hashes, idxs, out.hash.value());
-      const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
-      GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
-                                                         s.label_hashes, sim, quantization_target(idxs, out.hash),
-                                                         labels, options_train_.weights);
-      const double total = loss.total.value().item();
-      check_finite(total, "label", e, idx, k, step);
-      label_net_.parameters().zero_grad();
-      loss.total.backward();
-      label_opt_.step(label_net_.parameters(), T(lr));
-      sum_loss += total;
-      ++s.steps_done;
-      report(TrainingProgress{"label", e, 0, idx, k, options_train_.label_passes[idx], step, steps, lr}, &loss, total);
-    }
+    for (std::size_t step = 0; step < steps; ++step)
+      sum_loss += label_step(TrainingProgress{"label", e, 0, idx, k, options_train_.label_passes[idx], step, steps, lr});
     update_codes();
     return sum_loss / static_cast<double>(steps);
   }
 
-  void discriminator_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
+  void require_state(const char* what) const {
+    SSAH_CHECK(state_.has_value() && data_ != nullptr, "BasicSsah::", what, ": call begin() or fit() first");
+  }
+  TrainingProgress single_step_progress(const std::string& network, double lr) const {
+    return TrainingProgress{network, state_->epoch, 0, 0, 0, 1, 0, 1, lr};
+  }
+
+  /// One LabNet step; `p` says where it is in the schedule (for errors and on_progress).
+  double label_step(const TrainingProgress& p) {
     State& s = *state_;
+    const std::vector<std::size_t> idxs = draw_batch();
+    const Tensor<T> labels = gather_rows(s.labels, idxs);
+    NetOutput<T> out = label_net_.forward(Var<T>(labels), ForwardContext{true, options_.seed, s.steps_done});
+    scatter_rows(s.label_features, idxs, out.feature.value());
+    scatter_rows(s.label_hashes, idxs, out.hash.value());
+    const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
+    GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
+                                                       s.label_hashes, sim, quantization_target(idxs, out.hash),
+                                                       labels, options_train_.weights);
+    const double total = loss.total.value().item();
+    check_finite(total, "label", p.epoch, p.stage, p.pass, p.step);
+    label_net_.parameters().zero_grad();
+    loss.total.backward();
+    label_opt_.step(label_net_.parameters(), T(p.learning_rate));
+    ++s.steps_done;
+    report(p, &loss, total);
+    return total;
+  }
+
+  void discriminator_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
     const std::size_t steps = steps_per_pass();
-    for (std::size_t step = 0; step < steps; ++step) {
-      const std::vector<std::size_t> idxs = draw_batch();
-      const Tensor<T> labels = gather_rows(s.labels, idxs);
-      Tensor<T> label_feature;
-      std::vector<Tensor<T>> features;
-      {
-        NoGradGuard no_grad;
-        label_feature = label_net_.forward(Var<T>(labels)).feature.value();
-        for_each_net([&](auto& net, std::size_t m) {
-          features.push_back(net.forward(Var<T>(gather_rows(data_->modalities[m], idxs))).feature.value());
-        });
-      }
-      const T w = T(1) / T(2 * num_modalities);
-      Var<T> total;
-      for (std::size_t m = 0; m < num_modalities; ++m) {
-        Discriminator<T>& d = discriminators_[m];
-        Var<T> term = scale(adversarial_loss(d.forward(Var<T>(features[m])), T(0)) +
-                                adversarial_loss(d.forward(Var<T>(label_feature)), T(1)),
-                            w);
-        total = total.defined() ? total + term : term;
-        d.parameters().zero_grad();
-      }
-      const double value = total.value().item();
-      check_finite(value, "discriminator", e, idx, k, step);
-      total.backward();
-      for (std::size_t m = 0; m < num_modalities; ++m) dis_opts_[m].step(discriminators_[m].parameters(), T(lr));
-      ++s.steps_done;
-      report(TrainingProgress{"discriminator", e, 0, idx, k, options_train_.discriminator_passes[idx], step, steps, lr},
-             nullptr, value);
+    for (std::size_t step = 0; step < steps; ++step)
+      discriminator_step(
+          TrainingProgress{"discriminator", e, 0, idx, k, options_train_.discriminator_passes[idx], step, steps, lr});
+  }
+
+  /// One step of every discriminator.
+  double discriminator_step(const TrainingProgress& p) {
+    State& s = *state_;
+    const std::vector<std::size_t> idxs = draw_batch();
+    const Tensor<T> labels = gather_rows(s.labels, idxs);
+    Tensor<T> label_feature;
+    std::vector<Tensor<T>> features;
+    {
+      NoGradGuard no_grad;
+      label_feature = label_net_.forward(Var<T>(labels)).feature.value();
+      for_each_net([&](auto& net, std::size_t m) {
+        features.push_back(net.forward(Var<T>(gather_rows(data_->modalities[m], idxs))).feature.value());
+      });
     }
+    const T w = T(1) / T(2 * num_modalities);
+    Var<T> total;
+    for (std::size_t m = 0; m < num_modalities; ++m) {
+      Discriminator<T>& d = discriminators_[m];
+      Var<T> term = scale(adversarial_loss(d.forward(Var<T>(features[m])), T(0)) +
+                              adversarial_loss(d.forward(Var<T>(label_feature)), T(1)),
+                          w);
+      total = total.defined() ? total + term : term;
+      d.parameters().zero_grad();
+    }
+    const double value = total.value().item();
+    check_finite(value, "discriminator", p.epoch, p.stage, p.pass, p.step);
+    total.backward();
+    for (std::size_t m = 0; m < num_modalities; ++m)
+      dis_opts_[m].step(discriminators_[m].parameters(), T(p.learning_rate));
+    ++s.steps_done;
+    report(p, nullptr, value);
+    return value;
   }
 
   template <class Net>
   double modality_pass(Net& net, std::size_t m, std::size_t e, std::size_t idx, std::size_t k, double lr) {
-    State& s = *state_;
     const std::size_t steps = steps_per_pass();
     const std::string name = "modality " + std::to_string(m);
-    Discriminator<T>& d = discriminators_[m];
-    const T adv_weight = T(options_train_.weights.adversarial);
     double sum_loss = 0;
-    for (std::size_t step = 0; step < steps; ++step) {
-      const std::vector<std::size_t> idxs = draw_batch();
-      const Tensor<T> labels = gather_rows(s.labels, idxs);
-      NetOutput<T> out = net.forward(Var<T>(gather_rows(data_->modalities[m], idxs)),
-                                     ForwardContext{true, options_.seed + 1 + m, s.steps_done});
-      scatter_rows(s.features[m], idxs, out.feature.value());
-      scatter_rows(s.hashes[m], idxs, out.hash.value());
-      const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
-      GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
-                                                         s.label_hashes, sim, quantization_target(idxs, out.hash),
-                                                         labels, options_train_.weights);
-      net.parameters().zero_grad();
-      d.parameters().zero_grad();
-      if (Objective::adversarial_reaches_generator && adv_weight != T(0)) {
-        // The modality network learns to make its features look like LabNet's to D (target 1).
-        Var<T> adv = scale(adversarial_loss(d.forward(out.feature), T(1)), adv_weight);
-        loss.adversarial = adv.value().item();
-        loss.total = loss.total + adv;
-      }
-      const double total = loss.total.value().item();
-      check_finite(total, name.c_str(), e, idx, k, step);
-      loss.total.backward();
-      net_opts_[m].step(net.parameters(), T(lr));
-      if (!Objective::adversarial_reaches_generator && adv_weight != T(0)) {
-        // As the authors' graph does: the adversarial term is built on a copy of the features, so
-        // its gradient only pulls D towards "label" for this modality, at the network's rate.
-        d.parameters().zero_grad();
-        Var<T> adv = scale(adversarial_loss(d.forward(out.feature.detach()), T(1)), adv_weight);
-        loss.adversarial = adv.value().item();
-        adv.backward();
-        dis_gen_opts_[m].step(d.parameters(), T(lr));
-      }
-      sum_loss += total;
-      ++s.steps_done;
-      report(TrainingProgress{name, e, 0, idx, k, options_train_.modality_passes[idx], step, steps, lr}, &loss, total);
-    }
+    for (std::size_t step = 0; step < steps; ++step)
+      sum_loss += modality_step(
+          net, m, TrainingProgress{name, e, 0, idx, k, options_train_.modality_passes[idx], step, steps, lr});
     update_codes();
     return sum_loss / static_cast<double>(steps);
+  }
+
+  /// One step of modality network `net` (index m).
+  template <class Net>
+  double modality_step(Net& net, std::size_t m, const TrainingProgress& p) {
+    State& s = *state_;
+    Discriminator<T>& d = discriminators_[m];
+    const T adv_weight = T(options_train_.weights.adversarial);
+    const T lr = T(p.learning_rate);
+    const std::vector<std::size_t> idxs = draw_batch();
+    const Tensor<T> labels = gather_rows(s.labels, idxs);
+    NetOutput<T> out = net.forward(Var<T>(gather_rows(data_->modalities[m], idxs)),
+                                   ForwardContext{true, options_.seed + 1 + m, s.steps_done});
+    scatter_rows(s.features[m], idxs, out.feature.value());
+    scatter_rows(s.hashes[m], idxs, out.hash.value());
+    const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
+    GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
+                                                       s.label_hashes, sim, quantization_target(idxs, out.hash),
+                                                       labels, options_train_.weights);
+    net.parameters().zero_grad();
+    d.parameters().zero_grad();
+    if (Objective::adversarial_reaches_generator && adv_weight != T(0)) {
+      // The modality network learns to make its features look like LabNet's to D (target 1).
+      Var<T> adv = scale(adversarial_loss(d.forward(out.feature), T(1)), adv_weight);
+      loss.adversarial = adv.value().item();
+      loss.total = loss.total + adv;
+    }
+    const double total = loss.total.value().item();
+    check_finite(total, p.network.c_str(), p.epoch, p.stage, p.pass, p.step);
+    loss.total.backward();
+    net_opts_[m].step(net.parameters(), lr);
+    if (!Objective::adversarial_reaches_generator && adv_weight != T(0)) {
+      // As the authors' graph does: the adversarial term is built on a copy of the features, so
+      // its gradient only pulls D towards "label" for this modality, at the network's rate.
+      d.parameters().zero_grad();
+      Var<T> adv = scale(adversarial_loss(d.forward(out.feature.detach()), T(1)), adv_weight);
+      loss.adversarial = adv.value().item();
+      adv.backward();
+      dis_gen_opts_[m].step(d.parameters(), lr);
+    }
+    ++s.steps_done;
+    report(p, &loss, total);
+    return total;
   }
 
   template <class Net>
