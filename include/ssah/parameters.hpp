@@ -45,6 +45,9 @@ class ParameterSet {
     Var<T> var(Tensor<T>(), true);
     entries_.push_back(Entry{name, shape, offset, var});
     for (auto& e : entries_) rebind(e);
+    // The outgrown buffers (now unreferenced, in the pool's cache) have a size that will not come
+    // back: hand them to the system, or building a large network would keep GBs cached.
+    if (offset) detail::MemoryPool::instance().release_cached(offset * sizeof(T));
     return var;
   }
 

@@ -73,6 +73,19 @@ class MemoryPool {
     stats_.cached = 0;
   }
 
+  /// Returns the cached blocks of one size (as requested from allocate) to the system: for
+  /// buffers that are outgrown for good, such as ParameterSet's flat buffers while a network is
+  /// built, which would otherwise stay cached at a size that never comes back.
+  void release_cached(std::size_t bytes) {
+    bytes = round_up(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(bytes);
+    if (it == free_.end()) return;
+    for (void* p : it->second) thrust::device_free(thrust::device_pointer_cast(static_cast<unsigned char*>(p)));
+    stats_.cached -= bytes * it->second.size();
+    free_.erase(it);
+  }
+
   MemoryStats stats() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return stats_;
