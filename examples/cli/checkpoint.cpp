@@ -1,7 +1,20 @@
+// GCC 12 reports a false -Wmaybe-uninitialized (a Shape temporary in tensor_ops.hpp's
+// upload_indices, inlined into the training code that make_model instantiates) in this file only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "checkpoint.hpp"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,37 +50,25 @@ std::vector<std::int8_t> sign_codes(const std::vector<float>& hashes) {
   return codes;
 }
 
-void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<float>& model) {
-  io::SafetensorsWriter w;
-  std::vector<std::shared_ptr<std::vector<float>>> keep;
-  model.for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
-    const std::vector<float> values = ps.values().to_host();
-    for (const auto& e : ps.entries()) {
-      const std::size_t n = e.shape.size();
-      std::vector<float> v(values.begin() + static_cast<std::ptrdiff_t>(e.offset),
-                           values.begin() + static_cast<std::ptrdiff_t>(e.offset + n));
-      w.add(set + "." + e.name, v, dims(e.shape));
-    }
-  });
+std::string checkpoint_spec_json(const Checkpoint& c) {
   json mods = json::array();
   for (std::size_t m = 0; m < c.modalities.size(); ++m) {
     const CheckpointModality& cm = c.modalities[m];
-    const auto& b = c.spec.backbones[m];
-    json jm = {{"name", cm.name},
-               {"sample_shape", cm.sample_shape},
-               {"standardized", !cm.mean.empty()},
-               {"backbone", b.kind},
-               {"feature_hidden", b.feature.hidden},
-               {"feature_lrn_after_first", b.feature.lrn_after_first},
-               {"text_windows", b.text.windows},
-               {"text_hidden", b.text.hidden},
-               {"text_lrn_head_input", b.text.lrn_head_input},
-               {"cnnf", "small"}};
-    mods.push_back(jm);
-    if (!cm.mean.empty()) {
-      w.add("standardize." + cm.name + ".mean", cm.mean, {cm.mean.size()});
-      w.add("standardize." + cm.name + ".std", cm.stddev, {cm.stddev.size()});
-    }
+    const auto& b = c.spec.backbones.at(m);
+    mods.push_back({{"name", cm.name},
+                    {"sample_shape", cm.sample_shape},
+                    {"standardized", !cm.mean.empty()},
+                    {"backbone", b.kind},
+                    {"feature_hidden", b.feature.hidden},
+                    {"feature_lrn_after_first", b.feature.lrn_after_first},
+                    {"text_windows", b.text.windows},
+                    {"text_hidden", b.text.hidden},
+                    {"text_lrn_head_input", b.text.lrn_head_input},
+                    {"cnnf",
+                     {{"conv_channels", b.cnnf.conv_channels},
+                      {"fc6", b.cnnf.fc6},
+                      {"fc7", b.cnnf.fc7},
+                      {"feature", b.cnnf.feature}}}});
   }
   const json spec = {{"format", "ssah-cli-checkpoint-1"},
                      {"bits", c.spec.bits},
@@ -80,7 +81,52 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<floa
                      {"label_lrn_after_first", c.spec.label_net.lrn_after_first},
                      {"discriminator_hidden", c.spec.discriminator.hidden},
                      {"modalities", mods}};
-  w.set_metadata("ssah.spec", spec.dump());
+  return spec.dump();
+}
+
+void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<float>& model) {
+  io::SafetensorsWriter w;
+  std::vector<std::shared_ptr<std::vector<float>>> keep;
+  model.for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
+    const std::vector<float> values = ps.values().to_host();
+    for (const auto& e : ps.entries()) {
+      const std::size_t n = e.shape.size();
+      std::vector<float> v(values.begin() + static_cast<std::ptrdiff_t>(e.offset),
+                           values.begin() + static_cast<std::ptrdiff_t>(e.offset + n));
+      w.add(set + "." + e.name, v, dims(e.shape));
+    }
+  });
+  for (const CheckpointModality& cm : c.modalities)
+    if (!cm.mean.empty()) {
+      w.add("standardize." + cm.name + ".mean", cm.mean, {cm.mean.size()});
+      w.add("standardize." + cm.name + ".std", cm.stddev, {cm.stddev.size()});
+    }
+  // A CNN-F's mean image (a buffer, not a parameter: e.g. the one of --pretrained's file).
+  for (std::size_t m = 0; m < c.modalities.size(); ++m) {
+    const auto* net = std::get_if<CnnF<float>>(&model.backbone(m).variant());
+    if (net == nullptr) continue;
+    const std::vector<float> mean = net->mean_image().to_host();
+    if (std::any_of(mean.begin(), mean.end(), [](float v) { return v != 0.f; }))
+      w.add("cnnf." + c.modalities[m].name + ".mean_image", mean, dims(net->mean_image().shape()));
+  }
+  if (c.state) {
+    const TrainingState<float>& st = *c.state;
+    for (const auto& [name, t] : st.buffers) w.add("state." + name, t.to_host(), dims(t.shape()));
+    json steps = json::object();
+    for (const auto& [name, a] : st.optimizers) {
+      steps[name] = a.step;
+      if (!a.m.defined()) continue;
+      w.add("state.optimizer." + name + ".m", a.m.to_host(), dims(a.m.shape()));
+      w.add("state.optimizer." + name + ".v", a.v.to_host(), dims(a.v.shape()));
+    }
+    const json js = {{"format", "ssah-training-state-1"},
+                     {"epoch", st.epoch},
+                     {"steps_done", st.steps_done},
+                     {"rng", st.rng},
+                     {"optimizer_steps", steps}};
+    w.set_metadata("ssah.state", js.dump());
+  }
+  w.set_metadata("ssah.spec", checkpoint_spec_json(c));
   w.set_metadata("ssah.bits", std::to_string(c.spec.bits));
   w.set_metadata("ssah.objective", c.spec.objective);
   w.set_metadata("ssah.epoch", std::to_string(c.epoch));
@@ -114,6 +160,13 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
       b.text.windows = jm.at("text_windows").get<std::vector<std::size_t>>();
       b.text.hidden = jm.at("text_hidden").get<std::vector<std::size_t>>();
       b.text.lrn_head_input = jm.at("text_lrn_head_input").get<bool>();
+      // "cnnf": "small" in checkpoints written before --pretrained (the only CNN-F they built).
+      if (const auto cf = jm.find("cnnf"); cf != jm.end() && cf->is_object()) {
+        b.cnnf.conv_channels = cf->at("conv_channels").get<std::array<std::size_t, 5>>();
+        b.cnnf.fc6 = cf->at("fc6").get<std::size_t>();
+        b.cnnf.fc7 = cf->at("fc7").get<std::size_t>();
+        b.cnnf.feature = cf->at("feature").get<std::size_t>();
+      }
       if (jm.at("standardized").get<bool>()) {
         std::size_t d = 1;
         for (std::size_t e : cm.sample_shape) d *= e;
@@ -127,6 +180,36 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
   } catch (const json::exception& e) {
     detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", e.what(), ")");
   }
+  if (f.metadata.count("ssah.state")) {
+    try {
+      const json js = json::parse(f.meta("ssah.state"));
+      SSAH_CHECK_AS(IoError, js.at("format") == "ssah-training-state-1", "unknown format");
+      TrainingState<float> st;
+      st.epoch = js.at("epoch").get<std::size_t>();
+      st.steps_done = js.at("steps_done").get<std::uint64_t>();
+      st.rng = js.at("rng").get<std::string>();
+      const std::string prefix = "state.";
+      for (const auto& [name, array] : f.tensors) {
+        if (name.compare(0, prefix.size(), prefix) != 0 || name.compare(0, 16, "state.optimizer.") == 0) continue;
+        const std::vector<float> v = array.as<float>();
+        st.buffers.emplace(name.substr(prefix.size()), Tensor<float>::from_host(to_shape(array.shape, path), v));
+      }
+      for (const auto& [name, step] : js.at("optimizer_steps").items()) {
+        AdamState<float> a;
+        a.step = step.get<std::int64_t>();
+        const std::string m = "state.optimizer." + name + ".m", v = "state.optimizer." + name + ".v";
+        if (f.contains(m)) {
+          const std::vector<float> mv = f.get<float>(m), vv = f.get<float>(v);
+          a.m = Tensor<float>::from_host(Shape{mv.size()}, mv);
+          a.v = Tensor<float>::from_host(Shape{vv.size()}, vv);
+        }
+        st.optimizers.emplace(name, std::move(a));
+      }
+      c.state = std::move(st);
+    } catch (const json::exception& e) {
+      detail::fail<IoError>("'", path, "': bad training state (metadata 'ssah.state': ", e.what(), ")");
+    }
+  }
   std::unique_ptr<AnyModel<float>> model = make_model(c.spec);
   model->for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
     std::vector<float> values(ps.size());
@@ -136,6 +219,12 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
     }
     ps.values().assign(Tensor<float>::from_host(Shape{values.size()}, values));
   });
+  for (std::size_t m = 0; m < c.modalities.size(); ++m) {
+    auto* net = std::get_if<CnnF<float>>(&model->backbone(m).variant());
+    const std::string key = "cnnf." + c.modalities[m].name + ".mean_image";
+    if (net == nullptr || !f.contains(key)) continue;  // absent: no mean subtracted (zeros)
+    net->set_mean_image(Tensor<float>::from_host(net->sample_shape(), f.get<float>(key, dims(net->sample_shape()))));
+  }
   return model;
 }
 

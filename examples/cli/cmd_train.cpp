@@ -1,27 +1,40 @@
-// `ssah train`: SSAH on the user's own data (.npy files), end to end: read and check the inputs,
+// `ssah train`: SSAH on the user's own data (.npy files, or one .mat file: mat_input.cpp), end to
+// end: read and check the inputs,
 // split (given or seeded), standardise dense inputs, train at each K, write checkpoints, codes,
 // report.json, precision-recall / precision@N curves (CSV, and SVG plots when gnuplot is on PATH).
 // `ssah encode`: codes of new items with a checkpoint written by train.
 // Every file is written atomically; nothing already in the output folder is deleted.
+// The checkpoint of each K is rewritten after every epoch with the training state; `--resume DIR`
+// continues an interrupted (or shorter) run from it, and SIGINT / SIGTERM stop training at the next
+// step boundary with exit status 130, leaving the last epoch's checkpoint and report.json intact.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "checkpoint.hpp"
 #include "cli_common.hpp"
+#include "mat_input.hpp"
+#include "pretrained.hpp"
 #include "ssah/io/atomic_file.hpp"
+#include "ssah/io/checksum.hpp"
+#include "ssah/io/file.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/pipeline.hpp"
 
@@ -36,13 +49,41 @@ struct TrainArgs {
   std::string labels, split_dir, out;
   std::vector<int> bits = {16, 32, 64};
   std::string objective = "paper";
+  std::string init = "reference";
   std::size_t epochs = 1;
   std::uint64_t seed = 0;
   bool no_standardize = false;
   std::vector<std::size_t> hidden;
   std::size_t batch_size = 128;
   std::size_t passes = 0;
+  std::string resume;  ///< --resume DIR
+  MatInputOptions mat;  ///< --mat FILE and its keys (instead of --modality / --labels)
+  std::vector<std::string> pretrained;  ///< --pretrained NAME=FILE.mat (MatConvNet CNN-F)
 };
+
+/// A modality's pretrained CNN-F (--pretrained): read once, copied into every K's fresh model.
+struct PretrainedCnnF {
+  std::size_t modality = 0;
+  std::string file;
+  ParameterSet<float> params;
+  std::unique_ptr<CnnF<float>> net;
+};
+
+/// Copies conv1..fc7 and the mean image of `from` into `to` (same configuration and input).
+void copy_pretrained(const CnnF<float>& from, CnnF<float>& to) {
+  for (std::size_t i = 0; i < 5; ++i) {
+    Tensor<float> w = to.conv_weight(i).value(), b = to.conv_bias(i).value();
+    w.assign(from.conv_weight(i).value());
+    b.assign(from.conv_bias(i).value());
+  }
+  Tensor<float> w6 = to.fc6_weight().value(), b6 = to.fc6_bias().value(), w7 = to.fc7_weight().value(),
+                b7 = to.fc7_bias().value();
+  w6.assign(from.fc6_weight().value());
+  b6.assign(from.fc6_bias().value());
+  w7.assign(from.fc7_weight().value());
+  b7.assign(from.fc7_bias().value());
+  to.set_mean_image(from.mean_image());
+}
 
 std::pair<std::string, std::string> split_pair(const std::string& s, const char* option) {
   const std::size_t eq = s.find('=');
@@ -51,9 +92,10 @@ std::pair<std::string, std::string> split_pair(const std::string& s, const char*
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
-/// One .npy input of a modality: its values as floats, checked.
-pipeline::Modality read_modality(const std::string& name, const std::string& path, bool& binary) {
-  const io::NpyArray a = io::read_npy(path);
+/// One input of a modality, an array [items, ...] read from a .npy file or a .mat variable
+/// (`path` names it in errors): its values as floats, checked.
+pipeline::Modality read_modality(const std::string& name, const io::NpyArray& a, const std::string& path,
+                                 bool& binary) {
   if (a.ndim() < 2 || a.ndim() > 4)
     detail::fail<ShapeError>("'", path, "': a modality must be an array [items, ...] of 2 to 4 dimensions, got shape ",
                              io::shape_str(a.shape));
@@ -66,6 +108,10 @@ pipeline::Modality read_modality(const std::string& name, const std::string& pat
   binary = a.dtype == io::DType::U8 &&
            std::all_of(m.values.begin(), m.values.end(), [](float v) { return v == 0.f || v == 1.f; });
   return m;
+}
+
+pipeline::Modality read_modality(const std::string& name, const std::string& path, bool& binary) {
+  return read_modality(name, io::read_npy(path), path, binary);
 }
 
 std::vector<std::size_t> read_indices(const std::string& path, std::size_t items) {
@@ -150,8 +196,102 @@ std::string eta(double seconds) {
   return buf;
 }
 
-void run_train(const TrainArgs& a) {
+// ---------------------------------------------------------------- interruption and resuming
+
+/// Set by SIGINT / SIGTERM; training stops at the next step boundary (the handler is one-shot:
+/// a second signal ends the program at once, which the atomic writes also survive).
+std::atomic<bool> interrupt_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_interrupt_signal(int) { interrupt_requested.store(true); }
+
+void install_interrupt_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+/// Thrown at a step boundary once a signal arrived; run_train reports it and exits with 130.
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <class T>
+std::string crc_hex(const std::vector<T>& v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(io::crc32(v.data(), v.size() * sizeof(T))));
+  return buf;
+}
+
+/// Checksums of what training reads (labels, each modality after standardisation, the split), so
+/// that --resume can tell whether the command line describes the data of the run it continues.
+json input_checksums(const pipeline::Dataset& data, const pipeline::Split& split) {
+  json mods = json::object();
+  for (const pipeline::Modality& m : data.modalities) mods[m.name] = crc_hex(m.values);
+  return {{"labels", crc_hex(data.labels)},
+          {"modalities", mods},
+          {"split", {{"query", crc_hex(split.query)}, {"database", crc_hex(split.database)},
+                     {"train", crc_hex(split.train)}}}};
+}
+
+/// The first entry (as a path "a.b") where two JSON values differ, or "" when they are equal.
+std::string first_difference(const json& a, const json& b, const std::string& path = "") {
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [key, value] : a.items()) {
+      const std::string p = path.empty() ? key : path + "." + key;
+      if (!b.contains(key)) return p;
+      const std::string d = first_difference(value, b.at(key), p);
+      if (!d.empty()) return d;
+    }
+    for (const auto& [key, value] : b.items())
+      if (!a.contains(key)) return path.empty() ? key : path + "." + key;
+    return "";
+  }
+  return a == b ? "" : (path.empty() ? std::string("(value)") : path);
+}
+
+/// The JSON value at a path "a.b" written by first_difference, as text ("absent" when missing).
+std::string value_at(const json& j, const std::string& path) {
+  const json* p = &j;
+  std::size_t begin = 0;
+  while (begin <= path.size()) {
+    const std::size_t end = std::min(path.find('.', begin), path.size());
+    const std::string key = path.substr(begin, end - begin);
+    if (!p->is_object() || !p->contains(key)) return "absent";
+    p = &p->at(key);
+    begin = end + 1;
+  }
+  return p->dump();
+}
+
+/// report.json of the run in `dir` (IoError when it has none).
+json read_report(const std::string& dir) {
+  const std::string path = dir + "/report.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    detail::fail<IoError>("--resume ", dir, ": no report.json there (not an output folder of ssah train)");
+  const std::vector<unsigned char> bytes = io::read_file(path);
+  try {
+    return json::parse(bytes.begin(), bytes.end());
+  } catch (const json::exception& e) {
+    detail::fail<IoError>("'", path, "': not JSON (", e.what(), ")");
+  }
+}
+
+void run_train(TrainArgs a) {
   const auto start = std::chrono::steady_clock::now();
+  json previous;  // report.json of the run that --resume continues
+  if (!a.resume.empty()) {
+    if (!a.out.empty() && fs::path(a.out).lexically_normal() != fs::path(a.resume).lexically_normal())
+      detail::fail<InvalidArgument>("--resume ", a.resume, " continues in that folder; --out ", a.out,
+                                    " must be omitted or the same");
+    a.out = a.resume;
+    previous = read_report(a.resume);
+  }
+  if (a.out.empty()) detail::fail<InvalidArgument>("--out DIR (or --resume DIR) is required");
   if (a.modalities.size() > 3)
     detail::fail<InvalidArgument>(a.modalities.size(), " modalities given; ssah train supports 1 to 3");
   for (int b : a.bits)
@@ -166,11 +306,45 @@ void run_train(const TrainArgs& a) {
       detail::fail<InvalidArgument>("--backbone ", s, ": the backbone must be feature, text or cnn");
     kinds[name] = kind;
   }
+  std::map<std::string, std::string> pretrained_files;
+  for (const std::string& s : a.pretrained) {
+    const auto [name, file] = split_pair(s, "--pretrained");
+    if (!mat_input_supported())
+      detail::fail<InvalidArgument>("--pretrained ", s,
+                                    ": this ssah was built without MATLAB .mat support (matio was not found)");
+    if (!pretrained_files.emplace(name, file).second)
+      detail::fail<InvalidArgument>("--pretrained: the modality '", name, "' is given twice");
+    const auto k = kinds.find(name);
+    if (k != kinds.end() && k->second != "cnnf")
+      detail::fail<InvalidArgument>("--pretrained ", s, " makes '", name, "' a CNN-F, but --backbone gives it ",
+                                    k->second);
+    kinds[name] = "cnnf";
+  }
 
-  // Inputs.
-  const io::NpyArray labels = io::read_npy(a.labels);
+  // Inputs: .npy files (--modality, --labels) or one .mat file (--mat, mat_input.cpp); the same
+  // checks apply to both.
+  const bool from_mat = !a.mat.file.empty();
+  MatInput mat;
+  if (from_mat) {
+    if (!a.modalities.empty() || !a.labels.empty())
+      detail::fail<InvalidArgument>("--mat reads the modalities and the labels from one .mat file: give either --mat "
+                                    "or --modality and --labels, not both");
+    mat = read_mat_input(a.mat);
+    std::printf("ssah train: %s (MATLAB v%s%s)\n", a.mat.file.c_str(), mat.version.c_str(),
+                a.mat.layout.empty() ? "" : (", layout " + a.mat.layout).c_str());
+    for (const MatModality& mm : mat.modalities)
+      std::printf("  %s = %s, %s\n", mm.name.c_str(), mm.variable.c_str(), mm.arrangement.c_str());
+    std::printf("  labels = %s\n", mat.labels_variable.c_str());
+  } else if (a.mat.any()) {
+    detail::fail<InvalidArgument>("--mat-modality, --mat-labels and --mat-layout need --mat FILE");
+  } else if (a.modalities.empty() || a.labels.empty()) {
+    detail::fail<InvalidArgument>("no inputs: give --modality NAME=FILE.npy (1 to 3 times) and --labels LABELS.npy, "
+                                  "or --mat FILE.mat");
+  }
+  const std::string labels_file = from_mat ? mat.labels.source : a.labels;
+  const io::NpyArray labels = from_mat ? std::move(mat.labels) : io::read_npy(a.labels);
   if (labels.ndim() != 2 || labels.rows() == 0 || labels.shape[1] == 0)
-    detail::fail<ShapeError>("'", a.labels, "': labels must be a multi-hot array [items, classes], got shape ",
+    detail::fail<ShapeError>("'", labels_file, "': labels must be a multi-hot array [items, classes], got shape ",
                              io::shape_str(labels.shape));
   io::check_finite(labels);
   pipeline::Dataset data;
@@ -179,31 +353,78 @@ void run_train(const TrainArgs& a) {
   data.labels = labels.as<float>();
   for (std::size_t i = 0; i < data.labels.size(); ++i)
     if (data.labels[i] != 0.f && data.labels[i] != 1.f)
-      detail::fail<InvalidArgument>("'", a.labels, "': labels must be 0 or 1, found ", data.labels[i], " at row ",
+      detail::fail<InvalidArgument>("'", labels_file, "': labels must be 0 or 1, found ", data.labels[i], " at row ",
                                     i / data.classes, ", column ", i % data.classes);
+  std::vector<std::pair<std::string, std::string>> inputs;  // NAME, .npy file or "<file>: <variable>"
+  for (const std::string& s : a.modalities) inputs.push_back(split_pair(s, "--modality"));
+  for (const MatModality& mm : mat.modalities) inputs.emplace_back(mm.name, mm.array.source);
   std::vector<std::string> files;
   std::set<std::string> names;
-  for (const std::string& s : a.modalities) {
-    const auto [name, path] = split_pair(s, "--modality");
-    if (!names.insert(name).second) detail::fail<InvalidArgument>("--modality: the name '", name, "' is used twice");
-    if (name == "label") detail::fail<InvalidArgument>("--modality: the name 'label' is reserved for label queries");
+  for (std::size_t input = 0; input < inputs.size(); ++input) {
+    const std::string& name = inputs[input].first;
+    const std::string& path = inputs[input].second;
+    const char* option = from_mat ? "--mat-modality" : "--modality";
+    if (!names.insert(name).second) detail::fail<InvalidArgument>(option, ": the name '", name, "' is used twice");
+    if (name == "label") detail::fail<InvalidArgument>(option, ": the name 'label' is reserved for label queries");
     bool binary = false;
-    pipeline::Modality m = read_modality(name, path, binary);
+    pipeline::Modality m = from_mat ? read_modality(name, mat.modalities[input].array, path, binary)
+                                    : read_modality(name, path, binary);
+    if (from_mat) mat.modalities[input].array = io::NpyArray();  // its float copy is in m
     if (m.values.size() / m.row_size() != data.items)
-      detail::fail<ShapeError>("'", path, "' has ", m.values.size() / m.row_size(), " rows but labels '", a.labels,
+      detail::fail<ShapeError>("'", path, "' has ", m.values.size() / m.row_size(), " rows but labels '", labels_file,
                                "' have ", data.items);
     const auto k = kinds.find(name);
     m.backbone.kind = k != kinds.end() ? k->second : "feature";
     m.standardize = !a.no_standardize && !binary && m.backbone.kind != "text";
+    if (const auto pf = pretrained_files.find(name); pf != pretrained_files.end()) {
+      // CNN-F subtracts the file's mean image from raw pixel values (0..255): no standardisation.
+      if (m.sample_shape.size() != 3)
+        detail::fail<ShapeError>("--pretrained ", name, "=", pf->second, ": '", path, "' holds items of shape ",
+                                 io::shape_str(m.sample_shape), "; CNN-F reads images [C, H, W]");
+      m.backbone.cnnf = pretrained_cnnf_config(pf->second);
+      m.standardize = false;
+    }
     if (!a.hidden.empty()) {
       m.backbone.feature.hidden = a.hidden;
       m.backbone.text.hidden = a.hidden;
+      m.backbone.cnnf.feature = a.hidden.back();  // F must be as wide as the label network's
     }
     data.modalities.push_back(std::move(m));
     files.push_back(path);
   }
+  for (const auto& [name, file] : pretrained_files)
+    if (!names.count(name)) detail::fail<InvalidArgument>("--pretrained ", name, "=", file, ": no modality '", name, "'");
   for (const auto& [name, kind] : kinds)
     if (!names.count(name)) detail::fail<InvalidArgument>("--backbone ", name, "=", kind, ": no modality '", name, "'");
+
+  // --pretrained: read each file once into a CnnF of the modality's input size (which checks that
+  // the file's filters fit those images); every K's fresh model gets a copy.
+  std::vector<std::shared_ptr<PretrainedCnnF>> pretrained;
+  std::vector<std::string> pretrained_lines;
+  for (std::size_t m = 0; m < data.modalities.size(); ++m) {
+    const pipeline::Modality& pm = data.modalities[m];
+    const auto pf = pretrained_files.find(pm.name);
+    if (pf == pretrained_files.end()) continue;
+    auto p = std::make_shared<PretrainedCnnF>();
+    p->modality = m;
+    p->file = pf->second;
+    const auto& s = pm.sample_shape;
+    const auto& c = pm.backbone.cnnf;
+    std::string loaded;
+    try {
+      p->net = std::make_unique<CnnF<float>>(Shape{s[0], s[1], s[2]}, c, p->params);
+      loaded = load_pretrained_cnnf(*p->net, p->file);
+    } catch (const Error& err) {
+      detail::fail<InvalidArgument>("--pretrained ", pm.name, "=", p->file, ": does not fit the images of '", pm.name,
+                                    "' (", io::shape_str(s), "): ", err.what());
+    }
+    std::string widths;
+    for (std::size_t w : c.conv_channels) widths += (widths.empty() ? "" : ",") + std::to_string(w);
+    pretrained_lines.push_back("  " + pm.name + ": CNN-F from " + p->file + " (" + loaded + "; conv " + widths +
+                               ", fc6 " + std::to_string(c.fc6) + ", fc7 " + std::to_string(c.fc7) + ", fc8 " +
+                               std::to_string(c.feature) + " new)");
+    pretrained.push_back(std::move(p));
+  }
 
   // Split.
   pipeline::Split split;
@@ -220,10 +441,12 @@ void run_train(const TrainArgs& a) {
     const std::size_t queries = std::max<std::size_t>(1, std::min<std::size_t>(data.items / 10, 2000));
     if (queries >= data.items) detail::fail<InvalidArgument>("too few items (", data.items, ") to split");
     split = pipeline::Split::random(data.items, queries, std::min<std::size_t>(10000, data.items - queries), a.seed);
-    fs::create_directories(a.out + "/split", ec);
-    write_indices(a.out + "/split/query_idx.npy", split.query);
-    write_indices(a.out + "/split/db_idx.npy", split.database);
-    write_indices(a.out + "/split/train_idx.npy", split.train);
+    if (a.resume.empty()) {  // a resumed run checks that it drew the same split (input_checksums)
+      fs::create_directories(a.out + "/split", ec);
+      write_indices(a.out + "/split/query_idx.npy", split.query);
+      write_indices(a.out + "/split/db_idx.npy", split.database);
+      write_indices(a.out + "/split/train_idx.npy", split.train);
+    }
   }
   split.validate(data.items);
   data.validate();
@@ -247,6 +470,7 @@ void run_train(const TrainArgs& a) {
   pipeline::Experiment e;
   e.bits = a.bits;
   e.objective = a.objective;
+  e.init = a.init == "xavier" ? InitScheme::Xavier : InitScheme::ReferenceNormal;
   e.seed = a.seed;
   e.train.epochs = a.epochs;
   e.train.seed = a.seed;
@@ -270,12 +494,24 @@ void run_train(const TrainArgs& a) {
     std::printf("  %s: %s, shape [%zu x %zu], backbone %s, %s\n", data.modalities[m].name.c_str(), files[m].c_str(),
                 data.items, data.modalities[m].row_size(), data.modalities[m].backbone.kind.c_str(),
                 cms[m].mean.empty() ? "not standardised" : "standardised");
+  for (const std::string& line : pretrained_lines) std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 
   const bool tty = isatty(fileno(stderr)) != 0;
-  int current_bits = 0;
+  int current_bits = a.bits.empty() ? 0 : a.bits.front();
   auto last_key = std::make_shared<std::string>();
-  e.train.on_progress = [tty, &current_bits, last_key](const TrainingProgress& p) {
+  std::size_t epochs_saved = 0;  // of K = current_bits
+  auto stop_if_interrupted = [&] {
+    if (!interrupt_requested.load()) return;
+    if (tty) std::fprintf(stderr, "\r%160s\r", "");
+    const std::string k = "K" + std::to_string(current_bits);
+    throw Interrupted("interrupted: " + k + " has " + std::to_string(epochs_saved) + " of " +
+                      std::to_string(a.epochs) + " epochs saved" +
+                      (epochs_saved > 0 ? " in model-" + k + ".safetensors" : std::string()) +
+                      "; resume with `ssah train ... --resume " + a.out + "` (the same inputs and options)");
+  };
+  e.train.on_progress = [tty, &current_bits, last_key, &stop_if_interrupted](const TrainingProgress& p) {
+    stop_if_interrupted();
     const double left = p.fraction_done > 0 ? p.elapsed_seconds * (1 - p.fraction_done) / p.fraction_done : 0;
     if (tty) {
       std::fprintf(stderr,
@@ -299,14 +535,27 @@ void run_train(const TrainArgs& a) {
   report["command"] = "train";
   report["items"] = data.items;
   report["classes"] = data.classes;
-  report["labels"] = a.labels;
+  report["labels"] = labels_file;
+  if (from_mat) {
+    json vars = json::object();
+    for (const MatModality& mm : mat.modalities)
+      vars[mm.name] = {{"variable", mm.variable}, {"dims", mm.dims}, {"arrangement", mm.arrangement}};
+    report["mat"] = {{"file", a.mat.file},
+                     {"version", mat.version},
+                     {"layout", a.mat.layout},
+                     {"modalities", vars},
+                     {"labels", {{"variable", mat.labels_variable}, {"dims", mat.labels_dims}}}};
+  }
   json jm = json::array();
-  for (std::size_t m = 0; m < data.modalities.size(); ++m)
+  for (std::size_t m = 0; m < data.modalities.size(); ++m) {
     jm.push_back({{"name", data.modalities[m].name},
                   {"file", files[m]},
                   {"sample_shape", data.modalities[m].sample_shape},
                   {"backbone", data.modalities[m].backbone.kind},
                   {"standardized", !cms[m].mean.empty()}});
+    const auto pf = pretrained_files.find(data.modalities[m].name);
+    if (pf != pretrained_files.end()) jm.back()["pretrained"] = pf->second;
+  }
   report["modalities"] = jm;
   report["split"] = {{"source", a.split_dir.empty() ? std::string("seeded (split/)") : a.split_dir},
                      {"query", split.query.size()},
@@ -316,6 +565,7 @@ void run_train(const TrainArgs& a) {
   report["hyperparameters"] = {
       {"bits", a.bits},
       {"objective", a.objective},
+      {"init", a.init},
       {"epochs", a.epochs},
       {"seed", a.seed},
       {"batch_size", e.train.batch_size},
@@ -336,44 +586,146 @@ void run_train(const TrainArgs& a) {
       {"standardize", !a.no_standardize}};
   report["relevance"] = "shares at least one label";
   report["map_ties"] = "ties in Hamming distance ordered by database index";
+  report["input_checksums"] = input_checksums(data, split);
   json results = json::object();
 
-  for (int bits : a.bits) {
-    current_bits = bits;
-    e.bits = {bits};
-    e.on_trained = [&](int k, AnyModel<float>& model) {
-      Checkpoint c;
-      c.spec = pipeline::model_spec(data, e, k);
-      c.epoch = model.epoch();
-      c.modalities = cms;
-      save_checkpoint(a.out + "/model-K" + std::to_string(k) + ".safetensors", c, model);
+  // --resume: K's checkpoint, checked against this command line (nullptr when there is none).
+  auto load_resumable = [&](int bits, Checkpoint& rc) -> std::unique_ptr<AnyModel<float>> {
+    const std::string path = a.out + "/model-K" + std::to_string(bits) + ".safetensors";
+    std::error_code ec_exists;
+    if (!fs::exists(path, ec_exists)) return nullptr;
+    std::unique_ptr<AnyModel<float>> model = load_checkpoint(path, rc);
+    Checkpoint here;
+    here.spec = pipeline::model_spec(data, e, bits);
+    here.epoch = rc.epoch;
+    here.modalities = cms;
+    const json there_spec = json::parse(checkpoint_spec_json(rc)), here_spec = json::parse(checkpoint_spec_json(here));
+    const std::string d = first_difference(there_spec, here_spec);
+    if (!d.empty())
+      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path, "' has ", d, " ", value_at(there_spec, d),
+                                    " where this command line gives ", value_at(here_spec, d));
+    if (!rc.state)
+      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path,
+                                    "' holds no training state (written by an older ssah train)");
+    if (rc.epoch > a.epochs)
+      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path, "' has ", rc.epoch, " epochs, more than --epochs ",
+                                    a.epochs);
+    return model;
+  };
+  if (!a.resume.empty()) {
+    // The command line must describe the run in a.out: same data, split, structure and options
+    // (only --epochs and --bits may change).
+    auto check_same = [&](const json& there, const json& here, const std::string& what) {
+      const std::string d = first_difference(there, here);
+      if (!d.empty())
+        detail::fail<InvalidArgument>("--resume ", a.out, ": this command line does not describe the run there: ",
+                                      what, " ", d, " is ", value_at(there, d), " there but ", value_at(here, d),
+                                      " here; give the same inputs and options");
     };
-    const pipeline::BitsResult r = std::move(pipeline::run(data, split, e).front());
-    if (tty) std::fprintf(stderr, "\r%160s\r", "");
-    const std::string k = "K" + std::to_string(bits);
-    for (std::size_t m = 0; m < data.modalities.size(); ++m) {
-      const std::string base = a.out + "/codes/" + k + "_" + data.modalities[m].name;
-      io::write_npy(base + "_query.npy", sign_codes(r.query_hashes[m]), {split.query.size(), std::size_t(bits)});
-      io::write_npy(base + "_db.npy", sign_codes(r.database_hashes[m]), {split.database.size(), std::size_t(bits)});
+    if (!previous.contains("input_checksums"))
+      detail::fail<InvalidArgument>("--resume ", a.out,
+                                    ": its report.json has no input checksums (written by an older ssah train)");
+    check_same(previous["input_checksums"], report["input_checksums"], "the checksum of");
+    json hp_there = previous.value("hyperparameters", json::object()), hp_here = report["hyperparameters"];
+    for (const char* key : {"epochs", "bits"}) {
+      hp_there.erase(key);
+      hp_here.erase(key);
     }
-    write_curves(a.out, r);
-    json maps = json::object();
-    std::printf("K = %d (%.1f s):", bits, r.train_seconds);
-    for (const pipeline::Direction& d : r.directions) {
-      maps[d.name] = d.result.map;
-      std::printf(" %s %.4f", d.name.c_str(), d.result.map);
+    check_same(hp_there, hp_here, "hyperparameter");
+    json mods_there = previous.value("modalities", json::array()), mods_here = report["modalities"];
+    for (json* mods : {&mods_there, &mods_here})
+      for (json& m : *mods)
+        if (m.is_object()) m.erase("file");
+    check_same(json{{"modalities", mods_there}}, json{{"modalities", mods_here}}, "the");
+    for (int bits : a.bits) {  // every checkpoint is checked before anything is written
+      Checkpoint c;
+      load_resumable(bits, c);
     }
-    std::printf("\n");
+    results = previous.value("results", json::object());
+    std::printf("resuming the run in %s\n", a.out.c_str());
+  }
+  report["results"] = results;
+  io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+
+  install_interrupt_handlers();
+  try {
+    for (int bits : a.bits) {
+      stop_if_interrupted();  // the message names the K before this one
+      current_bits = bits;
+      epochs_saved = 0;
+      e.bits = {bits};
+      const std::string k = "K" + std::to_string(bits);
+      const std::string checkpoint_path = a.out + "/model-" + k + ".safetensors";
+      auto save = [&](int kb, AnyModel<float>& model) {
+        Checkpoint c;
+        c.spec = pipeline::model_spec(data, e, kb);
+        c.epoch = model.epoch();
+        c.modalities = cms;
+        c.state = model.training_state();
+        save_checkpoint(checkpoint_path, c, model);
+        epochs_saved = c.epoch;
+      };
+      // --resume: continue from this K's checkpoint (when one was written), or skip a finished K.
+      std::unique_ptr<AnyModel<float>> resumed;
+      Checkpoint rc;
+      if (!a.resume.empty() && (resumed = load_resumable(bits, rc))) {
+        epochs_saved = rc.epoch;
+        const json done = results.value(k, json());
+        if (rc.epoch == a.epochs && done.is_object() && done.contains("map") &&
+            done.value("epochs", std::size_t{0}) == a.epochs) {
+          std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
+          continue;
+        }
+        std::printf("K = %d: continuing from epoch %zu\n", bits, rc.epoch);
+        std::fflush(stdout);
+      }
+      e.start_model = [&](int kb, const TrainingSet<float>& t,
+                          const TrainOptions& o) -> std::unique_ptr<AnyModel<float>> {
+        if (resumed) {  // its checkpoint holds the (fine-tuned) CNN-F weights and mean image
+          resumed->restore_training_state(t, o, *rc.state);
+          return std::move(resumed);
+        }
+        if (pretrained.empty()) return nullptr;
+        std::unique_ptr<AnyModel<float>> model = make_model(pipeline::model_spec(data, e, kb));
+        for (const auto& p : pretrained) {
+          auto* net = std::get_if<CnnF<float>>(&model->backbone(p->modality).variant());
+          SSAH_CHECK(net != nullptr, "--pretrained: modality ", p->modality, " was not built as a CNN-F");
+          copy_pretrained(*p->net, *net);
+        }
+        return model;
+      };
+      e.on_epoch = save;
+      const pipeline::BitsResult r = std::move(pipeline::run(data, split, e).front());
+      if (tty) std::fprintf(stderr, "\r%160s\r", "");
+      for (std::size_t m = 0; m < data.modalities.size(); ++m) {
+        const std::string base = a.out + "/codes/" + k + "_" + data.modalities[m].name;
+        io::write_npy(base + "_query.npy", sign_codes(r.query_hashes[m]), {split.query.size(), std::size_t(bits)});
+        io::write_npy(base + "_db.npy", sign_codes(r.database_hashes[m]), {split.database.size(), std::size_t(bits)});
+      }
+      write_curves(a.out, r);
+      json maps = json::object();
+      std::printf("K = %d (%.1f s):", bits, r.train_seconds);
+      for (const pipeline::Direction& d : r.directions) {
+        maps[d.name] = d.result.map;
+        std::printf(" %s %.4f", d.name.c_str(), d.result.map);
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+      results[k] = {{"bits", bits},
+                    {"map", maps},
+                    {"train_seconds", r.train_seconds},
+                    {"encode_seconds", r.encode_seconds},
+                    {"epochs", r.epochs},
+                    {"checkpoint", "model-" + k + ".safetensors"}};
+      if (r.start_epoch > 0) results[k]["resumed_from_epoch"] = r.start_epoch;
+      report["results"] = results;
+      report["total_seconds"] = seconds_since(start);
+      io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+    }
+  } catch (const Interrupted& interrupted) {
+    std::fprintf(stderr, "ssah train: %s\n", interrupted.what());
     std::fflush(stdout);
-    results[k] = {{"bits", bits},
-                  {"map", maps},
-                  {"train_seconds", r.train_seconds},
-                  {"encode_seconds", r.encode_seconds},
-                  {"epochs", r.epochs},
-                  {"checkpoint", "model-" + k + ".safetensors"}};
-    report["results"] = results;
-    report["total_seconds"] = seconds_since(start);
-    io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+    std::exit(130);
   }
   std::printf("written to %s: model-K*.safetensors, codes/, curves/, report.json%s\n", a.out.c_str(),
               a.split_dir.empty() ? ", split/" : "");
@@ -422,18 +774,36 @@ void run_encode(const EncodeArgs& a) {
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train SSAH on .npy data, write checkpoints, codes, report and curves");
-  cmd->add_option("--modality", args->modalities, "NAME=FILE.npy, items [N, ...] (1 to 3 modalities)")
-      ->required();
-  cmd->add_option("--labels", args->labels, "multi-hot labels .npy [N, classes] of 0/1")->required();
+  CLI::App* cmd = app.add_subcommand("train", "Train SSAH on .npy or .mat data, write checkpoints, codes, report and curves");
+  cmd->add_option("--modality", args->modalities, "NAME=FILE.npy, items [N, ...] (1 to 3 modalities)");
+  cmd->add_option("--labels", args->labels, "multi-hot labels .npy [N, classes] of 0/1");
+  cmd->add_option("--mat", args->mat.file,
+                  "instead of --modality/--labels: a whole data set in one MATLAB .mat file (v5 or v7.3)");
+  cmd->add_option("--mat-layout", args->mat.layout,
+                  "variable names of a known layout: dcmh-flickr (image=images, text=YAll, labels LAll), nus-wide or "
+                  "coco (image=IAll, text=YAll, labels LAll)");
+  cmd->add_option("--mat-modality", args->mat.modalities, "NAME=VARIABLE of the --mat file (replaces the layout's)");
+  cmd->add_option("--mat-labels", args->mat.labels, "labels VARIABLE of the --mat file, 0/1, N x classes or classes x N");
   cmd->add_option("--split", args->split_dir, "folder with query_idx.npy, db_idx.npy, train_idx.npy (int32/int64)");
   cmd->add_option("--bits", args->bits, "code lengths (16, 32, 64, 128)")->delimiter(',');
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));
+  cmd->add_option("--init", args->init,
+                  "parameter initialisation: reference (N(0, 0.01^2) weights and biases, as the authors' code) or "
+                  "xavier (Glorot-uniform weights, zero biases; recommended for single-label data and narrow "
+                  "networks, see docs/model.md)")
+      ->check(CLI::IsMember({"reference", "xavier"}));
   cmd->add_option("--backbone", args->backbones, "NAME=feature|text|cnn (default feature)");
+  cmd->add_option("--pretrained", args->pretrained,
+                  "NAME=FILE.mat: modality NAME's backbone is MatConvNet's CNN-F (imagenet-vgg-f.mat), its widths "
+                  "and conv1..fc7 weights read from FILE and fine-tuned; raw 0..255 NCHW images, the file's mean image "
+                  "subtracted instead of standardisation");
   cmd->add_option("--epochs", args->epochs, "training epochs")->check(positive_integer());
   cmd->add_option("--seed", args->seed, "seed of the split and of training");
   cmd->add_flag("--no-standardize", args->no_standardize, "do not z-score dense inputs");
-  cmd->add_option("--out", args->out, "output folder (created; nothing in it is deleted)")->required();
+  cmd->add_option("--out", args->out, "output folder (created; nothing in it is deleted)");
+  cmd->add_option("--resume", args->resume,
+                  "continue the run whose output folder is DIR (interrupted, or to more --epochs) with the same "
+                  "inputs and options: each K from its last saved epoch; finished K values are skipped");
   cmd->add_option("--hidden", args->hidden,
                   "widths of the hidden layers of every network (label, feature/text backbones, discriminators); "
                   "for small tests")

@@ -3,6 +3,7 @@
 // their MATLAB index, so the test can tell where each value lands.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -342,5 +343,38 @@ TEST_CASE("load_matconvnet_cnnf: errors name the file and the layer") {
   SUBCASE("not a .mat file") {
     { std::FILE* f = std::fopen((dir / "junk.mat").c_str(), "wb"); REQUIRE(f); std::fputs("not a mat file", f); std::fclose(f); }
     CHECK_THROWS_AS(load_matconvnet_cnnf(net, dir / "junk.mat"), IoError);
+  }
+}
+
+TEST_CASE("matconvnet_cnnf_config: the widths the file's filter banks imply") {
+  TempDir dir;
+  for (const bool beta16 : {false, true}) {
+    INFO("beta16 ", beta16);
+    FakeOptions o;
+    o.beta16 = beta16;
+    o.wrap_in_net = beta16;
+    write_fake_vgg_f(dir / "cfg.mat", o);
+    const CnnF<float>::Config c = matconvnet_cnnf_config<float>(dir / "cfg.mat");
+    CHECK(c.conv_channels == std::array<std::size_t, 5>{{2, 3, 2, 2, 3}});
+    CHECK(c.fc6 == 5);
+    CHECK(c.fc7 == 4);
+    CHECK(c.feature == 512);
+    CHECK(matconvnet_cnnf_config<float>(dir / "cfg.mat", 7).feature == 7);
+    // A network built from it takes the file's weights.
+    auto built = c;
+    built.feature = 3;
+    ParameterSet<float> params;
+    CnnF<float> net(Shape{3, 63, 63}, built, params);
+    load_matconvnet_cnnf(net, dir / "cfg.mat");
+    check_weights(net);
+  }
+  SUBCASE("a file that is not CNN-F") {
+    FakeOptions o;
+    o.drop_conv3 = true;
+    write_fake_vgg_f(dir / "missing.mat", o);
+    CHECK_THROWS_WITH_AS(matconvnet_cnnf_config<float>(dir / "missing.mat"),
+                         doctest::Contains("no layer named 'conv3'"), IoError);
+    { std::FILE* f = std::fopen((dir / "junk.mat").c_str(), "wb"); REQUIRE(f); std::fputs("not a mat file", f); std::fclose(f); }
+    CHECK_THROWS_AS(matconvnet_cnnf_config<float>(dir / "junk.mat"), IoError);
   }
 }

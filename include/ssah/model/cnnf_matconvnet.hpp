@@ -105,28 +105,41 @@ inline void mcn_check_geometry(const io::MatValue& layer, const std::string& fil
   }
 }
 
-/// Copies the filters and biases of a conv layer into `weight` [Cout, Cin, kh, kw] and `bias`.
-template <class T>
-void mcn_load_conv(const io::MatValue& layer, const std::string& file, const std::string& name, const Var<T>& weight,
-                   const Var<T>& bias) {
-  io::HostArray filters, biases;
+/// The filter bank and biases of a conv layer (field `weights` = {filters, biases}, or the
+/// pre-beta8 fields `filters` / `biases`), not yet read.
+struct McnConvValues {
+  io::MatValue filters, biases;
+};
+inline McnConvValues mcn_conv_values(const io::MatValue& layer, const std::string& file, const std::string& name) {
   if (layer.has_field("weights")) {
     const io::MatValue w = layer.field("weights");
     SSAH_CHECK_AS(IoError, w.is_cell() && w.numel() >= 2, "'", file, "': layer '", name,
                   "': 'weights' is not a {filters, biases} cell array");
-    filters = w.cell(0).to_array();
-    biases = w.cell(1).to_array();
-  } else if (layer.has_field("filters") && layer.has_field("biases")) {
-    filters = layer.field("filters").to_array();
-    biases = layer.field("biases").to_array();
-  } else {
-    fail<IoError>("'", file, "': layer '", name, "' has neither 'weights' nor 'filters'/'biases'");
+    return {w.cell(0), w.cell(1)};
   }
-  // MATLAB drops trailing singleton dimensions (a bank with one output is H x W x Cin).
-  std::vector<std::size_t> d = filters.shape;
-  SSAH_CHECK_AS(IoError, d.size() >= 2 && d.size() <= 4, "'", file, "': layer '", name, "': filters of size ",
-                io::shape_str(d), " are not H x W x Cin x Cout");
+  if (layer.has_field("filters") && layer.has_field("biases")) return {layer.field("filters"), layer.field("biases")};
+  fail<IoError>("'", file, "': layer '", name, "' has neither 'weights' nor 'filters'/'biases'");
+}
+
+/// MATLAB's H x W x Cin x Cout size of a filter bank, with the trailing singletons MATLAB drops
+/// restored (a bank with one output is H x W x Cin).
+inline std::vector<std::size_t> mcn_filter_dims(const std::vector<std::size_t>& dims, const std::string& file,
+                                                const std::string& name) {
+  SSAH_CHECK_AS(IoError, dims.size() >= 2 && dims.size() <= 4, "'", file, "': layer '", name, "': filters of size ",
+                io::shape_str(dims), " are not H x W x Cin x Cout");
+  std::vector<std::size_t> d = dims;
   while (d.size() < 4) d.push_back(1);
+  return d;
+}
+
+/// Copies the filters and biases of a conv layer into `weight` [Cout, Cin, kh, kw] and `bias`.
+template <class T>
+void mcn_load_conv(const io::MatValue& layer, const std::string& file, const std::string& name, const Var<T>& weight,
+                   const Var<T>& bias) {
+  const McnConvValues values = mcn_conv_values(layer, file, name);
+  const io::HostArray filters = values.filters.to_array();
+  const io::HostArray biases = values.biases.to_array();
+  const std::vector<std::size_t> d = mcn_filter_dims(filters.shape, file, name);
   const Shape& ws = weight.shape();
   const std::size_t kh = d[0], kw = d[1], cin = d[2], cout = d[3];
   SSAH_CHECK_AS(IoError, ws[0] == cout && ws[1] == cin && ws[2] == kh && ws[3] == kw, "'", file, "': layer '", name,
@@ -148,15 +161,43 @@ void mcn_load_conv(const io::MatValue& layer, const std::string& file, const std
   bv.copy_from_host(b.data(), b.size());
 }
 
-}  // namespace detail
+/// A MatConvNet SimpleNN file opened for CNN-F: its layers by name and its normalization struct.
+/// Shared by `load_matconvnet_cnnf` and `matconvnet_cnnf_config`.
+struct McnNetwork {
+  std::string path;
+  MatConvNetLayout layout = MatConvNetLayout::Old;
+  std::vector<std::string> names;     ///< layer names, in file order
+  std::vector<io::MatValue> layers;   ///< the layer structs, same order
+  std::vector<io::MatValue> norm;     ///< the normalization struct (empty when the file has none)
 
-/// Loads conv1..fc7 (and the mean image) of MatConvNet's `imagenet-vgg-f.mat` at `path` into
-/// `net`. See the file comment for the layouts, the weight order and the checks.
-template <class T>
-MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
-                                          const MatConvNetLoadOptions& options = {}) {
+  const io::MatValue* find(const std::string& name) const {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i] == name) return &layers[i];
+    return nullptr;
+  }
+  /// The layer `name`, of MatConvNet type `type` when the file stores types; IoError otherwise.
+  const io::MatValue& require(const std::string& name, const char* type) const {
+    const io::MatValue* l = find(name);
+    if (l == nullptr) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      fail<IoError>("'", path, "': no layer named '", name, "' (layers: ", list.empty() ? "none" : list,
+                    "): not MatConvNet's CNN-F");
+    }
+    if (l->has_field("type")) {
+      const std::string t = l->field("type").to_string();
+      SSAH_CHECK_AS(IoError, t == type, "'", path, "': layer '", name, "' is of type '", t, "', expected '", type,
+                    "'");
+    }
+    return *l;
+  }
+};
+
+/// Opens `path` and finds `layers` and the normalization struct in either layout.
+inline McnNetwork mcn_open(const std::string& path) {
   io::MatFile file(path);
-  MatConvNetLoadReport report;
+  McnNetwork net;
+  net.path = path;
   std::vector<std::string> top;
   for (const io::MatVarInfo& v : file.variables()) top.push_back(v.name);
   auto has = [&](const char* n) {
@@ -164,31 +205,22 @@ MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
       if (t == n) return true;
     return false;
   };
-
-  // Find `layers` and the normalization struct.
-  io::MatValue layers = [&]() -> io::MatValue {
+  const io::MatValue layers = [&]() -> io::MatValue {
     if (has("layers")) return file.read("layers");
     if (has("net")) return file.read("net").field("layers");
     if (has("vars") || has("params"))
-      detail::fail<IoError>("'", path, "': a DagNN network; only SimpleNN files (imagenet-vgg-f.mat) are supported");
-    detail::fail<IoError>("'", path, "': no 'layers' variable: not a MatConvNet SimpleNN file");
+      fail<IoError>("'", path, "': a DagNN network; only SimpleNN files (imagenet-vgg-f.mat) are supported");
+    fail<IoError>("'", path, "': no 'layers' variable: not a MatConvNet SimpleNN file");
   }();
-  const bool wrapped = !has("layers");
-  bool have_norm = false;
-  io::MatValue norm = layers;  // replaced below when a normalization struct exists
   auto take_norm = [&](const io::MatValue& holder, MatConvNetLayout layout) {
-    report.layout = layout;
+    net.layout = layout;
     if (layout == MatConvNetLayout::Beta16) {
-      if (holder.has_field("normalization")) {
-        norm = holder.field("normalization");
-        have_norm = true;
-      }
+      if (holder.has_field("normalization")) net.norm.push_back(holder.field("normalization"));
     } else {
-      norm = holder;
-      have_norm = true;
+      net.norm.push_back(holder);
     }
   };
-  if (!wrapped) {
+  if (has("layers")) {
     if (has("meta")) {
       take_norm(file.read("meta"), MatConvNetLayout::Beta16);
     } else if (has("normalization")) {
@@ -204,39 +236,30 @@ MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
   }
   SSAH_CHECK_AS(IoError, layers.is_cell(), "'", path, "': 'layers' is a ", layers.class_name(),
                 ", not a cell array of layer structs");
-
-  // Layers by name.
-  std::vector<std::string> names;
-  std::vector<io::MatValue> by_index;
   for (std::size_t i = 0; i < layers.numel(); ++i) {
     io::MatValue l = layers.cell(i);
     if (!l.is_struct() || !l.has_field("name")) continue;
-    names.push_back(l.field("name").to_string());
-    by_index.push_back(l);
+    net.names.push_back(l.field("name").to_string());
+    net.layers.push_back(l);
   }
-  auto find = [&](const std::string& name) -> const io::MatValue* {
-    for (std::size_t i = 0; i < names.size(); ++i)
-      if (names[i] == name) return &by_index[i];
-    return nullptr;
-  };
-  auto require = [&](const std::string& name) -> const io::MatValue& {
-    const io::MatValue* l = find(name);
-    if (l == nullptr) {
-      std::string list;
-      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-      detail::fail<IoError>("'", path, "': no layer named '", name, "' (layers: ", list.empty() ? "none" : list, ")");
-    }
-    return *l;
-  };
-  auto require_type = [&](const io::MatValue& l, const std::string& name, const char* type) {
-    if (!l.has_field("type")) return;
-    const std::string t = l.field("type").to_string();
-    SSAH_CHECK_AS(IoError, t == type, "'", path, "': layer '", name, "' is of type '", t, "', expected '", type, "'");
-  };
+  return net;
+}
+
+}  // namespace detail
+
+/// Loads conv1..fc7 (and the mean image) of MatConvNet's `imagenet-vgg-f.mat` at `path` into
+/// `net`. See the file comment for the layouts, the weight order and the checks.
+template <class T>
+MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
+                                          const MatConvNetLoadOptions& options = {}) {
+  const detail::McnNetwork mcn = detail::mcn_open(path);
+  MatConvNetLoadReport report;
+  report.layout = mcn.layout;
+  auto find = [&](const std::string& name) { return mcn.find(name); };
+  const bool have_norm = !mcn.norm.empty();
 
   for (const CnnFStage& st : cnnf_stages) {
-    const io::MatValue& l = require(st.name);
-    require_type(l, st.name, st.pool ? "pool" : "conv");
+    const io::MatValue& l = mcn.require(st.name, st.pool ? "pool" : "conv");
     detail::mcn_check_geometry(l, path, st.name, st.kernel, st.stride, st.pad, st.pool);
     if (st.pool) continue;
     detail::mcn_load_conv(l, path, st.name, net.conv_weight(st.conv_index), net.conv_bias(st.conv_index));
@@ -253,8 +276,7 @@ MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
                   " differ from CNN-F's [5 2 0.0001 0.75]");
   }
   for (const char* fc : {"fc6", "fc7"}) {
-    const io::MatValue& l = require(fc);
-    require_type(l, fc, "conv");
+    const io::MatValue& l = mcn.require(fc, "conv");
     detail::mcn_check_geometry(l, path, fc, 0, 1, Padding2d{}, false);
     const bool six = std::string(fc) == "fc6";
     detail::mcn_load_conv(l, path, fc, six ? net.fc6_weight() : net.fc7_weight(), six ? net.fc6_bias() : net.fc7_bias());
@@ -262,8 +284,8 @@ MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
     report.loaded.push_back(std::string(fc) + ".bias");
   }
 
-  if (options.load_mean_image && have_norm && norm.is_struct() && norm.has_field("averageImage")) {
-    const io::HostArray a = norm.field("averageImage").to_array();
+  if (options.load_mean_image && have_norm && mcn.norm[0].is_struct() && mcn.norm[0].has_field("averageImage")) {
+    const io::HostArray a = mcn.norm[0].field("averageImage").to_array();
     const std::vector<T> v = a.as<T>();
     const Shape& s = net.sample_shape();
     const std::size_t c = s[0], h = s[1], w = s[2];
@@ -292,6 +314,36 @@ MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
     }
   }
   return report;
+}
+
+/// The `CnnF<T>::Config` that the weights of MatConvNet's CNN-F file at `path` imply: conv1..conv5
+/// output channels and the fc6 / fc7 widths read from the filter banks' sizes (without reading
+/// their values); `feature` (fc8, SSAH's new layer) is not in the file and is taken from the
+/// argument. The same lookup and errors as `load_matconvnet_cnnf` (a missing layer, a wrong type,
+/// a filter bank that is not H x W x Cin x Cout), plus an `IoError` when a layer's input channels
+/// do not follow the previous layer's outputs. Whether the geometry fits an input size is
+/// checked by `load_matconvnet_cnnf` on the network built from this config.
+template <class T>
+typename CnnF<T>::Config matconvnet_cnnf_config(const std::string& path, std::size_t feature = 512) {
+  const detail::McnNetwork mcn = detail::mcn_open(path);
+  typename CnnF<T>::Config config;
+  config.feature = feature;
+  std::size_t previous = 0;  // output channels of the previous conv (0: conv1, any input)
+  auto outputs = [&](const char* name) {
+    const io::MatValue& l = mcn.require(name, "conv");
+    const std::vector<std::size_t> d =
+        detail::mcn_filter_dims(detail::mcn_conv_values(l, path, name).filters.dims(), path, name);
+    SSAH_CHECK_AS(IoError, d[3] > 0, "'", path, "': layer '", name, "' has no filters");
+    SSAH_CHECK_AS(IoError, previous == 0 || d[2] == previous, "'", path, "': layer '", name, "': filters of size ",
+                  io::shape_str(d), " read ", d[2], " channels, but the layer before it has ", previous, " outputs");
+    previous = d[3];
+    return d[3];
+  };
+  for (const CnnFStage& st : cnnf_stages)
+    if (!st.pool) config.conv_channels[st.conv_index] = outputs(st.name);
+  config.fc6 = outputs("fc6");
+  config.fc7 = outputs("fc7");
+  return config;
 }
 
 }  // namespace ssah

@@ -1,0 +1,412 @@
+// `ssah train --mat FILE`: modalities and labels from one MATLAB .mat file (see mat_input.hpp).
+//
+// Layout presets (`--mat-layout`). These are CONVENTIONS of the cross-modal hashing community,
+// not standards; a file that uses other names needs --mat-modality / --mat-labels.
+//  - dcmh-flickr: DCMH's FLICKR-25K.mat (Jiang and Li, CVPR 2017, jiangqy/DCMH-CVPR2017; the file
+//    SSAH's official code loads): `images` (224 x 224 x 3 x 20015 uint8 as MATLAB sees it),
+//    `YAll` (tags, 20015 x 1386), `LAll` (labels, 20015 x 24); see the project's
+//    ssah-reference.md.
+//  - nus-wide: DCMH's NUS-WIDE release (jiangqy/DCMH-CVPR2017, DCMH_matlab/readme.txt: top-10 and
+//    top-21 concept versions, shipped as one variable per file, to be merged by the user), whose
+//    variables are `IAll` (images), `YAll` (tags) and `LAll` (labels): the names used by loaders
+//    such as qjx0713/adversarial-autoencoder-hashing-for-cross-modal-retrieval (mir/test.py reads
+//    `LAll`, `YAll` from nus-wide-tc10.mat) and by DADH/AGAH-style loaders that read
+//    nus-wide-tc21-{iall,yall,lall}.mat.
+//  - coco: the MS-COCO file written by zhouyu1996/COCO4CMH (coco_data.py writes `IAll` images,
+//    `YAll` 2000-d bag of words, `LAll` 80 labels), the same three names.
+#include "mat_input.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include "ssah/error.hpp"
+
+#if SSAH_CLI_HAVE_MATIO
+#include "ssah/io/mat.hpp"
+#endif
+
+namespace ssah::cli {
+namespace {
+
+using ::ssah::detail::fail;
+
+/// "224 x 224 x 3 x 20015", MATLAB's way of writing a size.
+std::string dims_str(const std::vector<std::size_t>& d) {
+  std::string s;
+  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? " x " : "") + std::to_string(d[i]);
+  return s;
+}
+
+/// Copies one element of `Es` bytes.
+template <std::size_t Es>
+inline void copy_one(unsigned char* dst, const unsigned char* src) {
+  std::memcpy(dst, src, Es);
+}
+
+/// out[i_0, ..., i_{r-1}] = in[j] with j the source position of axis perm[k] = i_k: a gather in
+/// output order (reads strided; used when every item is contiguous in the source, so that the
+/// strides stay within one item).
+template <std::size_t Es>
+void gather(const unsigned char* in, const std::vector<std::size_t>& in_shape, const std::vector<std::size_t>& perm,
+            unsigned char* out) {
+  const std::size_t r = in_shape.size();
+  std::vector<std::size_t> in_stride(r, 1);
+  for (std::size_t k = r - 1; k-- > 0;) in_stride[k] = in_stride[k + 1] * in_shape[k + 1];
+  std::vector<std::size_t> out_shape(r), stride(r);
+  for (std::size_t k = 0; k < r; ++k) {
+    out_shape[k] = in_shape[perm[k]];
+    stride[k] = in_stride[perm[k]];
+  }
+  std::size_t total = 1;
+  for (std::size_t e : out_shape) total *= e;
+  if (total == 0) return;
+  const std::size_t inner = out_shape[r - 1], inner_stride = stride[r - 1];
+  std::vector<std::size_t> idx(r, 0);
+  std::size_t src = 0;
+  for (std::size_t done = 0; done < total; done += inner) {
+    for (std::size_t i = 0; i < inner; ++i) copy_one<Es>(out + (done + i) * Es, in + (src + i * inner_stride) * Es);
+    // Advance the odometer over every axis but the last.
+    for (std::size_t k = r - 1; k-- > 0;) {
+      if (++idx[k] < out_shape[k]) {
+        src += stride[k];
+        break;
+      }
+      src -= stride[k] * (out_shape[k] - 1);
+      idx[k] = 0;
+    }
+  }
+}
+
+/// For a source whose LAST axis holds the items: out[n, rest'] = in[rest, n], where rest' is the
+/// source's other axes in the order `rest_perm` (indices into in_shape[0 .. r-2]). Reads blocks
+/// of items contiguously and scatters them, so that a 3 GB image stack is not read one byte per
+/// cache line.
+template <std::size_t Es>
+void items_last_to_first(const unsigned char* in, const std::vector<std::size_t>& in_shape,
+                         const std::vector<std::size_t>& rest_perm, unsigned char* out) {
+  const std::size_t r = in_shape.size(), n_items = in_shape[r - 1];
+  const std::size_t rest_rank = r - 1;
+  std::vector<std::size_t> rest_shape(in_shape.begin(), in_shape.end() - 1);
+  std::size_t rest = 1;
+  for (std::size_t e : rest_shape) rest *= e;
+  if (rest == 0 || n_items == 0) return;
+  // Output stride (within one item) of each source rest axis.
+  std::vector<std::size_t> out_shape(rest_rank), out_stride(rest_rank, 1), stride_of_src(rest_rank);
+  for (std::size_t k = 0; k < rest_rank; ++k) out_shape[k] = rest_shape[rest_perm[k]];
+  for (std::size_t k = rest_rank - 1; k-- > 0;) out_stride[k] = out_stride[k + 1] * out_shape[k + 1];
+  for (std::size_t k = 0; k < rest_rank; ++k) stride_of_src[rest_perm[k]] = out_stride[k];
+  constexpr std::size_t block = 256;
+  std::vector<std::size_t> idx(rest_rank, 0);
+  for (std::size_t n0 = 0; n0 < n_items; n0 += block) {
+    const std::size_t n1 = std::min(n_items, n0 + block);
+    std::fill(idx.begin(), idx.end(), 0);
+    std::size_t dst = 0;  // output offset within an item of source rest position `s`
+    for (std::size_t s = 0; s < rest; ++s) {
+      const unsigned char* row = in + (s * n_items) * Es;
+      for (std::size_t n = n0; n < n1; ++n) copy_one<Es>(out + (n * rest + dst) * Es, row + n * Es);
+      for (std::size_t k = rest_rank; k-- > 0;) {
+        if (++idx[k] < rest_shape[k]) {
+          dst += stride_of_src[k];
+          break;
+        }
+        dst -= stride_of_src[k] * (rest_shape[k] - 1);
+        idx[k] = 0;
+      }
+    }
+  }
+}
+
+template <class F>
+void by_element_size(std::size_t es, F&& f) {
+  switch (es) {
+    case 1: f(std::integral_constant<std::size_t, 1>{}); break;
+    case 2: f(std::integral_constant<std::size_t, 2>{}); break;
+    case 4: f(std::integral_constant<std::size_t, 4>{}); break;
+    case 8: f(std::integral_constant<std::size_t, 8>{}); break;
+    default: fail<Error>("mat input: unexpected element size ", es);
+  }
+}
+
+io::HostArray with_shape(const io::HostArray& a, std::vector<std::size_t> shape) {
+  io::HostArray out;
+  out.dtype = a.dtype;
+  out.source = a.source;
+  out.shape = std::move(shape);
+  out.bytes.resize(a.bytes.size());
+  return out;
+}
+
+/// `a` reordered so that output axis k is input axis perm[k] (gather in output order).
+io::HostArray permuted(const io::HostArray& a, const std::vector<std::size_t>& perm) {
+  std::vector<std::size_t> shape(perm.size());
+  for (std::size_t k = 0; k < perm.size(); ++k) shape[k] = a.shape[perm[k]];
+  io::HostArray out = with_shape(a, shape);
+  by_element_size(io::dtype_size(a.dtype), [&](auto es) { gather<decltype(es)::value>(a.bytes.data(), a.shape, perm, out.bytes.data()); });
+  return out;
+}
+
+/// `a` with its last axis (the items) moved first and the others in the order `rest_perm`.
+io::HostArray items_first(const io::HostArray& a, const std::vector<std::size_t>& rest_perm) {
+  std::vector<std::size_t> shape{a.shape.back()};
+  for (std::size_t k : rest_perm) shape.push_back(a.shape[k]);
+  io::HostArray out = with_shape(a, shape);
+  by_element_size(io::dtype_size(a.dtype), [&](auto es) {
+    items_last_to_first<decltype(es)::value>(a.bytes.data(), a.shape, rest_perm, out.bytes.data());
+  });
+  return out;
+}
+
+bool is_channel_count(std::size_t c) { return c == 1 || c == 3; }
+
+/// The axes of a variable of MATLAB dimensions `d` that may hold `n` items: any axis of a 2-D
+/// variable, the first or last of a 3-D or 4-D one.
+std::vector<std::size_t> item_axes(const std::vector<std::size_t>& d, std::size_t n) {
+  std::vector<std::size_t> axes;
+  if (d.size() == 2) {
+    for (std::size_t k = 0; k < 2; ++k)
+      if (d[k] == n) axes.push_back(k);
+  } else if (d.size() == 3 || d.size() == 4) {
+    if (d.front() == n) axes.push_back(0);
+    if (d.back() == n) axes.push_back(d.size() - 1);
+  }
+  return axes;
+}
+
+/// Whether `a` holds only 0 and 1; if so and `out` is given, writes them to `out` as bytes.
+template <class T>
+bool only_01(const io::HostArray& a, unsigned char* out = nullptr) {
+  const std::size_t n = a.bytes.size() / sizeof(T);
+  for (std::size_t i = 0; i < n; ++i) {
+    const T v = io::detail::load_element<T>(a.bytes.data(), i);
+    if (!(v == T(0) || v == T(1))) return false;
+    if (out != nullptr) out[i] = v == T(1) ? 1 : 0;
+  }
+  return true;
+}
+
+/// `a` as uint8 when it holds only 0 and 1 (like a bag of words in .npy, so that it is not
+/// standardised), else `a` itself.
+[[maybe_unused]] io::HostArray as_u8_if_01(io::HostArray a, std::string& arrangement) {
+  auto convert = [&](auto tag) {
+    using T = decltype(tag);
+    if (a.bytes.empty() || !only_01<T>(a)) return false;
+    std::vector<unsigned char> bytes(a.bytes.size() / sizeof(T));
+    only_01<T>(a, bytes.data());
+    a.bytes = std::move(bytes);
+    a.dtype = io::DType::U8;
+    return true;
+  };
+  bool converted = false;
+  switch (a.dtype) {
+    case io::DType::U8: return a;
+    case io::DType::I8: converted = convert(std::int8_t{}); break;
+    case io::DType::I32: converted = convert(std::int32_t{}); break;
+    case io::DType::I64: converted = convert(std::int64_t{}); break;
+    case io::DType::F32: converted = convert(float{}); break;
+    case io::DType::F64: converted = convert(double{}); break;
+  }
+  if (converted) arrangement += "; only 0/1: read as uint8";
+  return a;
+}
+
+}  // namespace
+
+io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::string& what, std::string& arrangement) {
+  const std::vector<std::size_t>& d = a.shape;
+  const std::vector<std::size_t> axes = item_axes(d, items);
+  if (d.size() < 2 || d.size() > 4)
+    fail<ShapeError>(what, " is ", dims_str(d), ": a modality must have 2 to 4 dimensions (N x D, D x N, images ",
+                     "H x W x C x N or N x C x H x W)");
+  if (axes.empty())
+    fail<ShapeError>(what, " is ", dims_str(d), ", with no ", d.size() == 2 ? "axis" : "first or last axis", " of ",
+                     items, " items");
+  if (axes.size() > 1)
+    fail<ShapeError>(what, " is ", dims_str(d), " and the data set has ", items,
+                     " items: cannot tell which axis holds the items");
+  const bool first = axes[0] == 0;
+  if (d.size() == 2) {
+    if (first) {
+      arrangement = "N x D";
+      return a;
+    }
+    arrangement = "D x N, transposed to [N, D]";
+    return items_first(a, {0});
+  }
+  if (d.size() == 3) {
+    if (first) {
+      arrangement = "N x A x B";
+      return a;
+    }
+    io::HostArray out = items_first(a, {0, 1});
+    out.shape = {d[2], 1, d[0], d[1]};
+    arrangement = "H x W x N (one channel), made [N, 1, H, W]";
+    return out;
+  }
+  if (!first) {  // H x W x C x N, MATLAB's image stacks
+    arrangement = "H x W x C x N, made [N, C, H, W]";
+    return items_first(a, {2, 0, 1});
+  }
+  if (is_channel_count(d[3]) && !is_channel_count(d[1])) {
+    arrangement = "N x H x W x C, made [N, C, H, W]";
+    return permuted(a, {0, 3, 1, 2});
+  }
+  arrangement = "N x C x H x W";
+  return a;
+}
+
+MatLayout mat_layout(const std::string& layout) {
+  if (layout == "dcmh-flickr") return {{"image=images", "text=YAll"}, "LAll"};
+  if (layout == "nus-wide" || layout == "coco") return {{"image=IAll", "text=YAll"}, "LAll"};
+  fail<InvalidArgument>("--mat-layout: unknown layout '", layout, "' (dcmh-flickr, nus-wide or coco)");
+}
+
+#if SSAH_CLI_HAVE_MATIO
+
+bool mat_input_supported() noexcept { return true; }
+
+MatInput read_mat_input(const MatInputOptions& o) {
+  if (o.file.empty())
+    fail<InvalidArgument>("--mat-modality, --mat-labels and --mat-layout need --mat FILE");
+  io::MatFile f(o.file);
+  MatInput in;
+  in.file = o.file;
+  in.version = f.version();
+  in.layout = o.layout;
+  const std::vector<io::MatVarInfo> vars = f.variables();
+  auto listing = [&] {
+    std::string s;
+    for (const io::MatVarInfo& v : vars) s += (s.empty() ? "" : ", ") + v.name + " (" + v.class_name + " " + dims_str(v.dims) + ")";
+    return s.empty() ? std::string("no variables") : s;
+  };
+
+  // Which variables: the preset, then --mat-modality / --mat-labels (which replace the preset's).
+  std::vector<std::pair<std::string, std::string>> mods;  // name, variable
+  std::string labels_var;
+  auto add = [&](const std::string& s) {
+    const std::size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      fail<InvalidArgument>("--mat-modality expects NAME=VARIABLE, got '", s, "'");
+    const std::string name = s.substr(0, eq), var = s.substr(eq + 1);
+    for (auto& m : mods)
+      if (m.first == name) {
+        m.second = var;
+        return;
+      }
+    mods.emplace_back(name, var);
+  };
+  if (!o.layout.empty()) {
+    const MatLayout preset = mat_layout(o.layout);
+    for (const std::string& s : preset.modalities) add(s);
+    labels_var = preset.labels;
+  }
+  std::set<std::string> given;
+  for (const std::string& s : o.modalities) {
+    const std::string name = s.substr(0, s.find('='));
+    if (!given.insert(name).second) fail<InvalidArgument>("--mat-modality: the name '", name, "' is used twice");
+    add(s);
+  }
+  if (!o.labels.empty()) labels_var = o.labels;
+  if (mods.empty() || labels_var.empty())
+    fail<InvalidArgument>("--mat '", o.file, "': say which variables to read, with --mat-layout dcmh-flickr|nus-wide|coco ",
+                          "or --mat-modality NAME=VARIABLE and --mat-labels VARIABLE (the file has ", listing(), ")");
+  if (mods.size() > 3)
+    fail<InvalidArgument>(mods.size(), " modalities given; ssah train supports 1 to 3");
+
+  // Every variable present and numeric; their dimensions, before any data are read.
+  auto info = [&](const std::string& var, const std::string& role) -> const io::MatVarInfo& {
+    for (const io::MatVarInfo& v : vars)
+      if (v.name == var) {
+        static const std::set<std::string> numeric = {"double", "single", "int8",  "uint8",  "int16",
+                                                      "uint16", "int32",  "uint32", "int64", "uint64",
+                                                      "logical", "sparse", "sparse logical"};
+        if (v.is_complex || !numeric.count(v.class_name))
+          fail<IoError>("'", o.file, "': variable '", var, "' (", role, ") is ", v.is_complex ? "complex " : "a ",
+                        v.class_name, " ", dims_str(v.dims), ", not a real numeric or logical array");
+        return v;
+      }
+    fail<IoError>("'", o.file, "': no variable '", var, "' (", role, "); the file has ", listing());
+  };
+  std::vector<const io::MatVarInfo*> minfo;
+  for (const auto& [name, var] : mods) minfo.push_back(&info(var, "modality " + name));
+  const io::MatVarInfo& lab = info(labels_var, "the labels");
+  if (lab.dims.size() != 2)
+    fail<ShapeError>("'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),
+                     ": labels must be a matrix N x classes (or classes x N) of 0/1");
+
+  // The item count: the length of a labels axis that every modality has too.
+  std::vector<std::size_t> fits;
+  std::size_t best = 0, best_count = 0;
+  for (std::size_t n : {lab.dims[0], lab.dims[1]}) {
+    if (!fits.empty() && fits.back() == n) continue;
+    std::size_t count = 0;
+    for (const io::MatVarInfo* m : minfo) count += item_axes(m->dims, n).empty() ? 0 : 1;
+    if (count == minfo.size()) fits.push_back(n);
+    if (count > best_count || (count == best_count && n > best)) best = n, best_count = count;
+  }
+  auto all_shapes = [&] {
+    std::string s = "labels '" + labels_var + "' " + dims_str(lab.dims);
+    for (std::size_t i = 0; i < mods.size(); ++i) s += ", " + mods[i].first + " '" + mods[i].second + "' " + dims_str(minfo[i]->dims);
+    return s;
+  };
+  if (fits.empty()) {
+    if (best_count == 0)
+      fail<ShapeError>("'", o.file, "': no modality has an axis of the length of either axis of the labels (",
+                       all_shapes(), "); the items must lie along one axis of every variable (the first or last of ",
+                       "an image array)");
+    std::string bad;
+    for (std::size_t i = 0; i < mods.size(); ++i)
+      if (item_axes(minfo[i]->dims, best).empty())
+        bad += std::string(bad.empty() ? "" : ", ") + "'" + mods[i].second + "' (" + mods[i].first + ") is " +
+               dims_str(minfo[i]->dims);
+    fail<ShapeError>("'", o.file, "': the variables do not agree on the number of items: labels '", labels_var,
+                     "' are ", dims_str(lab.dims), " (", best, " items), but ", bad, ", with no axis of ", best,
+                     " (the items must lie along one axis of every variable, the first or last of an image array)");
+  }
+  if (fits.size() > 1)
+    fail<ShapeError>("'", o.file, "': the number of items is ambiguous: both ", fits[0], " and ", fits[1],
+                     " fit every variable (", all_shapes(), "); store the labels as N x classes with N not equal to ",
+                     "any other size");
+  const std::size_t n = fits[0];
+  if (lab.dims[0] == lab.dims[1])
+    fail<ShapeError>("'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),
+                     ": cannot tell the items from the classes");
+
+  // Read, one variable at a time (the file's copy is freed before the next is read).
+  {
+    io::HostArray raw = f.read(labels_var).to_array();
+    in.labels_variable = labels_var;
+    in.labels_dims = raw.shape;
+    std::string arrangement;
+    in.labels = arrange_items(std::move(raw), n, "'" + o.file + "': labels '" + labels_var + "'", arrangement);
+  }
+  for (std::size_t i = 0; i < mods.size(); ++i) {
+    MatModality m;
+    m.name = mods[i].first;
+    m.variable = mods[i].second;
+    io::HostArray raw = f.read(m.variable).to_array();
+    m.dims = raw.shape;
+    io::HostArray arranged = arrange_items(std::move(raw), n,
+                                           "'" + o.file + "': variable '" + m.variable + "' (" + m.name + ")",
+                                           m.arrangement);
+    m.array = as_u8_if_01(std::move(arranged), m.arrangement);
+    in.modalities.push_back(std::move(m));
+  }
+  return in;
+}
+
+#else
+
+bool mat_input_supported() noexcept { return false; }
+
+MatInput read_mat_input(const MatInputOptions& o) {
+  fail<InvalidArgument>("--mat '", o.file, "': this ssah was built without MATLAB .mat support (matio was not found ",
+                        "when it was configured; Debian: libmatio-dev); convert the file to .npy and use --modality ",
+                        "and --labels");
+}
+
+#endif
+
+}  // namespace ssah::cli

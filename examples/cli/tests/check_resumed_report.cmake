@@ -1,0 +1,15 @@
+# Checks report.json in OUT after `--epochs 1` then `--resume` to `--epochs 2` (resume_tests.cmake):
+# K16 continued from epoch 1 (not retrained from scratch) and ended with 2 epochs.
+file(READ "${OUT}/report.json" report)
+string(JSON from ERROR_VARIABLE err GET "${report}" results K16 resumed_from_epoch)
+if(err OR NOT from EQUAL 1)
+  message(FATAL_ERROR "report.json: results.K16.resumed_from_epoch is '${from}', expected 1 (${err})")
+endif()
+string(JSON epochs ERROR_VARIABLE err GET "${report}" results K16 epochs)
+if(err OR NOT epochs EQUAL 2)
+  message(FATAL_ERROR "report.json: results.K16.epochs is '${epochs}', expected 2 (${err})")
+endif()
+string(JSON sums ERROR_VARIABLE err GET "${report}" input_checksums labels)
+if(err OR NOT sums MATCHES "^[0-9a-f]+$")
+  message(FATAL_ERROR "report.json: no input_checksums.labels (${err})")
+endif()
