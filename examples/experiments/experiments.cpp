@@ -196,8 +196,11 @@ int main(int argc, char** argv) {
       e.train.epochs = epochs > 0 ? std::size_t(epochs) : 1;
       for (const auto& m : l.data.modalities) e.train.modality_lr.push_back(SsahTableLr{m.name == "txt" ? 3.5 : 4.5});
     } else if (profile == "tuned") {
-      // See docs/results.md: LabNet at 1e-3, modality networks at 1e-3 then /sqrt(10) per stage.
+      // See docs/model.md: Xavier initialisation (the reference's N(0, 0.01^2) biases swamp the
+      // inputs and, with mostly dissimilar pairs, the pairwise gradient drives every ReLU feature
+      // dead before classes separate), LabNet and modality networks at 1e-3 then /sqrt(10) per stage.
       e.train.epochs = epochs > 0 ? std::size_t(epochs) : 1;
+      e.init = InitScheme::Xavier;
       e.train.label_lr = SsahTableLr{3.0};
       for (std::size_t m = 0; m < l.data.modalities.size(); ++m) e.train.modality_lr.push_back(SsahTableLr{3.0});
     } else {
