@@ -19,13 +19,21 @@ function(ssah_set_warnings target)
   endif()
 endfunction()
 
+# ssah_compile_as_device(target a.cpp ...): under the CUDA device system, compiles these .cpp
+# sources of `target` with nvcc (every file that instantiates ssah's Thrust kernels must be).
+function(ssah_compile_as_device target)
+  if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
+    set_source_files_properties(${ARGN} TARGET_DIRECTORY ${target} PROPERTIES LANGUAGE CUDA)
+  endif()
+endfunction()
+
 # ssah_add_program(name SOURCES a.cpp ...): an executable linked to ssah. Under the CUDA device
 # system, .cpp sources are compiled by nvcc (Thrust kernels must be), unless NO_CUDA is given.
 function(ssah_add_program name)
   cmake_parse_arguments(arg "NO_CUDA" "" "SOURCES;LIBRARIES" ${ARGN})
   add_executable(${name} ${arg_SOURCES})
-  if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA" AND NOT arg_NO_CUDA)
-    set_source_files_properties(${arg_SOURCES} TARGET_DIRECTORY ${name} PROPERTIES LANGUAGE CUDA)
+  if(NOT arg_NO_CUDA)
+    ssah_compile_as_device(${name} ${arg_SOURCES})
   endif()
   target_link_libraries(${name} PRIVATE ssah::ssah ${arg_LIBRARIES})
   ssah_set_warnings(${name})
