@@ -163,6 +163,11 @@ struct AdamState {
   Tensor<T> m;
   Tensor<T> v;
   std::int64_t step = 0;
+
+  /// A deep copy (tensors share storage when copied; a saved or restored state must not).
+  AdamState clone() const {
+    return AdamState{m.defined() ? m.clone() : Tensor<T>{}, v.defined() ? v.clone() : Tensor<T>{}, step};
+  }
 };
 
 /// Adam (Kingma & Ba) over a flat parameter buffer. Defaults are TensorFlow's and PyTorch's:

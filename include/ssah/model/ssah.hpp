@@ -300,9 +300,7 @@ class BasicSsah {
     t.rng = s.rng.state();
     for_each_buffer(s, [&](const Tensor<T>& b, const std::string& name) { t.buffers.emplace(name, b.clone()); });
     visit_optimizers(*this, [&](const Adam<T>& opt, const std::string& name, const ParameterSet<T>&) {
-      const AdamState<T>& a = opt.state();
-      t.optimizers.emplace(name, AdamState<T>{a.m.defined() ? a.m.clone() : Tensor<T>{},
-                                              a.v.defined() ? a.v.clone() : Tensor<T>{}, a.step});
+      t.optimizers.emplace(name, opt.state().clone());
     });
     return t;
   }
@@ -336,9 +334,7 @@ class BasicSsah {
     // Everything checked: now overwrite.
     for_each_buffer(s, [&](Tensor<T>& b, const std::string& name) { b.assign(state.buffers.at(name)); });
     visit_optimizers(*this, [&](Adam<T>& opt, const std::string& name, const ParameterSet<T>&) {
-      const AdamState<T>& a = state.optimizers.at(name);
-      opt.set_state(AdamState<T>{a.m.defined() ? a.m.clone() : Tensor<T>{}, a.v.defined() ? a.v.clone() : Tensor<T>{},
-                                 a.step});
+      opt.set_state(state.optimizers.at(name).clone());
     });
     s.rng = rng;
     s.epoch = state.epoch;
