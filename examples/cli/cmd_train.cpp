@@ -470,7 +470,7 @@ void run_train(TrainArgs a) {
   pipeline::Experiment e;
   e.bits = a.bits;
   e.objective = a.objective;
-  e.init = a.init == "xavier" ? InitScheme::Xavier : InitScheme::ReferenceNormal;
+  e.init = init_scheme_from_name(a.init);
   e.seed = a.seed;
   e.train.epochs = a.epochs;
   e.train.seed = a.seed;
@@ -790,8 +790,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--init", args->init,
                   "parameter initialisation: reference (N(0, 0.01^2) weights and biases, as the authors' code) or "
                   "xavier (Glorot-uniform weights, zero biases; recommended for single-label data and narrow "
-                  "networks, see docs/model.md)")
-      ->check(CLI::IsMember({"reference", "xavier"}));
+                  "networks, see docs/model.md) or pytorch (PyTorch's layer default, U(+-1/sqrt(fan_in)) weights "
+                  "and biases)")
+      ->check(CLI::IsMember({"reference", "xavier", "pytorch"}));
   cmd->add_option("--backbone", args->backbones, "NAME=feature|text|cnn (default feature)");
   cmd->add_option("--pretrained", args->pretrained,
                   "NAME=FILE.mat: modality NAME's backbone is MatConvNet's CNN-F (imagenet-vgg-f.mat), its widths "

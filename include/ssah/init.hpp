@@ -82,6 +82,29 @@ void xavier_normal(Tensor<T>& t, std::uint64_t seed, std::uint64_t stream = 0, d
   normal(t, T(0), s, seed, stream);
 }
 
+/// PyTorch's default for nn.Linear and nn.Conv2d (kaiming_uniform_ with a = sqrt(5) for the weight,
+/// the same bound for the bias): U(-1/sqrt(fan_in), 1/sqrt(fan_in)). A weight ([out, in, ...]) has its
+/// own fan-in; a bias takes its layer's, given as `fan_in` (0: from the tensor's own shape).
+template <class T>
+void pytorch_default(Tensor<T>& t, std::size_t fan_in, std::uint64_t seed, std::uint64_t stream = 0) {
+  if (fan_in == 0) fan_in = t.shape().rank() >= 2 ? fans(t.shape()).in : t.size();
+  SSAH_CHECK_AS(ShapeError, fan_in > 0, "init::pytorch_default: zero fan-in for ", t.shape().str());
+  const T a = static_cast<T>(1.0 / std::sqrt(static_cast<double>(fan_in)));
+  uniform(t, -a, a, seed, stream);
+}
+
+/// The fan-in of the layer a parameter belongs to: for "X.bias", that of "X.weight" when the set has
+/// it; 0 otherwise (a weight, or a bias without a weight), meaning "from the parameter's own shape".
+template <class T>
+std::size_t bias_fan_in(const ParameterSet<T>& params, const std::string& name) {
+  const std::string suffix = ".bias";
+  if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return 0;
+  const std::string weight = name.substr(0, name.size() - suffix.size()) + ".weight";
+  for (const auto& e : params.entries())
+    if (e.name == weight && e.shape.rank() >= 2) return fans(e.shape).in;
+  return 0;
+}
+
 /// Copies `n` given host values into `t`; the count must equal t's size. `what` names the tensor
 /// (e.g. the parameter or file) in the error message.
 template <class T>

@@ -41,6 +41,27 @@ TEST_CASE("reference initialisation is N(0, 0.01^2) for weights and biases, repr
   CHECK(sd == doctest::Approx(0.01).epsilon(0.03));
 }
 
+TEST_CASE("PyTorch-default initialisation: weights and biases ~ U(+-1/sqrt(fan_in)) of their layer; names") {
+  ModalityNet<double, 8, FeatureNet> net(Shape{50}, 10, FeatureNet<double>::Config{{200, 100}, true});
+  initialize_parameters(net.parameters(), InitScheme::PyTorchDefault, 5);
+  std::size_t biases = 0;
+  for (const auto& e : net.parameters().entries()) {
+    const std::size_t fan_in = e.shape.rank() >= 2 ? init::fans(e.shape).in : init::bias_fan_in(net.parameters(), e.name);
+    REQUIRE(fan_in > 0);
+    const double bound = 1.0 / std::sqrt(double(fan_in));
+    double largest = 0;
+    for (double v : e.var.value().to_host()) largest = std::max(largest, std::abs(v));
+    INFO(e.name);
+    CHECK(largest <= bound);
+    CHECK(largest > 0.6 * bound);  // the whole range is used, not only respected (fixed seed)
+    if (e.shape.rank() == 1) ++biases;
+  }
+  CHECK(biases == 4);  // fc1, fc2, hash, label: each bias found its weight's fan-in
+  CHECK(init_scheme_from_name("pytorch") == InitScheme::PyTorchDefault);
+  CHECK(std::string(init_scheme_name(init_scheme_from_name("xavier"))) == "xavier");
+  CHECK_THROWS_AS(init_scheme_from_name("kaiming"), InvalidArgument);
+}
+
 TEST_CASE_TEMPLATE("gradient check: a whole network through SSAH's supervised loss", Objective, objective::Paper,
                    objective::ReferenceCode) {
   const std::size_t n = 7, b = 3, d = 4, c = 3;
