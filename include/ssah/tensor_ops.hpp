@@ -31,7 +31,9 @@ inline void check_row_indices(const std::vector<std::size_t>& indices, std::size
 
 /// The indices in device memory.
 inline Tensor<std::size_t> upload_indices(const std::vector<std::size_t>& indices) {
-  return Tensor<std::size_t>::from_host(Shape{indices.size()}, indices);
+  // Shape().with_rows(n) is Shape{n}; written so because GCC 12 falsely warns (-Wmaybe-uninitialized,
+  // an error under -Werror) about the initializer list of a Shape{n} inlined here in some unity builds.
+  return Tensor<std::size_t>::from_host(Shape().with_rows(indices.size()), indices);
 }
 
 }  // namespace detail
