@@ -198,20 +198,19 @@ int main(int argc, char** argv) {
     e.eval.precision_at.clear();
     e.eval.pr_curve = false;
     e.eval.per_query = false;
-    if (profile == "faithful") {
-      // Issue 3's PyTorch SSAH reference as it was run: a PyTorch implementation (so PyTorch's
-      // default layer initialisation, U(+-1/sqrt(fan_in)) weights and biases), LabNet at 1e-3 ("1e-4
-      // stalled, 1e-2 collapsed"), the reference's tables for the modality networks (image and other
-      // modalities 10^-4.5, text 10^-3.5), the default schedule: one epoch.
-      e.train.epochs = epochs > 0 ? std::size_t(epochs) : 1;
-      e.init = InitScheme::PyTorchDefault;
-      e.train.label_lr = SsahTableLr{3.0};
-      for (const auto& m : l.data.modalities) e.train.modality_lr.push_back(SsahTableLr{m.name == "txt" ? 3.5 : 4.5});
-    } else if (profile == "authors") {
-      // The authors' TensorFlow code as written: its initialisation (N(0, 0.01^2) weights and biases)
-      // and all its learning-rate tables (LabNet 10^-2). Collapses on Wikipedia and UCI (docs/model.md).
+    if (profile == "faithful" || profile == "authors") {
+      // authors: the authors' TensorFlow code as written, its initialisation (N(0, 0.01^2) weights
+      // and biases) and all its learning-rate tables (LabNet 10^-2, image and other modalities
+      // 10^-4.5, text 10^-3.5), one epoch. Collapses on Wikipedia and UCI (docs/model.md).
+      // faithful: issue 3's PyTorch SSAH reference as it was run, the same but for a PyTorch
+      // implementation's default layer initialisation (U(+-1/sqrt(fan_in)) weights and biases) and
+      // LabNet at 1e-3 ("1e-4 stalled, 1e-2 collapsed").
       e.train.epochs = epochs > 0 ? std::size_t(epochs) : 1;
       for (const auto& m : l.data.modalities) e.train.modality_lr.push_back(SsahTableLr{m.name == "txt" ? 3.5 : 4.5});
+      if (profile == "faithful") {
+        e.init = InitScheme::PyTorchDefault;
+        e.train.label_lr = SsahTableLr{3.0};
+      }
     } else if (profile == "tuned") {
       // See docs/model.md: Xavier initialisation (the reference's N(0, 0.01^2) biases swamp the
       // inputs and, with mostly dissimilar pairs, the pairwise gradient drives every ReLU feature
