@@ -5,7 +5,8 @@
 # The last line is exactly:
 #   speedup vs pytorch: min=X lab=X img=X txt=X dis=X
 #
-# Usage: bench/compare_pytorch.sh [BUILD_DIR]        (default: build-speed, must hold ssah_bench_train)
+# Usage: bench/compare_pytorch.sh [BUILD_DIR]        (default: build-speed, must hold ssah_bench_train;
+#        configure it with -DSSAH_BLAS=ON -DBLA_VENDOR=OpenBLAS for ssah's fastest host gemm)
 # Environment: THREADS (default 2), PYTHON (default /work/venv-torch/bin/python when present, else
 # /usr/bin/python3), MIN_TIME (seconds per step benchmark, default 2).
 set -euo pipefail
@@ -23,6 +24,12 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load:$(uptime | sed 's/.*load average://')"
+# The gemm backend this build's ssah uses (CMake option SSAH_BLAS): Eigen, or the BLAS library found.
+if grep -q '^SSAH_BLAS:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "ssah gemm: BLAS $(grep -m1 '^BLAS_.*_LIBRARY:FILEPATH=' "$build/CMakeCache.txt" | cut -d= -f2)"
+else
+  echo "ssah gemm: Eigen $(grep -m1 '^Eigen3_DIR' "$build/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
+fi
 # Same threads on both sides; OpenBLAS tuning variables are unset for the Python side.
 OMP_NUM_THREADS="$threads" "$bench" --benchmark_filter='BM_(gemm_rate|step_)' --benchmark_min_time="${min_time}" \
   --benchmark_out="$tmp/ssah.json" --benchmark_out_format=json >"$tmp/ssah.txt" 2>&1 || { cat "$tmp/ssah.txt"; exit 1; }

@@ -28,6 +28,18 @@ endif()
 find_package(Thrust REQUIRED CONFIG)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(OpenMP)
+# Optional host BLAS for the gemm entry point (ssah/detail/gemm_blas.hpp) instead of Eigen's products:
+# -DSSAH_BLAS=ON, the vendor with CMake's -DBLA_VENDOR=... (e.g. OpenBLAS; Debian's
+# libopenblas-openmp-dev shares ssah's OpenMP threads). Ignored under CUDA, where cuBLAS does them.
+if(SSAH_BLAS AND NOT SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
+  find_package(BLAS REQUIRED)
+  set(SSAH_USES_HOST_BLAS TRUE)
+  if(NOT SSAH_IN_PACKAGE_CONFIG)
+    message(STATUS "ssah: host gemm through BLAS (${BLAS_LIBRARIES})")
+  endif()
+else()
+  set(SSAH_USES_HOST_BLAS FALSE)
+endif()
 # JSON for the safetensors header, reports and metadata (header-only; Debian nlohmann-json3-dev).
 find_package(nlohmann_json 3 REQUIRED)
 
@@ -81,7 +93,15 @@ function(ssah_link_dependencies target)
     # Host-side parallel loops (Hamming search, evaluation) use OpenMP whatever the device system.
     list(APPEND libs OpenMP::OpenMP_CXX)
   endif()
-  set(options)
+  # sqrt and friends may not set errno in ssah's kernels: with errno, GCC and Clang keep every sqrtf
+  # a possible library call and cannot vectorise the loop around it (Adam's update ran 2.6x slower,
+  # docs/benchmarks.md). ssah never reads errno; a consumer's own code is affected only if it does.
+  set(options $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU,Clang,AppleClang>>:-fno-math-errno>)
+  set(definitions)
+  if(SSAH_USES_HOST_BLAS)
+    list(APPEND libs BLAS::BLAS)
+    list(APPEND definitions SSAH_HOST_BLAS=1)
+  endif()
   if(SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
     list(APPEND libs CUDA::cublas CUDA::cudart)
     # ssah's kernels are `[=] SSAH_HOST_DEVICE` lambdas: every CUDA translation unit that includes
@@ -97,7 +117,10 @@ function(ssah_link_dependencies target)
     list(TRANSFORM libs APPEND ">")
     list(TRANSFORM options PREPEND "$<BUILD_INTERFACE:")
     list(TRANSFORM options APPEND ">")
+    list(TRANSFORM definitions PREPEND "$<BUILD_INTERFACE:")
+    list(TRANSFORM definitions APPEND ">")
   endif()
   target_link_libraries(${target} INTERFACE ${libs})
   target_compile_options(${target} INTERFACE ${options})
+  target_compile_definitions(${target} INTERFACE ${definitions})
 endfunction()

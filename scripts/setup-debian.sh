@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang libomp-dev
   libeigen3-dev libthrust-dev libcub-dev
+  libopenblas-openmp-dev  # optional host gemm (-DSSAH_BLAS=ON); the OpenMP build shares ssah's threads
   doctest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libmatio-dev
   gnuplot-nox

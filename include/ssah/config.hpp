@@ -17,6 +17,16 @@
 #define SSAH_HOST_DEVICE
 #endif
 
+/// Put before a host loop that sums into `var` to let the compiler vectorise it (reordering the
+/// sum, so the result depends on the vector width: the same build gives the same bits). Empty in
+/// device code and without OpenMP.
+#define SSAH_PRAGMA(x) _Pragma(#x)
+#if defined(_OPENMP) && !defined(__CUDA_ARCH__)
+#define SSAH_SIMD_SUM(var) SSAH_PRAGMA(omp simd reduction(+ : var))
+#else
+#define SSAH_SIMD_SUM(var)
+#endif
+
 #if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
 #define SSAH_DEVICE_CUDA 1
 #if !defined(__CUDACC__)

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// The one dense-product entry point: C = alpha * op(A) * op(B) + beta * C, row-major.
-/// Eigen on host device systems (OMP, CPP), cuBLAS under CUDA. Nothing else in ssah calls a BLAS.
+/// Eigen on host device systems (OMP, CPP), or an external BLAS there when SSAH_HOST_BLAS is defined
+/// (CMake option SSAH_BLAS); cuBLAS under CUDA. Nothing else in ssah calls a BLAS.
 
 #include <cstddef>
 #include <type_traits>
@@ -12,6 +13,8 @@
 
 #if SSAH_DEVICE_CUDA
 #include "ssah/detail/gemm_cublas.hpp"
+#elif defined(SSAH_HOST_BLAS) && SSAH_HOST_BLAS
+#include "ssah/detail/gemm_blas.hpp"
 #else
 #include "ssah/detail/gemm_eigen.hpp"
 #endif

@@ -110,17 +110,24 @@ void ensure_state(Tensor<T>& buffer, std::size_t n, const char* who) {
 template <class T>
 void adam_update(Tensor<T>& values, const Tensor<T>& grads, Tensor<T>& m_state, Tensor<T>& v_state, T b1, T b2,
                  T step_size, T sqrt_bc2, T eps) {
-  T* p = values.data();
-  const T* g = grads.data();
-  T* m = m_state.data();
-  T* v = v_state.data();
-  parallel_for(values.size(), [=] SSAH_HOST_DEVICE(std::size_t i) {
-    const T gi = g[i];
-    const T mi = b1 * m[i] + (T(1) - b1) * gi;
-    const T vi = b2 * v[i] + (T(1) - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= step_size * mi / (math::sqrt(vi) / sqrt_bc2 + eps);
+  T* const p_data = values.data();
+  const T* const g_data = grads.data();
+  T* const m_data = m_state.data();
+  T* const v_data = v_state.data();
+  parallel_for_runs(values.size(), [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
+    T* const p = p_data;
+    const T* const g = g_data;
+    T* const m = m_data;
+    T* const v = v_data;
+    const T beta1 = b1, beta2 = b2, step = step_size, bc2 = sqrt_bc2, epsilon = eps;
+    for (std::size_t i = begin; i < end; ++i) {
+      const T gi = g[i];
+      const T mi = beta1 * m[i] + (T(1) - beta1) * gi;
+      const T vi = beta2 * v[i] + (T(1) - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] -= step * mi / (math::sqrt(vi) / bc2 + epsilon);
+    }
   });
 }
 

@@ -64,7 +64,7 @@ Var<T> lrn(const Var<T>& x, const LrnParams& p) {
         sum += v * v;
       }
       const T s = bias + alpha * sum;
-      yp[i] = xp[i] * detail::math::exp(-beta * detail::math::log(s));
+      yp[i] = xp[i] * detail::math::pow_neg(s, beta);
       if (sp) sp[i] = s;
     });
   }
@@ -91,7 +91,7 @@ Var<T> lrn(const Var<T>& x, const LrnParams& p) {
             const std::size_t k = base + d * inner;
             cross += gy[k] * yp[k] / sp[k];
           }
-          const T direct = gy[j] * detail::math::exp(-beta * detail::math::log(sp[j]));
+          const T direct = gy[j] * detail::math::pow_neg(sp[j], beta);
           detail::accumulate(gp, j, gbeta, direct - two_alpha_beta * xp[j] * cross);
         });
       });

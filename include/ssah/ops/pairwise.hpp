@@ -14,11 +14,11 @@
 #include <cstddef>
 
 #include <thrust/execution_policy.h>
-#include <thrust/iterator/counting_iterator.h>
-#include <thrust/transform_reduce.h>
+#include <thrust/reduce.h>
 
 #include "ssah/autodiff.hpp"
 #include "ssah/detail/math.hpp"
+#include "ssah/detail/parallel.hpp"
 #include "ssah/gemm.hpp"
 #include "ssah/ops/elementwise.hpp"
 
@@ -31,18 +31,29 @@ enum class PairwiseForm {
 
 namespace detail {
 
-/// Replaces theta by dL/dtheta and returns the pair's loss.
+/// Replaces theta by dL/dtheta for pairs [begin, end) and stores their loss in partial[begin /
+/// kVectorRun] (a loop that vectorises on the host: softplus and sigmoid are straight-line
+/// arithmetic in float).
 template <class T>
 struct PairwiseTerm {
   T* theta;
   const T* s;
+  T* partial;
   bool squared;
-  SSAH_HOST_DEVICE T operator()(std::size_t i) const {
-    const T t = theta[i];
-    const T nll = math::softplus(t) - s[i] * t;
-    const T dnll = math::sigmoid(t) - s[i];
-    theta[i] = squared ? nll * dnll : dnll;
-    return squared ? T(0.5) * nll * nll : nll;
+  SSAH_HOST_DEVICE void operator()(std::size_t begin, std::size_t end) const {
+    T* const th = theta;
+    const T* const sim = s;
+    const bool sq = squared;
+    T sum = T(0);
+    SSAH_SIMD_SUM(sum)
+    for (std::size_t i = begin; i < end; ++i) {
+      const T t = th[i];
+      const T nll = math::softplus(t) - sim[i] * t;
+      const T dnll = math::sigmoid(t) - sim[i];
+      th[i] = sq ? nll * dnll : dnll;
+      sum += sq ? T(0.5) * nll * nll : nll;
+    }
+    partial[begin / kVectorRun] = sum;
   }
 };
 
@@ -59,10 +70,10 @@ Var<T> pairwise_likelihood_loss(const Tensor<T>& anchors, const Var<T>& x, const
                 "] (anchors ", anchors.shape().str(), ", batch ", x.shape().str(), ")");
   Tensor<T> dtheta = Tensor<T>::empty(Shape{n, b});
   gemm(T(0.5), anchors, Trans::No, x.value(), Trans::Yes, T(0), dtheta);
-  const detail::PairwiseTerm<T> term{dtheta.data(), similarity.data(), form == PairwiseForm::SquaredNll};
-  const T loss = thrust::transform_reduce(thrust::device, thrust::counting_iterator<std::size_t>(0),
-                                          thrust::counting_iterator<std::size_t>(n * b), term, T(0),
-                                          thrust::plus<T>());
+  Tensor<T> partial = Tensor<T>::empty(Shape{detail::vector_runs(n * b)});
+  detail::parallel_for_runs(n * b, detail::PairwiseTerm<T>{dtheta.data(), similarity.data(), partial.data(),
+                                                            form == PairwiseForm::SquaredNll});
+  const T loss = thrust::reduce(thrust::device, partial.begin(), partial.end(), T(0));
   Tensor<T> out = Tensor<T>::full(Shape{1}, loss);
   return detail::make_result<T>(std::move(out), "pairwise_likelihood_loss", {x},
                                 [anchors, dtheta](Node<T>& self) {
@@ -79,8 +90,12 @@ template <class T>
 Tensor<T> label_similarity(const Tensor<T>& labels_a, const Tensor<T>& labels_b, T scale = T(1)) {
   Tensor<T> s = Tensor<T>::empty(Shape{labels_a.rows(), labels_b.rows()});
   gemm(T(1), labels_a, Trans::No, labels_b, Trans::Yes, T(0), s);
-  T* p = s.data();
-  detail::parallel_for(s.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { p[i] = p[i] > T(0.5) ? scale : T(0); });
+  T* const data = s.data();
+  detail::parallel_for_runs(s.size(), [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
+    T* const p = data;
+    const T similar = scale;
+    for (std::size_t i = begin; i < end; ++i) p[i] = p[i] > T(0.5) ? similar : T(0);
+  });
   return s;
 }
 
