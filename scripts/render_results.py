@@ -100,6 +100,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--results", required=True)
     p.add_argument("--machine", default="")
+    p.add_argument("--note", default="", help="a paragraph added under the header (e.g. which build produced the runs)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     runs, seeded = {}, {}
@@ -136,6 +137,8 @@ def main():
         "Generated %s UTC on %s." % (datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), a.machine or "?"),
         "",
     ]
+    if a.note:
+        lines += [a.note, ""]
     lines += summary(runs)
     lines += seed_spread(runs, seeded)
     for s in ORDER + sorted(set(runs) - set(ORDER)):

@@ -8,6 +8,7 @@
 #              SSAH_RESULTS_DIR (default: $SSAH_BUILD_DIR/results; runs already there are reused,
 #                                delete a JSON file to run it again),
 #              SSAH_RESULTS_PROFILES (default: "faithful tuned"),
+#              SSAH_RESULTS_NOTE (a paragraph for the page: e.g. which commit the runs come from),
 #              SSAH_RESULTS_BITS (default: 16,32,64; 32 alone for mirtext and photos, where issue 3 gives
 #                                 figures at K = 32 only and an epoch costs minutes),
 #              SSAH_RESULTS_SEEDS (default: "2 3": the faithful profile again at K = 32 with these
@@ -60,5 +61,5 @@ for set in "${sets[@]}"; do
   done
 done
 machine="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
-python3 "$root/scripts/render_results.py" --results "$results" --machine "$machine" --out "$out"
+python3 "$root/scripts/render_results.py" --results "$results" --machine "$machine" --note "${SSAH_RESULTS_NOTE:-}" --out "$out"
 echo "results: wrote $out"

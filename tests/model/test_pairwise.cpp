@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <random>
+#include <vector>
 
 #include "../support/gradcheck.hpp"
 #include "ssah/ops/pairwise.hpp"
@@ -48,6 +50,32 @@ TEST_CASE("label similarity: 1 (or the scale) exactly when two items share a lab
   Tensor<float> a = Tensor<float>::from_host(Shape{3, 3}, {1, 0, 0, 0, 1, 1, 0, 0, 0});
   Tensor<float> b = Tensor<float>::from_host(Shape{2, 3}, {1, 1, 0, 0, 0, 1});
   CHECK(label_similarity(a, b, 0.999f).to_host() == std::vector<float>{0.999f, 0, 0.999f, 0.999f, 0, 0});
+}
+
+TEST_CASE("label similarity: the bit-mask path (0/1, up to 64 labels) and the gemm path agree with the definition") {
+  std::mt19937 gen(5);
+  for (std::size_t c : {1u, 24u, 64u, 65u, 130u})
+    for (bool binary : {true, false}) {
+      CAPTURE(c);
+      CAPTURE(binary);
+      const std::size_t n = 300, b = 37;
+      std::vector<float> a(n * c), bl(b * c);
+      std::bernoulli_distribution on(2.0 / double(c) + 0.02);
+      std::uniform_real_distribution<float> soft(0.f, 1.f);
+      for (float& v : a) v = binary ? float(on(gen)) : (on(gen) ? soft(gen) : 0.f);
+      for (float& v : bl) v = float(on(gen));
+      std::vector<float> want(n * b);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < b; ++j) {
+          double dot = 0;
+          for (std::size_t k = 0; k < c; ++k) dot += double(a[i * c + k]) * double(bl[j * c + k]);
+          want[i * b + j] = dot > 0.5 ? 0.999f : 0.f;
+        }
+      const Tensor<float> s = label_similarity(Tensor<float>::from_host(Shape{n, c}, a),
+                                               Tensor<float>::from_host(Shape{b, c}, bl), 0.999f);
+      CHECK(s.to_host() == want);
+    }
+  CHECK_THROWS_AS(label_similarity(Tensor<float>(Shape{2, 3}), Tensor<float>(Shape{2, 4})), ShapeError);
 }
 
 TEST_CASE("pairwise loss stays finite for huge inner products (the reference overflows)") {

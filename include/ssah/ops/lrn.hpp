@@ -53,19 +53,27 @@ Var<T> lrn(const Var<T>& x, const LrnParams& p) {
     const T* xp = x.value().data();
     T* yp = y.data();
     T* sp = scale.data();  // null when not kept
-    detail::parallel_for(n, [=] SSAH_HOST_DEVICE(std::size_t i) {
-      const std::size_t c = (i / inner) % channels;
-      const std::size_t base = i - c * inner;  // element of channel 0 at the same (n, position)
-      const std::size_t lo = c >= r ? c - r : 0;
-      const std::size_t hi = c + r < channels ? c + r : channels - 1;
-      T sum = T(0);
-      for (std::size_t d = lo; d <= hi; ++d) {
-        const T v = xp[base + d * inner];
-        sum += v * v;
+    // Runs of consecutive elements: the channel index is divided out once per run and then stepped
+    // (a 64-bit division per element had been most of this kernel's time).
+    detail::parallel_for_runs(n, [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
+      std::size_t position = begin % inner, c = (begin / inner) % channels;
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::size_t base = i - c * inner;  // element of channel 0 at the same (n, position)
+        const std::size_t lo = c >= r ? c - r : 0;
+        const std::size_t hi = c + r < channels ? c + r : channels - 1;
+        T sum = T(0);
+        for (std::size_t d = lo; d <= hi; ++d) {
+          const T v = xp[base + d * inner];
+          sum += v * v;
+        }
+        const T s = bias + alpha * sum;
+        yp[i] = xp[i] * detail::math::pow_neg(s, beta);
+        if (sp) sp[i] = s;
+        if (++position == inner) {
+          position = 0;
+          if (++c == channels) c = 0;
+        }
       }
-      const T s = bias + alpha * sum;
-      yp[i] = xp[i] * detail::math::pow_neg(s, beta);
-      if (sp) sp[i] = s;
     });
   }
   return detail::make_result<T>(
@@ -81,18 +89,24 @@ Var<T> lrn(const Var<T>& x, const LrnParams& p) {
         const T* gy = self.grad.data();
         const T* sp = scale.data();
         const T two_alpha_beta = T(2) * alpha * beta;
-        detail::parallel_for(self.value.size(), [=] SSAH_HOST_DEVICE(std::size_t j) {
-          const std::size_t c = (j / inner) % channels;
-          const std::size_t base = j - c * inner;
-          const std::size_t lo = c >= r ? c - r : 0;
-          const std::size_t hi = c + r < channels ? c + r : channels - 1;
-          T cross = T(0);
-          for (std::size_t d = lo; d <= hi; ++d) {
-            const std::size_t k = base + d * inner;
-            cross += gy[k] * yp[k] / sp[k];
+        detail::parallel_for_runs(self.value.size(), [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
+          std::size_t position = begin % inner, c = (begin / inner) % channels;
+          for (std::size_t j = begin; j < end; ++j) {
+            const std::size_t base = j - c * inner;
+            const std::size_t lo = c >= r ? c - r : 0;
+            const std::size_t hi = c + r < channels ? c + r : channels - 1;
+            T cross = T(0);
+            for (std::size_t d = lo; d <= hi; ++d) {
+              const std::size_t k = base + d * inner;
+              cross += gy[k] * yp[k] / sp[k];
+            }
+            const T direct = gy[j] * detail::math::pow_neg(sp[j], beta);
+            detail::accumulate(gp, j, gbeta, direct - two_alpha_beta * xp[j] * cross);
+            if (++position == inner) {
+              position = 0;
+              if (++c == channels) c = 0;
+            }
           }
-          const T direct = gy[j] * detail::math::pow_neg(sp[j], beta);
-          detail::accumulate(gp, j, gbeta, direct - two_alpha_beta * xp[j] * cross);
         });
       });
 }

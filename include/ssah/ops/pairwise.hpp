@@ -12,8 +12,10 @@
 /// loss. Backward: one gemm, dX = 1/2 * (dL/dTheta)^T A. No n x b temporaries besides Theta.
 
 #include <cstddef>
+#include <cstdint>
 
 #include <thrust/execution_policy.h>
+#include <thrust/logical.h>
 #include <thrust/reduce.h>
 
 #include "ssah/autodiff.hpp"
@@ -84,13 +86,60 @@ Var<T> pairwise_likelihood_loss(const Tensor<T>& anchors, const Var<T>& x, const
                                 });
 }
 
+namespace detail {
+
+struct IsZeroOrOne {
+  template <class T>
+  SSAH_HOST_DEVICE bool operator()(T x) const {
+    return x == T(0) || x == T(1);
+  }
+};
+
+/// One 64-bit mask per row of 0/1 labels [rows, c <= 64] (bit j = label j); false, and `masks`
+/// untouched, when some value is neither 0 nor 1.
+template <class T>
+bool label_masks(const Tensor<T>& labels, Tensor<std::uint64_t>& masks) {
+  if (!thrust::all_of(thrust::device, labels.begin(), labels.end(), IsZeroOrOne{})) return false;
+  const std::size_t rows = labels.rows(), c = labels.row_size();
+  masks = Tensor<std::uint64_t>::empty(Shape{rows});
+  const T* const l = labels.data();
+  std::uint64_t* const m = masks.data();
+  launch(rows, rows * c, [=] SSAH_HOST_DEVICE(std::size_t i) {
+    std::uint64_t bits = 0;
+    for (std::size_t j = 0; j < c; ++j) bits |= std::uint64_t(l[i * c + j] != T(0)) << j;
+    m[i] = bits;
+  });
+  return true;
+}
+
+}  // namespace detail
+
 /// S_ij = scale if rows i of `labels_a` [n, c] and j of `labels_b` [b, c] share a label, else 0.
-/// Labels are 0/1 (multi-hot); the product is exact in floating point for any realistic c.
+/// Labels are 0/1 (multi-hot); for c <= 64 the test is an AND of per-row bit masks (one pass over
+/// n x b words: the n x b x c product it replaces ran at a few GFLOP/s, k = c being so small, and cost
+/// a LabNet step several ms), otherwise, or for labels that are not all 0/1, S = [A B^T > 1/2] by gemm
+/// (exact in floating point for any realistic c). Both give the same S on 0/1 labels.
 template <class T>
 Tensor<T> label_similarity(const Tensor<T>& labels_a, const Tensor<T>& labels_b, T scale = T(1)) {
-  Tensor<T> s = Tensor<T>::empty(Shape{labels_a.rows(), labels_b.rows()});
-  gemm(T(1), labels_a, Trans::No, labels_b, Trans::Yes, T(0), s);
+  SSAH_CHECK_AS(ShapeError, labels_a.row_size() == labels_b.row_size(), "label_similarity: labels ",
+                labels_a.shape().str(), " and ", labels_b.shape().str(), " have different label counts");
+  const std::size_t n = labels_a.rows(), b = labels_b.rows();
+  Tensor<T> s = Tensor<T>::empty(Shape{n, b});
   T* const data = s.data();
+  Tensor<std::uint64_t> masks_a, masks_b;
+  if (labels_a.row_size() <= 64 && detail::label_masks(labels_a, masks_a) && detail::label_masks(labels_b, masks_b)) {
+    const std::uint64_t* const ma = masks_a.data();
+    const std::uint64_t* const mb = masks_b.data();
+    detail::launch(n, n * b, [=] SSAH_HOST_DEVICE(std::size_t i) {
+      T* const row = data + i * b;
+      const std::uint64_t mask = ma[i];
+      const std::uint64_t* const other = mb;
+      const T similar = scale;
+      for (std::size_t j = 0; j < b; ++j) row[j] = (mask & other[j]) != 0 ? similar : T(0);
+    });
+    return s;
+  }
+  gemm(T(1), labels_a, Trans::No, labels_b, Trans::Yes, T(0), s);
   detail::parallel_for_runs(s.size(), [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
     T* const p = data;
     const T similar = scale;
