@@ -18,10 +18,11 @@
 #endif
 
 /// Put before a host loop that sums into `var` to let the compiler vectorise it (reordering the
-/// sum, so the result depends on the vector width: the same build gives the same bits). Empty in
-/// device code and without OpenMP.
+/// sum, so the result depends on the vector width: the same build gives the same bits). GCC only:
+/// Clang reads the pragma as a demand and warns (-Wpass-failed) wherever it cannot vectorise, e.g.
+/// under sanitizers, so there the loop stays as written. Empty in device code and without OpenMP.
 #define SSAH_PRAGMA(x) _Pragma(#x)
-#if defined(_OPENMP) && !defined(__CUDA_ARCH__)
+#if defined(_OPENMP) && !defined(__CUDA_ARCH__) && defined(__GNUC__) && !defined(__clang__)
 #define SSAH_SIMD_SUM(var) SSAH_PRAGMA(omp simd reduction(+ : var))
 #else
 #define SSAH_SIMD_SUM(var)
