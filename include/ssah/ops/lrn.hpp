@@ -53,8 +53,8 @@ Var<T> lrn(const Var<T>& x, const LrnParams& p) {
     const T* xp = x.value().data();
     T* yp = y.data();
     T* sp = scale.data();  // null when not kept
-    // Runs of consecutive elements: the channel index is divided out once per run and then stepped
-    // (a 64-bit division per element had been most of this kernel's time).
+    // Runs of consecutive elements: the channel index is divided out once per run and then stepped,
+    // instead of two 64-bit divisions per element.
     detail::parallel_for_runs(n, [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
       std::size_t position = begin % inner, c = (begin / inner) % channels;
       for (std::size_t i = begin; i < end; ++i) {
