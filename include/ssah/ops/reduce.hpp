@@ -70,55 +70,46 @@ Var<T> reduce_all(const Var<T>& x, const char* name, T scale) {
   return make_result<T>(std::move(y), name, {x}, [scale](Node<T>& self) { broadcast_scalar_grad(self, scale); });
 }
 
-/// [rows, n] -> [n]: y[j] = scale * sum_r x[r, j].
+/// Sums along one axis of a [rows, n] array: y[o] = scale * sum_{k < length} x[o * outer_stride +
+/// k * inner_stride] for o < outputs. One thread per output walks its sum (for columns, threads
+/// of neighbouring columns read neighbouring addresses: coalesced on CUDA).
 template <class T>
-Var<T> reduce_columns(const Var<T>& x, const char* name, T scale) {
-  const std::size_t rows = x.value().rows(), n = x.value().row_size();
-  Tensor<T> y = Tensor<T>::empty(Shape{n});
+Var<T> reduce_axis(const Var<T>& x, const char* name, T scale, Shape out_shape, std::size_t outputs,
+                   std::size_t outer_stride, std::size_t length, std::size_t inner_stride) {
+  Tensor<T> y = Tensor<T>::empty(std::move(out_shape));
   {
     const T* xp = x.value().data();
     T* yp = y.data();
-    // One thread per column walks the rows (coalesced across columns on CUDA).
-    parallel_for(n, [=] SSAH_HOST_DEVICE(std::size_t j) {
+    parallel_for(outputs, [=] SSAH_HOST_DEVICE(std::size_t o) {
       T s = T(0);
-      for (std::size_t r = 0; r < rows; ++r) s += xp[r * n + j];
-      yp[j] = scale * s;
+      for (std::size_t k = 0; k < length; ++k) s += xp[o * outer_stride + k * inner_stride];
+      yp[o] = scale * s;
     });
   }
-  return make_result<T>(std::move(y), name, {x}, [n, scale](Node<T>& self) {
+  return make_result<T>(std::move(y), name, {x}, [outputs, outer_stride, scale](Node<T>& self) {
     auto gx = self.inputs[0]->grad_sink();
     const T beta = gx.beta;
     T* gp = gx.tensor.data();
     const T* gy = self.grad.data();
+    // Element i of x fed output (i / outer_stride) % outputs.
     parallel_for(gx.tensor.size(), [=] SSAH_HOST_DEVICE(std::size_t i) {
-      accumulate(gp, i, beta, scale * gy[i % n]);
+      accumulate(gp, i, beta, scale * gy[(i / outer_stride) % outputs]);
     });
   });
+}
+
+/// [rows, n] -> [n]: y[j] = scale * sum_r x[r, j].
+template <class T>
+Var<T> reduce_columns(const Var<T>& x, const char* name, T scale) {
+  const std::size_t rows = x.value().rows(), n = x.value().row_size();
+  return reduce_axis(x, name, scale, Shape{n}, n, 1, rows, n);
 }
 
 /// [rows, n] -> [rows, 1]: y[r] = scale * sum_j x[r, j].
 template <class T>
 Var<T> reduce_rows(const Var<T>& x, const char* name, T scale) {
   const std::size_t rows = x.value().rows(), n = x.value().row_size();
-  Tensor<T> y = Tensor<T>::empty(Shape{rows, 1});
-  {
-    const T* xp = x.value().data();
-    T* yp = y.data();
-    parallel_for(rows, [=] SSAH_HOST_DEVICE(std::size_t r) {
-      T s = T(0);
-      for (std::size_t j = 0; j < n; ++j) s += xp[r * n + j];
-      yp[r] = scale * s;
-    });
-  }
-  return make_result<T>(std::move(y), name, {x}, [n, scale](Node<T>& self) {
-    auto gx = self.inputs[0]->grad_sink();
-    const T beta = gx.beta;
-    T* gp = gx.tensor.data();
-    const T* gy = self.grad.data();
-    parallel_for(gx.tensor.size(), [=] SSAH_HOST_DEVICE(std::size_t i) {
-      accumulate(gp, i, beta, scale * gy[i / n]);
-    });
-  });
+  return reduce_axis(x, name, scale, Shape{rows, 1}, rows, n, n, 1);
 }
 
 }  // namespace detail
