@@ -157,7 +157,8 @@ std::vector<int> parse_bits(const std::string& s) {
 int main(int argc, char** argv) {
   std::string set = "wiki", profile = "tuned", objective = "paper", json_path, bits = "16,32,64", text_backbone;
   std::string init_override;
-  double label_lr_override = 0, modality_lr_override = 0;
+  double label_lr_override = 0;
+  std::vector<double> modality_lr_override;  // one value for every modality, or one per modality
   long epochs = -1;
   std::uint64_t seed = 1;
   data_dir = std::getenv("SSAH_DATA_DIR") ? std::getenv("SSAH_DATA_DIR") : SSAH_DEFAULT_DATA_DIR;
@@ -178,12 +179,16 @@ int main(int argc, char** argv) {
     else if (a == "--text-backbone") text_backbone = next();
     else if (a == "--init") init_override = next();
     else if (a == "--label-lr") label_lr_override = std::stod(next());
-    else if (a == "--modality-lr") modality_lr_override = std::stod(next());
+    else if (a == "--modality-lr") {
+      std::stringstream in(next());
+      for (std::string item; std::getline(in, item, ',');) modality_lr_override.push_back(std::stod(item));
+    }
     else {
       std::cerr << "usage: ssah_experiments --set wiki|uci|mir730|photos|mirtext [--bits 16,32,64] [--profile faithful|tuned|authors]\n"
                    "       [--objective paper|reference] [--epochs N] [--data DIR] [--json FILE] [--seed S]\n"
                    "       [--text-backbone text|feature] [--init reference|xavier|pytorch]\n"
-                   "       [--label-lr E] [--modality-lr E]   (epoch-0 rate 10^-E, then the tables' decay)\n";
+                   "       [--label-lr E] [--modality-lr E[,E...]]   (epoch-0 rate 10^-E, then the tables' decay;\n"
+                   "       one E for every modality or one per modality in the set's order)\n";
       return 2;
     }
   }
@@ -228,8 +233,13 @@ int main(int argc, char** argv) {
     // Overrides of the profile, for exploring (results.sh runs the profiles as they are).
     if (!init_override.empty()) e.init = init_scheme_from_name(init_override);
     if (label_lr_override > 0) e.train.label_lr = SsahTableLr{label_lr_override};
-    if (modality_lr_override > 0)
-      for (auto& lr : e.train.modality_lr) lr = SsahTableLr{modality_lr_override};
+    if (!modality_lr_override.empty()) {
+      if (modality_lr_override.size() != 1 && modality_lr_override.size() != e.train.modality_lr.size())
+        throw InvalidArgument("--modality-lr: give one rate or one per modality (" +
+                              std::to_string(e.train.modality_lr.size()) + ")");
+      for (std::size_t m = 0; m < e.train.modality_lr.size(); ++m)
+        e.train.modality_lr[m] = SsahTableLr{modality_lr_override[modality_lr_override.size() == 1 ? 0 : m]};
+    }
     e.train.on_progress = [](const TrainingProgress& p) {
       if (p.step + 1 == p.steps)
         std::fprintf(stderr, "  epoch %zu %-14s stage %zu pass %zu: loss %.4g (%.0f%%, %.0fs)\n", p.epoch,
@@ -247,7 +257,7 @@ int main(int argc, char** argv) {
     report["text_backbone"] = text_backbone;
     report["init"] = init_scheme_name(e.init);
     if (label_lr_override > 0) report["label_lr"] = label_lr_override;
-    if (modality_lr_override > 0) report["modality_lr"] = modality_lr_override;
+    if (!modality_lr_override.empty()) report["modality_lr"] = modality_lr_override;
     for (const auto& r : results) {
       std::printf("K=%d (%.1fs training, %zu epochs):", r.bits, r.train_seconds, r.epochs);
       nlohmann::json jb;
