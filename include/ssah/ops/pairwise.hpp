@@ -133,17 +133,13 @@ Tensor<T> label_similarity(const Tensor<T>& labels_a, const Tensor<T>& labels_b,
     detail::launch(n, n * b, [=] SSAH_HOST_DEVICE(std::size_t i) {
       T* const row = data + i * b;
       const std::uint64_t mask = ma[i];
-      const std::uint64_t* const other = mb;
-      const T similar = scale;
-      for (std::size_t j = 0; j < b; ++j) row[j] = (mask & other[j]) != 0 ? similar : T(0);
+      for (std::size_t j = 0; j < b; ++j) row[j] = (mask & mb[j]) != 0 ? scale : T(0);
     });
     return s;
   }
   gemm(T(1), labels_a, Trans::No, labels_b, Trans::Yes, T(0), s);
   detail::parallel_for_runs(s.size(), [=] SSAH_HOST_DEVICE(std::size_t begin, std::size_t end) {
-    T* const p = data;
-    const T similar = scale;
-    for (std::size_t i = begin; i < end; ++i) p[i] = p[i] > T(0.5) ? similar : T(0);
+    for (std::size_t i = begin; i < end; ++i) data[i] = data[i] > T(0.5) ? scale : T(0);
   });
   return s;
 }

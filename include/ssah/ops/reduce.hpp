@@ -71,11 +71,12 @@ Var<T> reduce_all(const Var<T>& x, const char* name, T scale) {
 }
 
 /// Sums along one axis of a [rows, n] array: y[o] = scale * sum_{k < length} x[o * outer_stride +
-/// k * inner_stride] for o < outputs. One thread per output walks its sum (for columns, threads
-/// of neighbouring columns read neighbouring addresses: coalesced on CUDA).
+/// k * inner_stride] for every element o of `out_shape`. One thread per output walks its sum (for
+/// columns, threads of neighbouring columns read neighbouring addresses: coalesced on CUDA).
 template <class T>
-Var<T> reduce_axis(const Var<T>& x, const char* name, T scale, Shape out_shape, std::size_t outputs,
-                   std::size_t outer_stride, std::size_t length, std::size_t inner_stride) {
+Var<T> reduce_axis(const Var<T>& x, const char* name, T scale, Shape out_shape, std::size_t outer_stride,
+                   std::size_t length, std::size_t inner_stride) {
+  const std::size_t outputs = out_shape.size();
   Tensor<T> y = Tensor<T>::empty(std::move(out_shape));
   {
     const T* xp = x.value().data();
@@ -102,14 +103,14 @@ Var<T> reduce_axis(const Var<T>& x, const char* name, T scale, Shape out_shape, 
 template <class T>
 Var<T> reduce_columns(const Var<T>& x, const char* name, T scale) {
   const std::size_t rows = x.value().rows(), n = x.value().row_size();
-  return reduce_axis(x, name, scale, Shape{n}, n, 1, rows, n);
+  return reduce_axis(x, name, scale, Shape{n}, 1, rows, n);
 }
 
 /// [rows, n] -> [rows, 1]: y[r] = scale * sum_j x[r, j].
 template <class T>
 Var<T> reduce_rows(const Var<T>& x, const char* name, T scale) {
   const std::size_t rows = x.value().rows(), n = x.value().row_size();
-  return reduce_axis(x, name, scale, Shape{rows, 1}, rows, n, n, 1);
+  return reduce_axis(x, name, scale, Shape{rows, 1}, n, n, 1);
 }
 
 }  // namespace detail
