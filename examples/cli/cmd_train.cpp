@@ -56,6 +56,7 @@ struct TrainArgs {
   std::vector<std::size_t> hidden;
   std::size_t batch_size = 128;
   std::size_t passes = 0;
+  std::size_t steps_per_pass = 0;  ///< 0: n / batch size
   std::string resume;  ///< --resume DIR
   MatInputOptions mat;  ///< --mat FILE and its keys (instead of --modality / --labels)
   std::vector<std::string> pretrained;  ///< --pretrained NAME=FILE.mat (MatConvNet CNN-F)
@@ -475,6 +476,7 @@ void run_train(TrainArgs a) {
   e.train.epochs = a.epochs;
   e.train.seed = a.seed;
   e.train.batch_size = a.batch_size;
+  e.train.steps_per_pass = a.steps_per_pass;
   if (!a.hidden.empty()) {
     e.label_net.hidden = a.hidden;
     e.discriminator.hidden = a.hidden;
@@ -569,6 +571,7 @@ void run_train(TrainArgs a) {
       {"epochs", a.epochs},
       {"seed", a.seed},
       {"batch_size", e.train.batch_size},
+      {"steps_per_pass", e.train.steps_per_pass},
       {"label_passes", e.train.label_passes},
       {"discriminator_passes", e.train.discriminator_passes},
       {"modality_passes", e.train.modality_passes},
@@ -811,6 +814,9 @@ void add_train_command(CLI::App& app) {
       ->delimiter(',')
       ->check(positive_integer());
   cmd->add_option("--batch-size", args->batch_size, "mini-batch size")->check(positive_integer());
+  cmd->add_option("--steps-per-pass", args->steps_per_pass,
+                  "training steps in one pass (default: training items / batch size); more for a small training set")
+      ->check(positive_integer());
   cmd->add_option("--passes", args->passes, "passes per network per epoch (one stage each); for small tests")
       ->check(positive_integer());
   cmd->callback([args] { run_train(*args); });

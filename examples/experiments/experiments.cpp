@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
   double label_lr_override = 0;
   std::vector<double> modality_lr_override;  // one value for every modality, or one per modality
   long epochs = -1;
+  std::size_t steps_per_pass = 0;  // 0: the schedule's n / batch
   std::uint64_t seed = 1;
   data_dir = std::getenv("SSAH_DATA_DIR") ? std::getenv("SSAH_DATA_DIR") : SSAH_DEFAULT_DATA_DIR;
   for (int i = 1; i < argc; ++i) {
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
     else if (a == "--zero-buffers") zero_buffers = true;
     else if (a == "--no-early-stop") no_early_stop = true;
     else if (a == "--adversarial") adversarial_weight = std::stod(next());
+    else if (a == "--steps-per-pass") steps_per_pass = std::stoul(next());
     else if (a == "--label-lr") label_lr_override = std::stod(next());
     else if (a == "--modality-lr") {
       std::stringstream in(next());
@@ -192,7 +194,7 @@ int main(int argc, char** argv) {
       std::cerr << "usage: ssah_experiments --set wiki|uci|mir730|photos|mirtext [--bits 16,32,64] [--profile faithful|tuned|authors]\n"
                    "       [--objective paper|reference] [--epochs N] [--data DIR] [--json FILE] [--seed S]\n"
                    "       [--text-backbone text|feature] [--init reference|xavier|pytorch] [--zero-buffers]\n"
-                   "       [--no-early-stop] [--adversarial WEIGHT]\n"
+                   "       [--no-early-stop] [--adversarial WEIGHT] [--steps-per-pass N]\n"
                    "       [--label-lr E] [--modality-lr E[,E...]]   (epoch-0 rate 10^-E, then the tables' decay;\n"
                    "       one E for every modality or one per modality in the set's order)\n";
       return 2;
@@ -247,6 +249,7 @@ int main(int argc, char** argv) {
     if (zero_buffers) e.train.random_buffer_init = false;  // F/H buffers start at 0, not N(0, 1)
     if (no_early_stop) e.train.early_stop = false;         // every pass of every stage runs
     if (adversarial_weight >= 0) e.train.weights.adversarial = adversarial_weight;
+    e.train.steps_per_pass = steps_per_pass;
     if (label_lr_override > 0) e.train.label_lr = SsahTableLr{label_lr_override};
     if (!modality_lr_override.empty()) {
       if (modality_lr_override.size() != 1 && modality_lr_override.size() != e.train.modality_lr.size())
@@ -274,6 +277,7 @@ int main(int argc, char** argv) {
     if (zero_buffers) report["zero_buffers"] = true;
     if (no_early_stop) report["early_stop"] = false;
     if (adversarial_weight >= 0) report["adversarial_weight"] = adversarial_weight;
+    if (steps_per_pass > 0) report["steps_per_pass"] = steps_per_pass;
     if (label_lr_override > 0) report["label_lr"] = label_lr_override;
     if (!modality_lr_override.empty()) report["modality_lr"] = modality_lr_override;
     for (const auto& r : results) {

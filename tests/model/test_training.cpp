@@ -127,6 +127,29 @@ TEST_CASE("one modality (text only) and three modalities train without library c
   }
 }
 
+TEST_CASE("steps_per_pass: n / batch_size by default, the given count when set") {
+  SmallData d = make_small(96, 6);
+  auto steps_taken = [&](std::size_t steps_per_pass) {
+    TwoModal model(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+    TrainOptions t = quick_schedule();  // batch 32, passes: label 4 + 2, D 1 + 1, each modality 4 + 2 + 2
+    t.early_stop = false;               // every pass runs, so the count is exact
+    t.steps_per_pass = steps_per_pass;
+    std::size_t reported_steps = 0;
+    bool every_pass_reports_the_count = true;
+    t.on_progress = [&](const TrainingProgress& p) {
+      ++reported_steps;
+      every_pass_reports_the_count = every_pass_reports_the_count && p.steps == (steps_per_pass ? steps_per_pass : 3);
+    };
+    model.fit(d.train, t);
+    CHECK(every_pass_reports_the_count);
+    CHECK(reported_steps == model.training_state().steps_done);
+    return model.training_state().steps_done;
+  };
+  const std::size_t passes = 6 + 2 + 2 * 8;
+  CHECK(steps_taken(0) == passes * (96 / 32));
+  CHECK(steps_taken(7) == passes * 7);
+}
+
 TEST_CASE("bad training input fails with a clear message; a diverging run names network, epoch and step") {
   SmallData d = make_small(40, 6);
   TwoModal model(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());

@@ -36,7 +36,8 @@ foreach(m img txt)
   set_tests_properties(ssah_cli.encode_${m}_matches_train PROPERTIES FIXTURES_REQUIRED ssah_encode_${m} LABELS cli)
 endforeach()
 ssah_train_test(train_seeded_split EXPECT ok
-  ARGS train --modality img=${td}/img.npy --labels ${td}/labels.npy ${small} --no-standardize --out ${tout}/seeded
+  ARGS train --modality img=${td}/img.npy --labels ${td}/labels.npy ${small} --steps-per-pass 2 --no-standardize
+       --out ${tout}/seeded
   STDOUT "split 24 queries, 216 database, 216 training [(]seeded, saved to split/[)].*img: .*not standardised.*K = 16 .*img->img")
 
 # --- bad inputs: one line on stderr, non-zero exit, nothing trained

@@ -94,6 +94,10 @@ struct TrainingProgress {
 /// Hyperparameters of training (runtime). Defaults reproduce the authors' schedule.
 struct TrainOptions {
   std::size_t batch_size = 128;
+  /// Steps in one pass; 0 = n / batch_size (the reference's rule, at least 1). A small training
+  /// set gets few steps a pass by that rule (630 items: 4), too few for a network at the slow
+  /// image table to move (docs/model.md, MIRFLICKR-730); set it to train such a set for longer.
+  std::size_t steps_per_pass = 0;
   std::size_t epochs = 1;
   std::uint64_t seed = 0;
   LossWeights weights;
@@ -464,6 +468,7 @@ class BasicSsah {
     return state_->rng.sample(state_->n, std::min(options_train_.batch_size, state_->n));
   }
   std::size_t steps_per_pass() const {
+    if (options_train_.steps_per_pass > 0) return options_train_.steps_per_pass;
     return std::max<std::size_t>(1, state_->n / std::min(options_train_.batch_size, state_->n));
   }
 
