@@ -96,28 +96,39 @@ struct Split {
   }
 };
 
-/// Per-column mean and standard deviation of the training rows (std 0 is kept as 1).
+/// Per-column mean and standard deviation of the training rows; a column constant on them keeps
+/// std 1 (it is only centred).
 struct Standardization {
   std::vector<float> mean, stddev;
 
+  /// Two passes (the mean, then squared deviations from it) and "constant" meaning equal values:
+  /// a column of tiny values keeps its small but real spread. (An absolute floor on the variance
+  /// flattened, e.g., a MIRFLICKR colour-histogram bin with values near 1e-5 and std 4e-7.)
   static Standardization fit(const Modality& m, const std::vector<std::size_t>& rows) {
+    SSAH_CHECK_AS(InvalidArgument, !rows.empty(), "standardization of modality '", m.name, "': no training rows");
     const std::size_t d = m.row_size();
-    std::vector<double> sum(d, 0.0), sq(d, 0.0);
+    std::vector<double> sum(d, 0.0), squared_deviation(d, 0.0);
+    std::vector<bool> constant(d, true);
+    const float* first = m.values.data() + rows.front() * d;
     for (std::size_t r : rows)
       for (std::size_t j = 0; j < d; ++j) {
-        const double v = m.values[r * d + j];
+        const float v = m.values[r * d + j];
         sum[j] += v;
-        sq[j] += v * v;
+        if (v != first[j]) constant[j] = false;
+      }
+    const double n = static_cast<double>(rows.size());
+    for (std::size_t r : rows)
+      for (std::size_t j = 0; j < d; ++j) {
+        const double deviation = m.values[r * d + j] - sum[j] / n;
+        squared_deviation[j] += deviation * deviation;
       }
     Standardization s;
     s.mean.resize(d);
     s.stddev.resize(d);
-    const double n = static_cast<double>(rows.size());
     for (std::size_t j = 0; j < d; ++j) {
-      const double mean = sum[j] / n;
-      const double var = std::max(0.0, sq[j] / n - mean * mean);
-      s.mean[j] = static_cast<float>(mean);
-      s.stddev[j] = var > 1e-12 ? static_cast<float>(std::sqrt(var)) : 1.f;
+      s.mean[j] = static_cast<float>(sum[j] / n);
+      const auto sd = static_cast<float>(std::sqrt(squared_deviation[j] / n));
+      s.stddev[j] = constant[j] || !(sd > 0.f) ? 1.f : sd;  // (sd underflows for subnormal spreads)
     }
     return s;
   }
