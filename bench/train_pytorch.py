@@ -5,8 +5,9 @@ features through FeatureNet 4096 -> 4096 -> 512, text = 1,386-d bag-of-words thr
 text net (6 channels -> 4096 -> 512), discriminators 512 -> 512 -> 256 -> 1), timed per step.
 
 The networks and losses are tests/reference/make_model_fixtures.py's independent PyTorch model
-(imported, with the workload's sizes and unit loss weights), with two of its helpers swapped for
-equivalent fast forms so PyTorch is not slowed by test-oriented code: its per-channel LRN loop
+(imported through tests/reference/train_ssah.py, with the workload's sizes and unit loss weights), with
+two of its helpers swapped for equivalent fast forms so PyTorch is not slowed by test-oriented code
+(train_ssah.py does the swap, for its training runs too): its per-channel LRN loop
 becomes torch.nn.functional.local_response_norm (alpha scaled by the window, as TF and the
 reference define it; checked equal at start-up), and the TF1 resize matrices are built once, not on
 every forward. Each step mirrors ssah's BasicSsah step: draw a batch, forward, write F and H into the
@@ -17,7 +18,6 @@ Usage: train_pytorch.py [--threads 2] [--min-time 2.0] [--json out.json]
 Prints one line per step: `pytorch <network> <ms per step> ms`.
 """
 import argparse
-import functools
 import json
 import os
 import sys
@@ -27,32 +27,14 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
-import make_model_fixtures as ref  # noqa: E402  (sets float64 and deterministic algorithms: undone below)
+import train_ssah  # noqa: E402  (make_model_fixtures' model, float32, with the fast LRN and resize forms)
 
-torch.set_default_dtype(torch.float32)
-torch.use_deterministic_algorithms(False)
+ref = train_ssah.ref
+fast_lrn, slow_lrn = train_ssah.fast_lrn, train_ssah.reference_lrn
 
 N, B, K, C = 10000, 128, 64, 24
 IMG, TXT, FEAT, HID = 4096, 1386, 512, 4096
 LR = 3e-5
-
-ref.DIS_HIDDEN = [512, 256]
-ref.WEIGHTS = dict(feature_pairwise=1.0, hash_pairwise=1.0, quantization=1.0, label=1.0, adversarial=1.0)
-
-slow_lrn = ref.lrn
-
-
-def fast_lrn(x):
-    """TF LRN (radius 2, bias 2, alpha 1e-4, beta 0.75) over axis 1; PyTorch's divides alpha by the size."""
-    size = 2 * ref.LRN_RADIUS + 1
-    return torch.nn.functional.local_response_norm(x.unsqueeze(2), size, alpha=ref.LRN_ALPHA * size,
-                                                   beta=ref.LRN_BETA, k=ref.LRN_BIAS).squeeze(2)
-
-
-ref.lrn = fast_lrn
-_resize = functools.lru_cache(maxsize=None)(ref.legacy_resize_matrix)
-_resize_f32 = functools.lru_cache(maxsize=None)(lambda a, b: _resize(a, b).to(torch.float32))
-ref.legacy_resize_matrix = lambda a, b: _resize_f32(a, b)
 
 
 def params(shapes, gen):

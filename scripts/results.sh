@@ -13,6 +13,8 @@
 #                                 figures at K = 32 only and an epoch costs minutes),
 #              SSAH_RESULTS_SEEDS (default: "2 3": the faithful profile again at K = 32 with these
 #                                  seeds on wiki, uci and mir730, for the seed spread beside the reference),
+#              SSAH_RESULTS_PYTORCH (default: 1; 0 skips the independent PyTorch runs of the faithful
+#                                    configuration, tests/reference/train_ssah.py, K = 32, the same seeds),
 #              SSAH_DATA_DIR (default: ../shared/datasets), SSAH_RESULTS_OUT (default: docs/results.md).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,6 +62,22 @@ for set in "${sets[@]}"; do
       --json "$json" 2> "$results/$set-faithful-seed$seed.log"
   done
 done
+# The faithful configuration once more, trained by an independent PyTorch implementation
+# (tests/reference/train_ssah.py), for the page's comparison of the two; needs Debian's python3-torch.
+if [ "${SSAH_RESULTS_PYTORCH:-1}" = 1 ] && /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  for set in "${sets[@]}"; do
+    case "$set" in wiki|uci|mir730) seeds="1 ${SSAH_RESULTS_SEEDS-2 3}" ;; mirtext) seeds=1 ;; *) continue ;; esac
+    for seed in $seeds; do
+      json="$results/pytorch-$set-seed$seed.json"
+      [ -f "$json" ] && continue
+      echo "results: $set, independent PyTorch implementation, K = 32, seed $seed"
+      /usr/bin/python3 "$root/tests/reference/train_ssah.py" --set "$set" --bits 32 --seed "$seed" \
+        --text-backbone text --threads "$jobs" --data "$data" --json "$json" 2> "$results/pytorch-$set-seed$seed.log"
+    done
+  done
+else
+  echo "results: no torch in /usr/bin/python3 (or SSAH_RESULTS_PYTORCH=0): no independent PyTorch runs" >&2
+fi
 machine="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
 python3 "$root/scripts/render_results.py" --results "$results" --machine "$machine" --note "${SSAH_RESULTS_NOTE:-}" --out "$out"
 echo "results: wrote $out"
