@@ -129,7 +129,9 @@ def independent(runs, seeded, pytorch):
             "`tests/reference/train_ssah.py` trains the faithful configuration (paper objective, the reference",
             "schedule and tables, PyTorch's default initialisation, multi-scale TxtNet for bag-of-words) in",
             "PyTorch, written from the reference notes and the golden-fixture model, not from ssah's C++. Its",
-            "random streams are PyTorch's, so compare means over seeds (mean +- sd over the runs counted).", "",
+            "random streams are PyTorch's, so compare means over seeds (mean +- sd over the runs counted). From",
+            "the same start (parameters, buffers and batches) the two agree pass for pass through an epoch",
+            "(`tests/reference/replay.sh`; docs/model.md), so a difference here comes from the random draws.", "",
             "| set | direction | ssah runs | ssah faithful | PyTorch runs | PyTorch (train_ssah.py) | ssah - PyTorch | "
             "issue 3's PyTorch SSAH ref. |",
             "|---|---|---|---|---|---|---|---|"] + rows + [""]

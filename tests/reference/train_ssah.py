@@ -38,7 +38,7 @@ torch.use_deterministic_algorithms(False)
 ref.DIS_HIDDEN = [512, 256]
 ref.WEIGHTS = dict(feature_pairwise=1.0, hash_pairwise=1.0, quantization=1.0, label=1.0, adversarial=1.0)
 
-FEAT, HID, BATCH = 512, 4096, 128
+FEAT, HID = 512, 4096
 LABEL_PASSES, DIS_PASSES, MODALITY_PASSES = [10, 5], [1, 1], [15, 7, 5]
 LR_START = dict(label=3.0, discriminator=3.0, image=4.5, text=3.5)   # faithful: LabNet at 1e-3
 
@@ -184,7 +184,12 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--text-backbone", choices=["feature", "text"], default="feature",
                     help="the bag-of-words network: FeatureNet or the multi-scale TxtNet")
+    ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--steps-per-pass", type=int, default=0, help="0: n // batch, the reference's rule")
+    ap.add_argument("--batches", metavar="NPY", default=None,
+                    help="take the batches' rows from this [steps, batch] array in order (a replay of ssah's draws)")
+    ap.add_argument("--save-init", metavar="DIR", default=None,
+                    help="write the training rows, initial parameters and buffers as .npy (for a replay in ssah)")
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
@@ -218,17 +223,34 @@ def main():
     labels = torch.from_numpy(labels_all)[tr]
     train_x = [x[tr] for x in data]
     n = labels.shape[0]
-    steps = args.steps_per_pass or max(1, n // BATCH)
+    batch = min(args.batch, n)
+    steps = args.steps_per_pass or max(1, n // batch)
     lab_f, lab_h = torch.randn(n, FEAT, generator=gen), torch.randn(n, k, generator=gen)
     mod_f = [torch.randn(n, FEAT, generator=gen) for _ in mods]
     mod_h = [torch.randn(n, k, generator=gen) for _ in mods]
     codes = sign(lab_h + sum(mod_h))
 
+    if args.save_init:
+        os.makedirs(args.save_init, exist_ok=True)
+        arrays = {"labels": labels, "buf.label_features": lab_f, "buf.label_hashes": lab_h, "buf.codes": codes}
+        for m in range(len(mods)):
+            arrays.update({"x%d" % m: train_x[m], "all%d" % m: data[m], "buf.features%d" % m: mod_f[m],
+                           "buf.hashes%d" % m: mod_h[m]})
+        for net, p in [("label", lab)] + [("modality%d" % m, q) for m, q in enumerate(params)] + \
+                [("discriminator%d" % m, d) for m, d in enumerate(dis)]:
+            arrays.update({"%s.%s" % (net, name): v for name, v in p.items()})
+        for name, v in arrays.items():
+            np.save(os.path.join(args.save_init, name + ".npy"), v.detach().numpy().astype(np.float32))
+
     def refresh():
         codes.copy_(sign(lab_h + sum(mod_h)))
 
+    given_batches = iter(torch.from_numpy(np.load(args.batches).astype(np.int64))) if args.batches else None
+
     def draw():
-        return torch.randperm(n, generator=gen)[:BATCH]
+        if given_batches is not None:
+            return next(given_batches)[:batch]
+        return torch.randperm(n, generator=gen)[:batch]
 
     def zero(*ps):
         for p in ps:
@@ -283,9 +305,10 @@ def main():
         opt_mod[m].step()
         return total.item()
 
-    def a_pass(step):
+    def a_pass(step, where):
         loss = sum(step() for _ in range(steps)) / steps
         refresh()
+        print("  epoch %d %-14s stage %d pass %d: loss %.7g" % ((e,) + where + (loss,)), file=sys.stderr, flush=True)
         return loss
 
     start = time.time()
@@ -294,22 +317,23 @@ def main():
             set_lr(opt_lab, lr_table(LR_START["label"], e, idx))
             previous = 0.0
             for kk in range(passes):
-                loss = a_pass(label_step)
+                loss = a_pass(label_step, ("label", idx, kk))
                 if kk > 1 and loss >= previous:
                     break
                 previous = loss
         for idx, passes in enumerate(DIS_PASSES):
             for o in opt_dis:
                 set_lr(o, lr_table(LR_START["discriminator"], e, idx))
-            for _ in range(passes):
-                for _ in range(steps):
-                    discriminator_step()
+            for kk in range(passes):
+                loss = sum(discriminator_step() for _ in range(steps)) / steps
+                print("  epoch %d %-14s stage %d pass %d: loss %.7g" % (e, "discriminator", idx, kk, loss),
+                      file=sys.stderr, flush=True)
         for m in range(len(mods)):
             for idx, passes in enumerate(MODALITY_PASSES):
                 set_lr(opt_mod[m], lr_table(starts[m], e, idx))
                 previous, have_previous = 0.0, False
                 for kk in range(passes):
-                    loss = a_pass(lambda: modality_step(m))
+                    loss = a_pass(lambda: modality_step(m), ("modality %d" % m, idx, kk))
                     if kk % 2:
                         continue
                     if kk > 2 and have_previous and loss >= previous:
