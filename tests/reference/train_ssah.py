@@ -189,7 +189,8 @@ def main():
     ap.add_argument("--batches", metavar="NPY", default=None,
                     help="take the batches' rows from this [steps, batch] array in order (a replay of ssah's draws)")
     ap.add_argument("--save-init", metavar="DIR", default=None,
-                    help="write the training rows, initial parameters and buffers as .npy (for a replay in ssah)")
+                    help="write the training rows (x<m>), every row (all<m>, to encode), the initial parameters and "
+                         "the buffers as .npy, for a replay in ssah (tests/reference/replay.sh)")
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
