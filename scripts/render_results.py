@@ -67,6 +67,14 @@ def summary(runs):
     return lines + [""]
 
 
+def mean_sd(vals):
+    """Mean and sample standard deviation (None for a single value)."""
+    mean = sum(vals) / len(vals)
+    if len(vals) < 2:
+        return mean, None
+    return mean, (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
+
+
 def seed_spread(runs, seeded):
     """The faithful profile over several seeds at K = 32: where the reference figure falls."""
     rows = []
@@ -83,8 +91,7 @@ def seed_spread(runs, seeded):
             seeds = sorted(r.get("seed", 1) for r in base + extra if "32" in r["bits"])
             if len(vals) < 2:
                 continue
-            mean = sum(vals) / len(vals)
-            sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
+            mean, sd = mean_sd(vals)
             pt = by_bits[32][0]
             rows.append("| %s | %s | %s | %.3f | %.3f | %.3f - %.3f | %.3f | %+.1f |" % (
                 s, d, ",".join(map(str, seeds)), mean, sd, min(vals), max(vals), pt, (pt - mean) / sd if sd > 0 else 0))
@@ -96,14 +103,6 @@ def seed_spread(runs, seeded):
             "distance from our mean in our standard deviations.", "",
             "| set | direction | seeds | mean MAP | sd | min - max | PyTorch SSAH ref. | (ref. - mean) / sd |",
             "|---|---|---|---|---|---|---|---|"] + rows + [""]
-
-
-def mean_sd(vals):
-    mean = sum(vals) / len(vals)
-    if len(vals) < 2:
-        return "%.3f" % mean, mean
-    sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
-    return "%.3f +- %.3f" % (mean, sd), mean
 
 
 def independent(runs, seeded, pytorch):
@@ -120,9 +119,10 @@ def independent(runs, seeded, pytorch):
             b = [r["map"][d] for r in theirs if d in r["map"]]
             if not a or not b or 32 not in by_bits:
                 continue
-            (ta, ma), (tb, mb) = mean_sd(a), mean_sd(b)
-            rows.append("| %s | %s | %d | %s | %d | %s | %+.3f | %.3f |" % (s, d, len(a), ta, len(b), tb, ma - mb,
-                                                                          by_bits[32][0]))
+            (ma, sa), (mb, sb) = mean_sd(a), mean_sd(b)
+            text = lambda m, sd: "%.3f" % m if sd is None else "%.3f +- %.3f" % (m, sd)  # noqa: E731
+            rows.append("| %s | %s | %d | %s | %d | %s | %+.3f | %.3f |" % (s, d, len(a), text(ma, sa), len(b),
+                                                                          text(mb, sb), ma - mb, by_bits[32][0]))
     if not rows:
         return []
     return ["## ssah against an independent PyTorch implementation (faithful, K = 32)", "",

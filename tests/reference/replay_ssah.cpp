@@ -10,8 +10,10 @@
 // ssah's sampler from SEED (default 1) and written to DIR/batches.npy, in order, before training, so
 // that `train_ssah.py --batches DIR/batches.npy` draws the same rows. BATCH defaults to 128. Prints
 // each pass's mean loss as train_ssah.py does.
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <numeric>
 #include <stdexcept>

@@ -196,7 +196,6 @@ def main():
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     k = args.bits
 
