@@ -5,31 +5,35 @@
 # The last line is exactly:
 #   speedup vs pytorch: min=X lab=X img=X txt=X dis=X
 #
-# Usage: bench/compare_pytorch.sh [BUILD_DIR]        (default: build-speed, must hold ssah_bench_train;
-#        configure it with -DSSAH_BLAS=ON -DBLA_VENDOR=OpenBLAS for ssah's fastest host gemm)
-# Environment: THREADS (default 2), PYTHON (default /work/venv-torch/bin/python when present, else
-# /usr/bin/python3), MIN_TIME (seconds per step benchmark, default 2).
+# Usage: bench/compare_pytorch.sh [BUILD_DIR]        (default: build, configured as the README's
+#        commands configure it; it must hold ssah_bench_train: scripts/test.sh builds it)
+# Environment: THREADS (default 2), PYTHON (an interpreter with torch; default python3 on PATH),
+# MIN_TIME (seconds per step benchmark, default 2), LOAD=1 to run both sides under background load
+# (one `nice -n 10 yes >/dev/null` per core for the whole run, as a busy shared machine).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-build="${1:-$root/build-speed}"
+build="${1:-$root/build}"
 threads="${THREADS:-2}"
 min_time="${MIN_TIME:-2}"
-if [[ -z "${PYTHON:-}" ]]; then
-  if [[ -x /work/venv-torch/bin/python ]]; then PYTHON=/work/venv-torch/bin/python; else PYTHON=/usr/bin/python3; fi
-fi
+PYTHON="${PYTHON:-python3}"
 bench="$build/bench/train/ssah_bench_train"
 [[ -x "$bench" ]] || { echo "compare_pytorch.sh: $bench not built (cmake --build $build --target ssah_bench_train)" >&2; exit 2; }
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+load_pids=()
+cleanup() {
+  [[ ${#load_pids[@]} -eq 0 ]] || kill "${load_pids[@]}" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+if [[ "${LOAD:-0}" == 1 ]]; then
+  for _ in $(seq "$(nproc)"); do nice -n 10 yes >/dev/null & load_pids+=($!); done
+  echo "background load: ${#load_pids[@]} x nice -n 10 yes"
+fi
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load:$(uptime | sed 's/.*load average://')"
-# The gemm backend this build's ssah uses (CMake option SSAH_BLAS): Eigen, or the BLAS library found.
-if grep -q '^SSAH_BLAS:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
-  echo "ssah gemm: BLAS $(grep -m1 '^BLAS_.*_LIBRARY:FILEPATH=' "$build/CMakeCache.txt" | cut -d= -f2)"
-else
-  echo "ssah gemm: Eigen $(grep -m1 '^Eigen3_DIR' "$build/CMakeCache.txt" 2>/dev/null | cut -d= -f2)"
-fi
+# The gemm backend and flags of this build (CMake options SSAH_BLAS, SSAH_NATIVE), from its cache.
+echo "ssah build: $(grep -m1 '^CMAKE_BUILD_TYPE:' "$build/CMakeCache.txt" | cut -d= -f2), SSAH_NATIVE=$(grep -m1 '^SSAH_NATIVE:' "$build/CMakeCache.txt" | cut -d= -f2), SSAH_BLAS=$(grep -m1 '^SSAH_BLAS:' "$build/CMakeCache.txt" | cut -d= -f2), BLAS: $(grep -m1 '^BLAS_.*_LIBRARY:FILEPATH=/' "$build/CMakeCache.txt" | cut -d= -f2 || echo none)"
 # Same threads on both sides; OpenBLAS tuning variables are unset for the Python side.
 OMP_NUM_THREADS="$threads" "$bench" --benchmark_filter='BM_(gemm_rate|step_)' --benchmark_min_time="${min_time}" \
   --benchmark_out="$tmp/ssah.json" --benchmark_out_format=json >"$tmp/ssah.txt" 2>&1 || { cat "$tmp/ssah.txt"; exit 1; }

@@ -28,17 +28,34 @@ endif()
 find_package(Thrust REQUIRED CONFIG)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(OpenMP)
-# Optional host BLAS for the gemm entry point (ssah/detail/gemm_blas.hpp) instead of Eigen's products:
-# -DSSAH_BLAS=ON, the vendor with CMake's -DBLA_VENDOR=... (e.g. OpenBLAS; Debian's
-# libopenblas-openmp-dev shares ssah's OpenMP threads). Ignored under CUDA, where cuBLAS does them.
-if(SSAH_BLAS AND NOT SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
-  find_package(BLAS REQUIRED)
-  set(SSAH_USES_HOST_BLAS TRUE)
-  if(NOT SSAH_IN_PACKAGE_CONFIG)
-    message(STATUS "ssah: host gemm through BLAS (${BLAS_LIBRARIES})")
+# Host BLAS for the gemm entry point (ssah/detail/gemm_blas.hpp) instead of Eigen's products. SSAH_BLAS:
+# AUTO (the default) uses OpenBLAS (or the BLA_VENDOR given) when it is found and Eigen otherwise; ON
+# requires a BLAS; OFF always uses Eigen. Debian's libopenblas-openmp-dev (installed by
+# scripts/setup-debian.sh) shares ssah's OpenMP threads and picks its kernels for the CPU at run time.
+# Ignored under CUDA, where cuBLAS does the products. SSAH_USES_HOST_BLAS is the outcome (the
+# installed package records it).
+set(SSAH_USES_HOST_BLAS FALSE)
+string(TOUPPER "${SSAH_BLAS}" _ssah_blas)
+if(NOT SSAH_DEVICE_SYSTEM STREQUAL "CUDA" AND _ssah_blas MATCHES "^(AUTO|ON|TRUE|YES|1)$")
+  if(_ssah_blas STREQUAL "AUTO")
+    if(NOT DEFINED BLA_VENDOR)
+      # A generic libblas.so may be the reference BLAS, slower than Eigen: ask for OpenBLAS by name.
+      set(BLA_VENDOR OpenBLAS)
+    endif()
+    find_package(BLAS QUIET)
+  else()
+    find_package(BLAS REQUIRED)
   endif()
-else()
-  set(SSAH_USES_HOST_BLAS FALSE)
+  if(BLAS_FOUND)
+    set(SSAH_USES_HOST_BLAS TRUE)
+  endif()
+endif()
+if(NOT SSAH_IN_PACKAGE_CONFIG)
+  if(SSAH_USES_HOST_BLAS)
+    message(STATUS "ssah: host gemm through BLAS (${BLAS_LIBRARIES})")
+  elseif(NOT SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
+    message(STATUS "ssah: host gemm through Eigen (SSAH_BLAS=${SSAH_BLAS}; Debian: libopenblas-openmp-dev for OpenBLAS)")
+  endif()
 endif()
 # JSON for the safetensors header, reports and metadata (header-only; Debian nlohmann-json3-dev).
 find_package(nlohmann_json 3 REQUIRED)

@@ -125,17 +125,15 @@ void BM_HammingDistance(benchmark::State& state) {
   const auto db = random_codes<K>(n, 7);
   const auto q = random_codes<K>(1, 8);
   std::vector<std::uint16_t> out(n);
+  const ssah::HammingKernel kernel = Portable ? ssah::HammingKernel::portable : ssah::hamming_kernel();
   for (auto _ : state) {
-    if constexpr (Portable)
-      ssah::detail::hamming_block_portable<K>(q.code(0), db.data(), n, out.data());
-    else
-      ssah::detail::hamming_block<K>(q.code(0), db.data(), n, out.data());
+    ssah::detail::hamming_block<K>(kernel, q.code(0), db.data(), n, out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * K / 8));
-  state.SetLabel(Portable ? "portable" : ssah::detail::hamming_path_name());
+  state.SetLabel(ssah::hamming_kernel_name(kernel));
 }
 
 // k-NN, k = 100, 1,000 queries over 1,000,000 codes, all threads.
@@ -148,7 +146,7 @@ void BM_Knn(benchmark::State& state) {
   }
   state.counters["queries_per_second"] =
       benchmark::Counter(static_cast<double>(state.iterations() * d.queries.size()), benchmark::Counter::kIsRate);
-  state.SetLabel(std::string(ssah::detail::hamming_path_name()) + ", " + std::to_string(d.index.size()) + " codes");
+  state.SetLabel(std::string(ssah::hamming_kernel_name()) + ", " + std::to_string(d.index.size()) + " codes");
 }
 
 // mAP@all (stable ties and tie-aware together): 2,000 x 18,015, 24 labels, 64 bits.
@@ -242,7 +240,7 @@ int main(int argc, char** argv) {
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
-  benchmark::AddCustomContext("ssah.hamming_kernel", ssah::detail::hamming_path_name());
+  benchmark::AddCustomContext("ssah.hamming_kernel", ssah::hamming_kernel_name());
   benchmark::AddCustomContext("ssah.workload", workload_dir.empty() ? "generated" : workload_dir);
   if (!workload_dir.empty()) write_results();
   benchmark::RunSpecifiedBenchmarks();

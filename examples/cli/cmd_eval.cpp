@@ -59,6 +59,7 @@ void write_json(const std::string& path, const EvalResult& r, int bits, std::siz
   if (r.top_r > 0) per_query["ap_at_r"] = r.ap_at_r;
   j["per_query"] = per_query;
   j["seconds"] = seconds;
+  j["hamming_kernel"] = hamming_kernel_name();
   io::AtomicFile file(path);
   file.write(j.dump(2) + "\n");
   file.commit();
@@ -92,7 +93,8 @@ void run_eval(const EvalArgs& a) {
   });
   const double seconds = seconds_since(start);
 
-  std::printf("%zu queries, %zu database items, %d bits, %zu classes\n", r.queries, r.database, bits, classes);
+  std::printf("%zu queries, %zu database items, %d bits, %zu classes (%.3f s, Hamming kernel %s)\n", r.queries,
+              r.database, bits, classes, seconds, hamming_kernel_name().c_str());
   std::printf("mAP (ties by database index, as calc_map):  %.6f\n", r.map);
   std::printf("mAP (tie-aware, expected over tie orders):  %.6f\n", r.map_tie_aware);
   if (a.top > 0) std::printf("mAP@%zu:  %.6f\n", a.top, r.map_at_r);

@@ -40,9 +40,11 @@ void run_search(const SearchArgs& a) {
       std::printf("\n");
     }
   }
-  std::fprintf(stderr, "%zu queries, %zu database codes, %d bits, k = %zu (%s): %.3f s, %.0f queries/s\n", r.queries,
-               d.layout.rows, q.layout.bits, r.k, a.device ? device_system_name() : "host", seconds,
-               seconds > 0 ? static_cast<double>(r.queries) / seconds : 0.0);
+  const std::string where =
+      a.device ? std::string("device system ") + device_system_name() : "host, Hamming kernel " + hamming_kernel_name();
+  std::fprintf(stderr, "%zu queries, %zu database codes, %d bits, k = %zu: %.3f s, %.0f queries/s (%s)\n", r.queries,
+               d.layout.rows, q.layout.bits, r.k, seconds, seconds > 0 ? static_cast<double>(r.queries) / seconds : 0.0,
+               where.c_str());
 }
 
 }  // namespace

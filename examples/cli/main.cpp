@@ -11,17 +11,15 @@
 
 #include "cli_common.hpp"
 #include "ssah/config.hpp"
+#include "ssah/gemm.hpp"
 #include "ssah/hashing/hamming.hpp"
 
 namespace {
 
 using AddCommand = void (*)(CLI::App&);
 constexpr AddCommand commands[] = {
-    ssah::cli::add_eval_command,
-    ssah::cli::add_search_command,
-    ssah::cli::add_demo_command,
-    ssah::cli::add_train_command,
-    ssah::cli::add_encode_command,
+    ssah::cli::add_eval_command,  ssah::cli::add_search_command, ssah::cli::add_demo_command,
+    ssah::cli::add_train_command, ssah::cli::add_encode_command,
 };
 
 std::string one_line(std::string s) {
@@ -34,10 +32,12 @@ std::string one_line(std::string s) {
 
 int main(int argc, char** argv) {
   CLI::App app{"ssah: self-supervised adversarial hashing for cross-modal retrieval"};
-  app.set_version_flag("--version", std::string("ssah ") + std::to_string(SSAH_VERSION_MAJOR) + "." +
-                                        std::to_string(SSAH_VERSION_MINOR) + "." + std::to_string(SSAH_VERSION_PATCH) +
-                                        " (device system: " + ssah::device_system_name() +
-                                        ", Hamming kernel: " + ssah::detail::hamming_path_name() + ")");
+  // A function, so that a malformed SSAH_HAMMING_ISA is reported as an error, not thrown out of main.
+  app.set_version_flag("--version", [] {
+    return std::string("ssah ") + std::to_string(SSAH_VERSION_MAJOR) + "." + std::to_string(SSAH_VERSION_MINOR) + "." +
+           std::to_string(SSAH_VERSION_PATCH) + " (device system: " + ssah::device_system_name() +
+           ", gemm: " + ssah::gemm_backend_name() + ", Hamming kernel: " + ssah::hamming_kernel_name() + ")";
+  });
   app.require_subcommand(1);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return "ssah: usage error: " + one_line(e.what()) + " (see ssah --help)\n";

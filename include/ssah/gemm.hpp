@@ -23,6 +23,17 @@ namespace ssah {
 
 enum class Trans { No, Yes };
 
+/// The products' backend this translation unit was compiled for: "cublas", "blas" or "eigen".
+constexpr const char* gemm_backend_name() noexcept {
+#if SSAH_DEVICE_CUDA
+  return "cublas";
+#elif defined(SSAH_HOST_BLAS) && SSAH_HOST_BLAS
+  return "blas";
+#else
+  return "eigen";
+#endif
+}
+
 /// Raw row-major gemm. A is m x k after op, B is k x n after op, C is m x n; ld* are row strides.
 /// When beta == 0, C is not read (it may hold garbage or NaN).
 template <class T>
@@ -43,8 +54,8 @@ void gemm(T alpha, const Tensor<T>& a, Trans trans_a, const Tensor<T>& b, Trans 
   const std::size_t n = trans_b == Trans::Yes ? br : bc;
   SSAH_CHECK_AS(ShapeError, k == kb, "gemm: inner dimensions differ, A ", a.shape().str(),
                 trans_a == Trans::Yes ? "^T" : "", " x B ", b.shape().str(), trans_b == Trans::Yes ? "^T" : "");
-  SSAH_CHECK_AS(ShapeError, c.rows() == m && c.row_size() == n, "gemm: output ", c.shape().str(),
-                " does not hold the ", m, " x ", n, " product of A ", a.shape().str(), " and B ", b.shape().str());
+  SSAH_CHECK_AS(ShapeError, c.rows() == m && c.row_size() == n, "gemm: output ", c.shape().str(), " does not hold the ",
+                m, " x ", n, " product of A ", a.shape().str(), " and B ", b.shape().str());
   gemm(trans_a, trans_b, m, n, k, alpha, a.data(), ac, b.data(), bc, beta, c.data(), n);
 }
 

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -9,6 +11,9 @@
 #include "ssah/hashing/hamming.hpp"
 
 using namespace ssah;
+
+#define SSAH_HAMMING_STRINGIFY2(x) #x
+#define SSAH_HAMMING_STRINGIFY(x) SSAH_HAMMING_STRINGIFY2(x)
 
 namespace {
 
@@ -20,26 +25,33 @@ std::vector<std::uint16_t> oracle_row(const PackedCodes<K>& q, const PackedCodes
   return out;
 }
 
+/// The kernels this CPU runs, in increasing order.
+std::vector<HammingKernel> supported_kernels() {
+  std::vector<HammingKernel> out;
+  for (HammingKernel k : {HammingKernel::portable, HammingKernel::avx2, HammingKernel::avx512})
+    if (detail::cpu_supports(k)) out.push_back(k);
+  return out;
+}
+
 /// Runs `check(name, distances)` for every kernel compiled here that this CPU can run.
 template <int K, class Check>
 void for_each_kernel(const PackedCodes<K>& q, const PackedCodes<K>& db, Check check) {
   const std::size_t n = db.size();
   std::vector<std::uint16_t> d(n);
   detail::hamming_block_portable<K>(q.code(0), db.data(), n, d.data());
-  check("portable", d);
-  detail::hamming_block<K>(q.code(0), db.data(), n, d.data());
-  check(detail::hamming_path_name(), d);
+  check("portable (reference instance)", d);
+  for (HammingKernel k : supported_kernels()) {
+    std::fill(d.begin(), d.end(), std::uint16_t(0xffff));
+    detail::hamming_block<K>(k, q.code(0), db.data(), n, d.data());
+    check(to_string(k), d);
+  }
   const HammingComputer<K> hc(q.code(0));
   for (std::size_t j = 0; j < n; ++j) d[j] = static_cast<std::uint16_t>(hc(db.code(j)));
   check("HammingComputer", d);
 #if SSAH_HAMMING_X86_KERNELS
-  if (detail::cpu_has_avx2_kernels()) {
-    detail::hamming_block_avx2<K>(q.code(0), db.data(), n, d.data());
-    check("avx2", d);
-  }
-  if (detail::cpu_has_avx512_kernels()) {
-    detail::hamming_block_avx512<K>(q.code(0), db.data(), n, d.data());
-    check("avx512", d);
+  if (detail::cpu_has_popcnt()) {
+    detail::hamming_block_popcnt<K>(q.code(0), db.data(), n, d.data());
+    check("portable (popcnt instance)", d);
   }
 #endif
 }
@@ -53,11 +65,8 @@ TEST_CASE_TEMPLATE("hamming: every kernel gives the bit-by-bit distance", KC, st
                    std::integral_constant<int, 512>, std::integral_constant<int, 1024>) {
   constexpr int K = KC::value;
   std::mt19937_64 rng(1000 + K);
-  MESSAGE("K = " << K << ", this build dispatches to the " << std::string(detail::hamming_path_name()) << " kernel");
-#if SSAH_HAMMING_X86_KERNELS
-  MESSAGE("CPU runs avx2 kernels: " << detail::cpu_has_avx2_kernels()
-                                    << ", avx512 kernels: " << detail::cpu_has_avx512_kernels());
-#endif
+  MESSAGE("K = " << K << ", this process runs the " << hamming_kernel_name() << " kernel; CPU runs avx2 kernels: "
+                 << detail::cpu_has_avx2_kernels() << ", avx512 kernels: " << detail::cpu_has_avx512_kernels());
   // Lengths around every vector width (8, 16, 32 codes) and their tails.
   for (std::size_t n : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 32u, 33u, 64u, 65u, 257u, 1000u}) {
     const auto q = test::random_codes<K>(1, rng);
@@ -91,11 +100,10 @@ TEST_CASE("hamming: threshold masks and the fused filter agree with the distance
     std::uint64_t want = 0;
     for (int i = 0; i < 64; ++i) want |= static_cast<std::uint64_t>(d[static_cast<std::size_t>(i)] <= t) << i;
     CHECK(detail::mask_le64_portable(d.data(), t) == want);
-    CHECK(detail::mask_le64(d.data(), t) == want);
-#if SSAH_HAMMING_X86_KERNELS
-    if (detail::cpu_has_avx2_kernels()) CHECK(detail::mask_le64_avx2(d.data(), t) == want);
-    if (detail::cpu_has_avx512_kernels()) CHECK(detail::mask_le64_avx512(d.data(), t) == want);
-#endif
+    for (HammingKernel k : supported_kernels()) {
+      INFO("kernel " << std::string(to_string(k)));
+      CHECK(detail::mask_le64(k, d.data(), t) == want);
+    }
   }
 
   auto check_filter = [&](auto kc) {
@@ -107,11 +115,13 @@ TEST_CASE("hamming: threshold masks and the fused filter agree with the distance
       std::uint64_t want = 0;
       for (int i = 0; i < 64; ++i) want |= static_cast<std::uint64_t>(dist[static_cast<std::size_t>(i)] <= t) << i;
       INFO("K = " << K << ", t = " << t);
-      CHECK(detail::filter_le64<K>(q.code(0), db.data(), static_cast<std::uint16_t>(t)) == want);
+      const auto t16 = static_cast<std::uint16_t>(t);
+      CHECK(detail::HammingIsaPortable::filter_le64<K>(q.code(0), db.data(), t16) == want);
 #if SSAH_HAMMING_X86_KERNELS
-      if constexpr (detail::avx512_block_kernel<K>)
-        if (detail::cpu_has_avx512_kernels())
-          CHECK(detail::filter_le64_avx512<K>(q.code(0), db.data(), static_cast<std::uint16_t>(t)) == want);
+      if (detail::cpu_has_avx2_kernels())
+        CHECK(detail::HammingIsaAvx2::filter_le64<K>(q.code(0), db.data(), t16) == want);
+      if (detail::cpu_has_avx512_kernels())
+        CHECK(detail::HammingIsaAvx512::filter_le64<K>(q.code(0), db.data(), t16) == want);
 #endif
     }
   };
@@ -123,5 +133,58 @@ TEST_CASE("hamming: threshold masks and the fused filter agree with the distance
     check_filter(std::integral_constant<int, 128>{});
     check_filter(std::integral_constant<int, 256>{});
     check_filter(std::integral_constant<int, 512>{});
+  }
+}
+
+// This file is compiled with the build's default flags (tests get no -march): whatever they are,
+// the process must run the best kernel the CPU has, read here from cpuid directly.
+TEST_CASE("hamming: a default-flag translation unit runs the best kernel the CPU reports") {
+  HammingKernel best = HammingKernel::portable;
+#if SSAH_HAMMING_X86_KERNELS
+  __builtin_cpu_init();
+  const bool popcnt = __builtin_cpu_supports("popcnt");
+  if (__builtin_cpu_supports("avx2") && popcnt) best = HammingKernel::avx2;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vpopcntdq") && popcnt)
+    best = HammingKernel::avx512;
+  CHECK(detail::portable_kernel_uses_popcnt() == popcnt);
+#endif
+  MESSAGE("compiled for " << SSAH_HAMMING_STRINGIFY(SSAH_HAMMING_ISA_NS) << ", CPU's best kernel "
+                          << std::string(to_string(best)));
+  const char* cap = std::getenv("SSAH_HAMMING_ISA");
+  if (cap == nullptr || *cap == '\0') {
+    CHECK(hamming_kernel() == best);
+    CHECK(resolve_hamming_kernel(HammingKernel::automatic) == best);
+  } else {
+    MESSAGE("SSAH_HAMMING_ISA=" << cap << " is set: the process-wide choice is capped");
+  }
+  CHECK(detail::best_hamming_kernel() == best);
+}
+
+TEST_CASE("hamming: SSAH_HAMMING_ISA caps the kernel; bad values and unsupported requests are refused") {
+  const std::string saved = std::getenv("SSAH_HAMMING_ISA") ? std::getenv("SSAH_HAMMING_ISA") : "";
+  const bool had = std::getenv("SSAH_HAMMING_ISA") != nullptr;
+  ::setenv("SSAH_HAMMING_ISA", "portable", 1);
+  CHECK(detail::hamming_kernel_from_environment() == HammingKernel::portable);
+  ::setenv("SSAH_HAMMING_ISA", "avx2", 1);
+  CHECK(detail::hamming_kernel_from_environment() == HammingKernel::avx2);
+  ::setenv("SSAH_HAMMING_ISA", "", 1);
+  CHECK(detail::hamming_kernel_from_environment() == HammingKernel::automatic);
+  ::setenv("SSAH_HAMMING_ISA", "sse9", 1);
+  CHECK_THROWS_AS(detail::hamming_kernel_from_environment(), InvalidArgument);
+  if (had)
+    ::setenv("SSAH_HAMMING_ISA", saved.c_str(), 1);
+  else
+    ::unsetenv("SSAH_HAMMING_ISA");
+
+  CHECK(detail::best_hamming_kernel(HammingKernel::portable) == HammingKernel::portable);
+  CHECK(detail::best_hamming_kernel(HammingKernel::avx2) ==
+        (detail::cpu_has_avx2_kernels() ? HammingKernel::avx2 : HammingKernel::portable));
+  CHECK(detail::best_hamming_kernel(HammingKernel::avx512) == detail::best_hamming_kernel());
+  for (HammingKernel k : {HammingKernel::portable, HammingKernel::avx2, HammingKernel::avx512}) {
+    if (detail::cpu_supports(k))
+      CHECK(resolve_hamming_kernel(k) == k);
+    else
+      CHECK_THROWS_AS(resolve_hamming_kernel(k), InvalidArgument);
   }
 }

@@ -74,6 +74,13 @@ TEST_CASE_TEMPLATE("index: k-NN equals a stable sort by distance (ties by id, k 
                         << ", selector = " << static_cast<int>(sel) << ", threads = " << threads);
             CHECK(knn_mismatches(index, q, want, k, SearchOptions{threads, sel}) == 0);
           }
+          // Every kernel this CPU runs, not only the one the process chose.
+          for (HammingKernel kernel : {HammingKernel::portable, HammingKernel::avx2, HammingKernel::avx512}) {
+            if (!detail::cpu_supports(kernel)) continue;
+            INFO("K = " << K << ", n = " << n << ", queries = " << nq << ", k = " << k
+                        << ", selector = " << static_cast<int>(sel) << ", kernel = " << std::string(to_string(kernel)));
+            CHECK(knn_mismatches(index, q, want, k, SearchOptions{2, sel, kernel}) == 0);
+          }
         }
       }
     }
@@ -102,19 +109,23 @@ TEST_CASE("index: radius search, full ranking and the distance matrix") {
   const HammingIndex<32> index(db);
   const auto dm = index.distances(q);
   REQUIRE(dm.size() == 9 * 700);
-  for (int r : {0, 3, 9, 32, 100}) {
-    const RangeResult rr = index.radius_search(q, r, SearchOptions{2, KnnSelector::Auto});
-    REQUIRE(rr.queries() == 9);
-    for (std::size_t i = 0; i < 9; ++i) {
-      std::vector<std::pair<int, std::int64_t>> want;
-      for (const auto& e : brute_ranking(q, i, db))
-        if (e.first <= r) want.push_back(e);
-      std::vector<std::pair<int, std::int64_t>> got;
-      for (std::size_t j = rr.offsets[i]; j < rr.offsets[i + 1]; ++j) got.emplace_back(rr.distances[j], rr.ids[j]);
-      INFO("radius " << r << ", query " << i);
-      CHECK(got == want);
+  for (int r : {0, 3, 9, 32, 100})
+    for (HammingKernel kernel :
+         {HammingKernel::automatic, HammingKernel::portable, HammingKernel::avx2, HammingKernel::avx512}) {
+      if (!detail::cpu_supports(kernel)) continue;
+      INFO("kernel " << std::string(to_string(kernel)));
+      const RangeResult rr = index.radius_search(q, r, SearchOptions{2, KnnSelector::Auto, kernel});
+      REQUIRE(rr.queries() == 9);
+      for (std::size_t i = 0; i < 9; ++i) {
+        std::vector<std::pair<int, std::int64_t>> want;
+        for (const auto& e : brute_ranking(q, i, db))
+          if (e.first <= r) want.push_back(e);
+        std::vector<std::pair<int, std::int64_t>> got;
+        for (std::size_t j = rr.offsets[i]; j < rr.offsets[i + 1]; ++j) got.emplace_back(rr.distances[j], rr.ids[j]);
+        INFO("radius " << r << ", query " << i);
+        CHECK(got == want);
+      }
     }
-  }
   for (std::size_t i = 0; i < 9; ++i) {
     const Ranking rk = index.rank(q.code(i));
     const auto want = brute_ranking(q, i, db);

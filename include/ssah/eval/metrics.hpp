@@ -61,6 +61,8 @@ struct EvalOptions {
   bool per_query = true;
   /// OpenMP threads; 0 = OpenMP's default.
   int threads = 0;
+  /// Distance kernel; automatic = hamming_kernel() (the best this CPU runs, SSAH_HAMMING_ISA caps it).
+  HammingKernel kernel = HammingKernel::automatic;
 };
 
 struct EvalResult {
@@ -266,11 +268,12 @@ struct EvalScratch {
 };
 
 template <int K, int W, bool Narrow>
-void evaluate_queries(const PackedCodes<K>& queries, const PackedCodes<K>& database, const LabelMatrix& qlabels,
-                      const LabelMatrix& dblabels, const EvalOptions& opt, const std::vector<std::size_t>& cap_n,
-                      const std::vector<long double>& harmonic, const std::vector<double>& inverse, double* ap,
-                      double* ap_tie, double* ap_r, std::size_t* relevant, double* prec, std::uint32_t* pr_hits,
-                      std::uint32_t* pr_total, int threads) {
+void evaluate_queries(HammingKernel kernel, const PackedCodes<K>& queries, const PackedCodes<K>& database,
+                      const LabelMatrix& qlabels, const LabelMatrix& dblabels, const EvalOptions& opt,
+                      const std::vector<std::size_t>& cap_n, const std::vector<long double>& harmonic,
+                      const std::vector<double>& inverse, double* ap, double* ap_tie, double* ap_r,
+                      std::size_t* relevant, double* prec, std::uint32_t* pr_hits, std::uint32_t* pr_total,
+                      int threads) {
   using R = RankRecord<Narrow>;
   const std::size_t n = database.size(), nq = queries.size(), words = qlabels.words();
   const std::size_t npoints = cap_n.size(), half = (n + 1) / 2;
@@ -284,7 +287,7 @@ void evaluate_queries(const PackedCodes<K>& queries, const PackedCodes<K>& datab
 #pragma omp for schedule(dynamic, 4)
     for (std::ptrdiff_t qi = 0; qi < static_cast<std::ptrdiff_t>(nq); ++qi) {
       const auto q = static_cast<std::size_t>(qi);
-      hamming_block<K>(queries.code(q), database.data(), n, scratch.dist.get());
+      hamming_block<K>(kernel, queries.code(q), database.data(), n, scratch.dist.get());
       make_keys<K, W, R::a_shift>(qlabels.row(q), dblabels.data(), words, scratch.dist.get(), n, scratch.key.get());
       std::size_t nrec[2];
       std::uint64_t first_half[K + 1];
@@ -428,17 +431,18 @@ EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K
   std::vector<double> inverse(n + 1, 0.0);  // 1 / position
   for (std::size_t p = 1; p <= n; ++p) inverse[p] = 1.0 / static_cast<double>(p);
   const int threads = detail::resolve_threads(options.threads);
+  const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
   auto run = [&](auto words_tag) {
     constexpr int W = decltype(words_tag)::value;
     std::uint32_t* hits = options.pr_curve ? pr_hits.data() : nullptr;
     std::uint32_t* totals = options.pr_curve ? pr_total.data() : nullptr;
     if (n < (std::size_t(1) << 24))
-      detail::evaluate_queries<K, W, true>(queries, database, query_labels, database_labels, options, cap_n, harmonic,
-                                           inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(), prec.data(),
-                                           hits, totals, threads);
+      detail::evaluate_queries<K, W, true>(kernel, queries, database, query_labels, database_labels, options, cap_n,
+                                           harmonic, inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
+                                           prec.data(), hits, totals, threads);
     else
-      detail::evaluate_queries<K, W, false>(queries, database, query_labels, database_labels, options, cap_n, harmonic,
-                                            inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
+      detail::evaluate_queries<K, W, false>(kernel, queries, database, query_labels, database_labels, options, cap_n,
+                                            harmonic, inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
                                             prec.data(), hits, totals, threads);
   };
   if (nq > 0) {

@@ -5,22 +5,28 @@
 /// - `HammingComputer<K>` holds one query in registers and XORs + popcounts one database code per
 ///   call; it also runs inside Thrust kernels (CUDA: `__popcll`).
 /// - `detail::hamming_block<K>` computes the distances from one query to a run of consecutive
-///   codes. Three implementations give the same distances bit for bit:
-///   AVX-512 (VPOPCNTDQ + BW: 8 to 32 codes per instruction), AVX2 (nibble lookup with VPSHUFB)
-///   and portable (`__builtin_popcountll` per 64-bit word). Which one a translation unit uses is
-///   chosen by the preprocessor from what the compiler targets: `__AVX512VPOPCNTDQ__` and
-///   `__AVX512BW__`, else `__AVX2__`, else portable. ssah never adds `-march` flags itself: build
-///   with `-march=native` (or `-mavx512vpopcntdq -mavx512bw`, or `-mavx2 -mpopcnt`) to get the
-///   vector paths. On x86-64 with GCC or Clang all three are compiled (with target attributes),
-///   so the tests can check them against each other on a CPU that has them.
-/// - The dispatching functions live in an inline namespace named after the chosen path, so that
-///   translation units compiled with different flags never share (and never swap) them.
+///   codes. Three kernels give the same distances bit for bit: AVX-512 (VPOPCNTDQ + BW: 8 to 32
+///   codes per instruction), AVX2 (nibble lookup with VPSHUFB) and portable (one popcount per
+///   64-bit word, the POPCNT instruction where the CPU has it).
+/// - **The kernel is chosen at run time**, once per process (`hamming_kernel()`): the best one the
+///   CPU supports, whatever flags the including translation unit was compiled with. On x86-64 with
+///   GCC or Clang every kernel is compiled with target attributes, and the hot loops are instantiated
+///   once per kernel (`detail::HammingIsa*`), so that a default-flag build of `ssah` or of a user's
+///   program runs the AVX-512 kernel on a CPU that has it. The environment variable
+///   `SSAH_HAMMING_ISA=portable|avx2|avx512` caps the choice (for tests and comparisons); a
+///   `SearchOptions::kernel` / `EvalOptions::kernel` other than `automatic` picks one per call.
+/// - Generic code that surrounds the kernels lives in an inline namespace named after the
+///   instruction set the translation unit is compiled for, so that translation units compiled with
+///   different flags never share (and never swap) its instantiations.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "ssah/config.hpp"
+#include "ssah/error.hpp"
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__CUDA_ARCH__) && \
     !defined(__CUDACC__) && !defined(SSAH_HAMMING_NO_SIMD)
@@ -30,15 +36,25 @@
 #define SSAH_HAMMING_X86_KERNELS 0
 #endif
 
-#if SSAH_HAMMING_X86_KERNELS && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VPOPCNTDQ__)
-#define SSAH_HAMMING_PATH_AVX512 1
+// The instruction set this translation unit is compiled for (not the kernel that runs: see
+// hamming_kernel()); it names the inline namespace of the generic code around the kernels and of
+// the kernel choice (which differs where the x86 kernels are not compiled, e.g. under nvcc).
+#if !SSAH_HAMMING_X86_KERNELS
+#define SSAH_HAMMING_ISA_NS isa_no_x86_kernels
+#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VPOPCNTDQ__)
 #define SSAH_HAMMING_ISA_NS isa_avx512
-#elif SSAH_HAMMING_X86_KERNELS && defined(__AVX2__)
-#define SSAH_HAMMING_PATH_AVX2 1
+#elif defined(__AVX2__)
 #define SSAH_HAMMING_ISA_NS isa_avx2
+#elif defined(__POPCNT__)
+#define SSAH_HAMMING_ISA_NS isa_popcnt
 #else
-#define SSAH_HAMMING_PATH_PORTABLE 1
 #define SSAH_HAMMING_ISA_NS isa_portable
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SSAH_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define SSAH_ALWAYS_INLINE inline
 #endif
 
 namespace ssah {
@@ -70,17 +86,6 @@ SSAH_HOST_DEVICE inline std::uint64_t load_code_bytes(const std::uint8_t* p) noe
   std::memcpy(&v, p, N);
 #endif
   return v;
-}
-
-/// Name of the distance kernel this translation unit dispatches to: "avx512", "avx2" or "portable".
-constexpr const char* hamming_path_name() noexcept {
-#if defined(SSAH_HAMMING_PATH_AVX512)
-  return "avx512";
-#elif defined(SSAH_HAMMING_PATH_AVX2)
-  return "avx2";
-#else
-  return "portable";
-#endif
 }
 
 }  // namespace detail
@@ -122,12 +127,31 @@ SSAH_HOST_DEVICE inline int hamming_distance(const std::uint8_t* a, const std::u
   return HammingComputer<K>(a)(b);
 }
 
+/// The distance kernels (see the file comment). `automatic` is the process-wide choice,
+/// `hamming_kernel()`.
+enum class HammingKernel { automatic, portable, avx2, avx512 };
+
+/// "automatic", "portable", "avx2" or "avx512".
+inline const char* to_string(HammingKernel kernel) noexcept {
+  switch (kernel) {
+    case HammingKernel::portable:
+      return "portable";
+    case HammingKernel::avx2:
+      return "avx2";
+    case HammingKernel::avx512:
+      return "avx512";
+    default:
+      return "automatic";
+  }
+}
+
 namespace detail {
 
-/// Distances from `query` to the n codes at `codes` (K / 8 bytes each), one code at a time.
+/// Distances from `query` to the n codes at `codes` (K / 8 bytes each), one code at a time (the
+/// hardware popcount when inlined into a function compiled for POPCNT, see hamming_block).
 template <int K>
-inline void hamming_block_portable(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
-                                   std::uint16_t* out) noexcept {
+SSAH_ALWAYS_INLINE void hamming_block_portable(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
+                                               std::uint16_t* out) noexcept {
   const HammingComputer<K> hc(query);
   constexpr std::size_t cs = static_cast<std::size_t>(K) / 8;
   for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint16_t>(hc(codes + i * cs));
@@ -141,8 +165,10 @@ inline std::uint64_t mask_le64_portable(const std::uint16_t* d, std::uint16_t t)
 }
 
 #if SSAH_HAMMING_X86_KERNELS
-#define SSAH_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq")))
+// Each kernel's target includes POPCNT, so that the scalar tails (HammingComputer, inlined) use it.
+#define SSAH_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq,popcnt")))
 #define SSAH_TARGET_AVX2 __attribute__((target("avx2,popcnt")))
+#define SSAH_TARGET_POPCNT __attribute__((target("popcnt")))
 
 /// Code lengths with a vector kernel; others use the portable loop inside the vector functions.
 template <int K>
@@ -340,52 +366,183 @@ SSAH_TARGET_AVX2 inline std::uint64_t mask_le64_avx2(const std::uint16_t* d, std
          (static_cast<std::uint64_t>(mask_le32_avx2(d + 32, tv)) << 32);
 }
 
-/// Whether this CPU can run the AVX-512 / AVX2 kernels (for tests and tools; the library itself
-/// dispatches at compile time).
-inline bool cpu_has_avx512_kernels() noexcept {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vpopcntdq");
-}
-inline bool cpu_has_avx2_kernels() noexcept {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-}
 #endif  // SSAH_HAMMING_X86_KERNELS
 
 inline namespace SSAH_HAMMING_ISA_NS {
 
-/// Distances from `query` to n consecutive codes, with the kernel chosen for this translation unit.
-template <int K>
-inline void hamming_block(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
-                          std::uint16_t* out) noexcept {
-#if defined(SSAH_HAMMING_PATH_AVX512)
-  hamming_block_avx512<K>(query, codes, n, out);
-#elif defined(SSAH_HAMMING_PATH_AVX2)
-  hamming_block_avx2<K>(query, codes, n, out);
+/// Whether this CPU can run the AVX-512 / AVX2 kernels, and the POPCNT instruction.
+#if SSAH_HAMMING_X86_KERNELS
+inline bool cpu_has_avx512_kernels() noexcept {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("popcnt");
+}
+inline bool cpu_has_avx2_kernels() noexcept {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+}
+inline bool cpu_has_popcnt() noexcept { return __builtin_cpu_supports("popcnt"); }
 #else
+inline bool cpu_has_avx512_kernels() noexcept { return false; }
+inline bool cpu_has_avx2_kernels() noexcept { return false; }
+inline bool cpu_has_popcnt() noexcept { return false; }
+#endif  // SSAH_HAMMING_X86_KERNELS
+
+/// Whether this CPU runs `kernel` (the portable one everywhere).
+inline bool cpu_supports(HammingKernel kernel) noexcept {
+  switch (kernel) {
+    case HammingKernel::avx512:
+      return cpu_has_avx512_kernels();
+    case HammingKernel::avx2:
+      return cpu_has_avx2_kernels();
+    default:
+      return true;
+  }
+}
+
+/// The kernel named by SSAH_HAMMING_ISA (portable, avx2 or avx512), automatic when it is unset or
+/// empty. Throws InvalidArgument for any other value.
+inline HammingKernel hamming_kernel_from_environment() {
+  const char* value = std::getenv("SSAH_HAMMING_ISA");
+  if (value == nullptr || *value == '\0') return HammingKernel::automatic;
+  for (HammingKernel k : {HammingKernel::portable, HammingKernel::avx2, HammingKernel::avx512})
+    if (std::strcmp(value, to_string(k)) == 0) return k;
+  throw InvalidArgument(std::string("SSAH_HAMMING_ISA='") + value + "': expected portable, avx2 or avx512");
+}
+
+/// The best kernel this CPU runs, at most `cap` (automatic: no cap).
+inline HammingKernel best_hamming_kernel(HammingKernel cap = HammingKernel::automatic) noexcept {
+  const bool capped = cap != HammingKernel::automatic;
+  if ((!capped || cap == HammingKernel::avx512) && cpu_has_avx512_kernels()) return HammingKernel::avx512;
+  if ((!capped || cap != HammingKernel::portable) && cpu_has_avx2_kernels()) return HammingKernel::avx2;
+  return HammingKernel::portable;
+}
+
+/// Whether the portable kernel runs its POPCNT-compiled instance (x86-64 CPUs with POPCNT).
+inline bool portable_kernel_uses_popcnt() noexcept {
+  static const bool uses = cpu_has_popcnt();
+  return uses;
+}
+
+}  // namespace SSAH_HAMMING_ISA_NS
+}  // namespace detail
+
+inline namespace SSAH_HAMMING_ISA_NS {
+
+/// The kernel that searches and evaluations use unless told otherwise: the best one this CPU
+/// runs, capped by SSAH_HAMMING_ISA when it is set (a cap above what the CPU runs gives the best
+/// it runs). Chosen once per process; throws InvalidArgument when SSAH_HAMMING_ISA is malformed.
+inline HammingKernel hamming_kernel() {
+  static const HammingKernel chosen = detail::best_hamming_kernel(detail::hamming_kernel_from_environment());
+  return chosen;
+}
+
+/// `requested` itself, or hamming_kernel() for automatic. Throws InvalidArgument when this CPU
+/// cannot run the requested kernel.
+inline HammingKernel resolve_hamming_kernel(HammingKernel requested) {
+  if (requested == HammingKernel::automatic) return hamming_kernel();
+  SSAH_CHECK_AS(InvalidArgument, detail::cpu_supports(requested), "the ", to_string(requested),
+                " Hamming kernel needs instructions this CPU (or this build) lacks");
+  return requested;
+}
+
+/// What runs for `kernel` (automatic: hamming_kernel()): "avx512", "avx2", "portable (popcnt)" or
+/// "portable". Printed by `ssah search` and `ssah eval`.
+inline std::string hamming_kernel_name(HammingKernel kernel = HammingKernel::automatic) {
+  const HammingKernel k = resolve_hamming_kernel(kernel);
+  if (k == HammingKernel::portable && detail::portable_kernel_uses_popcnt()) return "portable (popcnt)";
+  return to_string(k);
+}
+
+}  // namespace SSAH_HAMMING_ISA_NS
+
+namespace detail {
+
+/// The kernels as policies of the loops that call them once per 64 codes (see scan_topk): each
+/// loop is instantiated in a function compiled for the kernel's instruction set, so these inline.
+struct HammingIsaPortable {
+  template <int K>
+  static SSAH_ALWAYS_INLINE std::uint64_t filter_le64(const std::uint8_t* query, const std::uint8_t* codes,
+                                                      std::uint16_t t) noexcept {
+    std::uint16_t d[64];
+    hamming_block_portable<K>(query, codes, 64, d);
+    return mask_le64_portable(d, t);
+  }
+};
+#if SSAH_HAMMING_X86_KERNELS
+struct HammingIsaAvx2 {
+  template <int K>
+  static SSAH_TARGET_AVX2 inline std::uint64_t filter_le64(const std::uint8_t* query, const std::uint8_t* codes,
+                                                           std::uint16_t t) noexcept {
+    alignas(32) std::uint16_t d[64];
+    hamming_block_avx2<K>(query, codes, 64, d);
+    return mask_le64_avx2(d, t);
+  }
+};
+struct HammingIsaAvx512 {
+  template <int K>
+  static SSAH_TARGET_AVX512 inline std::uint64_t filter_le64(const std::uint8_t* query, const std::uint8_t* codes,
+                                                             std::uint16_t t) noexcept {
+    if constexpr (avx512_block_kernel<K>) {
+      return filter_le64_avx512<K>(query, codes, t);
+    } else {
+      alignas(64) std::uint16_t d[64];
+      hamming_block_avx512<K>(query, codes, 64, d);
+      return mask_le64_avx512(d, t);
+    }
+  }
+};
+
+/// The portable kernel compiled for POPCNT.
+template <int K>
+SSAH_TARGET_POPCNT void hamming_block_popcnt(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
+                                             std::uint16_t* out) noexcept {
   hamming_block_portable<K>(query, codes, n, out);
-#endif
 }
+#endif  // SSAH_HAMMING_X86_KERNELS
 
-/// Bit i set when d[i] <= t, for the 64 distances at d.
-inline std::uint64_t mask_le64(const std::uint16_t* d, std::uint16_t t) noexcept {
-#if defined(SSAH_HAMMING_PATH_AVX512)
-  return mask_le64_avx512(d, t);
-#elif defined(SSAH_HAMMING_PATH_AVX2)
-  return mask_le64_avx2(d, t);
+/// Runs the statement for `kernel` (resolved: not automatic): `portable_call`, or `popcnt_call` when
+/// the portable kernel runs its POPCNT instance, `avx2_call`, `avx512_call`. A macro because only the
+/// portable statement exists where the x86 kernels are not compiled (other CPUs, nvcc).
+#if SSAH_HAMMING_X86_KERNELS
+#define SSAH_HAMMING_DISPATCH(kernel, portable_call, popcnt_call, avx2_call, avx512_call) \
+  switch (kernel) {                                                                       \
+    case ::ssah::HammingKernel::avx512:                                                   \
+      avx512_call;                                                                        \
+      break;                                                                              \
+    case ::ssah::HammingKernel::avx2:                                                     \
+      avx2_call;                                                                          \
+      break;                                                                              \
+    default:                                                                              \
+      if (::ssah::detail::portable_kernel_uses_popcnt()) {                                \
+        popcnt_call;                                                                      \
+      } else {                                                                            \
+        portable_call;                                                                    \
+      }                                                                                   \
+  }
 #else
-  return mask_le64_portable(d, t);
+#define SSAH_HAMMING_DISPATCH(kernel, portable_call, popcnt_call, avx2_call, avx512_call) \
+  do {                                                                                    \
+    (void)(kernel);                                                                       \
+    portable_call;                                                                        \
+  } while (0)
 #endif
+
+inline namespace SSAH_HAMMING_ISA_NS {
+
+/// Distances from `query` to n consecutive codes with `kernel` (resolved: not automatic).
+template <int K>
+inline void hamming_block(HammingKernel kernel, const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
+                          std::uint16_t* out) noexcept {
+  SSAH_HAMMING_DISPATCH(kernel, (hamming_block_portable<K>(query, codes, n, out)),
+                        (hamming_block_popcnt<K>(query, codes, n, out)), (hamming_block_avx2<K>(query, codes, n, out)),
+                        (hamming_block_avx512<K>(query, codes, n, out)));
 }
 
-/// Bit i set when code i of the 64 codes at `codes` lies within distance t of `query`.
-template <int K>
-inline std::uint64_t filter_le64(const std::uint8_t* query, const std::uint8_t* codes, std::uint16_t t) noexcept {
-#if defined(SSAH_HAMMING_PATH_AVX512)
-  if constexpr (avx512_block_kernel<K>) return filter_le64_avx512<K>(query, codes, t);
-#endif
-  alignas(64) std::uint16_t d[64];
-  hamming_block<K>(query, codes, 64, d);
-  return mask_le64(d, t);
+/// Bit i set when d[i] <= t, for the 64 distances at d, with `kernel` (resolved).
+inline std::uint64_t mask_le64(HammingKernel kernel, const std::uint16_t* d, std::uint16_t t) noexcept {
+  std::uint64_t m = 0;
+  SSAH_HAMMING_DISPATCH(kernel, (m = mask_le64_portable(d, t)), (m = mask_le64_portable(d, t)),
+                        (m = mask_le64_avx2(d, t)), (m = mask_le64_avx512(d, t)));
+  return m;
 }
 
 }  // namespace SSAH_HAMMING_ISA_NS

@@ -39,6 +39,8 @@ struct SearchOptions {
   /// OpenMP threads; 0 = OpenMP's default.
   int threads = 0;
   KnnSelector selector = KnnSelector::Auto;
+  /// Distance kernel; automatic = hamming_kernel() (the best this CPU runs, SSAH_HAMMING_ISA caps it).
+  HammingKernel kernel = HammingKernel::automatic;
 };
 
 /// k nearest neighbours of each query, row-major [queries, k]. Rows have -1 (id and distance)
@@ -85,8 +87,8 @@ constexpr std::size_t knn_block_codes() {
 /// k-NN with `CountingTopK`: query tiles in parallel when there are enough queries, otherwise the
 /// database split into one slice per thread and the slices' buckets merged in id order.
 template <int K>
-void knn_buckets(const std::uint8_t* db, std::size_t n, const std::uint8_t* queries, std::size_t nq, std::size_t k,
-                 std::int32_t* out_d, std::int64_t* out_id, int threads) {
+void knn_buckets(HammingKernel kernel, const std::uint8_t* db, std::size_t n, const std::uint8_t* queries,
+                 std::size_t nq, std::size_t k, std::int32_t* out_d, std::int64_t* out_id, int threads) {
   constexpr std::size_t cs = static_cast<std::size_t>(K) / 8;
   constexpr std::size_t block = knn_block_codes<K>();
   constexpr std::size_t max_tile = 32;
@@ -111,7 +113,7 @@ void knn_buckets(const std::uint8_t* db, std::size_t n, const std::uint8_t* quer
           states[q - q0] = CountingTopK(K, kk, counts.get() + (q - q0) * (K + 1), ids.get() + (q - q0) * bucket_words);
         for (std::size_t b = 0; b < n; b += block) {
           const std::size_t e = std::min(n, b + block);
-          for (std::size_t q = q0; q < q1; ++q) scan_topk<K>(queries + q * cs, db, b, e, states[q - q0]);
+          for (std::size_t q = q0; q < q1; ++q) scan_topk<K>(kernel, queries + q * cs, db, b, e, states[q - q0]);
         }
         for (std::size_t q = q0; q < q1; ++q) {
           const CountingTopK* s = &states[q - q0];
@@ -140,7 +142,8 @@ void knn_buckets(const std::uint8_t* db, std::size_t n, const std::uint8_t* quer
       }
       for (std::size_t b = s0; b < s1; b += block) {
         const std::size_t e = std::min(s1, b + block);
-        for (std::size_t q = q0; q < q1; ++q) scan_topk<K>(queries + q * cs, db, b, e, states[s * tile + (q - q0)]);
+        for (std::size_t q = q0; q < q1; ++q)
+          scan_topk<K>(kernel, queries + q * cs, db, b, e, states[s * tile + (q - q0)]);
       }
     }
     std::vector<const CountingTopK*> view(nslices);
@@ -153,8 +156,8 @@ void knn_buckets(const std::uint8_t* db, std::size_t n, const std::uint8_t* quer
 
 /// k-NN by counting (two passes per query over stored distances), queries in parallel.
 template <int K>
-void knn_counting(const std::uint8_t* db, std::size_t n, const std::uint8_t* queries, std::size_t nq, std::size_t k,
-                  std::int32_t* out_d, std::int64_t* out_id, int threads) {
+void knn_counting(HammingKernel kernel, const std::uint8_t* db, std::size_t n, const std::uint8_t* queries,
+                  std::size_t nq, std::size_t k, std::int32_t* out_d, std::int64_t* out_id, int threads) {
   constexpr std::size_t cs = static_cast<std::size_t>(K) / 8;
 #pragma omp parallel num_threads(threads)
   {
@@ -163,15 +166,15 @@ void knn_counting(const std::uint8_t* db, std::size_t n, const std::uint8_t* que
 #pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t qi = 0; qi < static_cast<std::ptrdiff_t>(nq); ++qi) {
       const auto q = static_cast<std::size_t>(qi);
-      topk_by_counting<K>(queries + q * cs, db, n, k, out_d + q * k, out_id + q * k, dist.get(), hist);
+      topk_by_counting<K>(kernel, queries + q * cs, db, n, k, out_d + q * k, out_id + q * k, dist.get(), hist);
     }
   }
 }
 
 /// All codes within `radius` of each query, sorted by (distance, id).
 template <int K>
-RangeResult radius_search(const std::uint8_t* db, std::size_t n, const std::uint8_t* queries, std::size_t nq,
-                          int radius, int threads) {
+RangeResult radius_search(HammingKernel kernel, const std::uint8_t* db, std::size_t n, const std::uint8_t* queries,
+                          std::size_t nq, int radius, int threads) {
   constexpr std::size_t cs = static_cast<std::size_t>(K) / 8;
   const auto r = static_cast<std::uint16_t>(std::min(radius, K));
   std::vector<std::vector<std::uint32_t>> found(nq);
@@ -189,11 +192,11 @@ RangeResult radius_search(const std::uint8_t* db, std::size_t n, const std::uint
       std::size_t hist[K + 2] = {};
       for (std::size_t i = 0; i < n; i += scan_chunk) {
         const std::size_t m = std::min(scan_chunk, n - i);
-        hamming_block<K>(queries + q * cs, db + i * cs, m, dbuf);
+        hamming_block<K>(kernel, queries + q * cs, db + i * cs, m, dbuf);
         const std::size_t groups = (m + 63) / 64;
         std::fill(dbuf + m, dbuf + groups * 64, std::uint16_t(0xffff));
         for (std::size_t g = 0; g < groups; ++g) {
-          std::uint64_t mask = mask_le64(dbuf + g * 64, r);
+          std::uint64_t mask = mask_le64(kernel, dbuf + g * 64, r);
           while (mask) {
             const auto b = static_cast<std::size_t>(lowest_bit(mask));
             mask &= mask - 1;
@@ -267,6 +270,7 @@ class HammingIndex {
     r.distances.resize(nq * k);
     if (nq == 0) return r;
     const int threads = detail::resolve_threads(options.threads);
+    const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
     KnnSelector sel = options.selector;
     if (sel == KnnSelector::Auto) {
       const std::size_t kk = std::min(k, std::max<std::size_t>(size(), 1));
@@ -274,29 +278,30 @@ class HammingIndex {
           static_cast<std::size_t>(K + 1) * kk <= (std::size_t(1) << 18) ? KnnSelector::Buckets : KnnSelector::Counting;
     }
     if (sel == KnnSelector::Buckets)
-      detail::knn_buckets<K>(codes_.data(), size(), queries, nq, k, r.distances.data(), r.ids.data(), threads);
+      detail::knn_buckets<K>(kernel, codes_.data(), size(), queries, nq, k, r.distances.data(), r.ids.data(), threads);
     else
-      detail::knn_counting<K>(codes_.data(), size(), queries, nq, k, r.distances.data(), r.ids.data(), threads);
+      detail::knn_counting<K>(kernel, codes_.data(), size(), queries, nq, k, r.distances.data(), r.ids.data(), threads);
     return r;
   }
 
   /// Every code within Hamming distance `radius` (inclusive) of each query.
   RangeResult radius_search(const PackedCodes<K>& queries, int radius, const SearchOptions& options = {}) const {
     SSAH_CHECK_AS(InvalidArgument, radius >= 0, "HammingIndex::radius_search: radius must be >= 0 (got ", radius, ")");
-    return detail::radius_search<K>(codes_.data(), size(), queries.data(), queries.size(), radius,
-                                    detail::resolve_threads(options.threads));
+    return detail::radius_search<K>(resolve_hamming_kernel(options.kernel), codes_.data(), size(), queries.data(),
+                                    queries.size(), radius, detail::resolve_threads(options.threads));
   }
 
   /// The whole database ordered by (distance, id) from `query` (K / 8 bytes): a counting sort,
   /// O(n + K).
-  Ranking rank(const std::uint8_t* query) const {
+  Ranking rank(const std::uint8_t* query, HammingKernel kernel = HammingKernel::automatic) const {
     Ranking r;
     const std::size_t n = size();
     r.ids.resize(n);
     r.distances.resize(n);
     auto dist = detail::uninitialized_buffer<std::uint16_t>(n + 1);
     std::size_t hist[K + 2];
-    detail::topk_by_counting<K>(query, codes_.data(), n, n, r.distances.data(), r.ids.data(), dist.get(), hist);
+    detail::topk_by_counting<K>(resolve_hamming_kernel(kernel), query, codes_.data(), n, n, r.distances.data(),
+                                r.ids.data(), dist.get(), hist);
     return r;
   }
 
@@ -305,11 +310,13 @@ class HammingIndex {
     const std::size_t n = size(), nq = queries.size();
     std::vector<std::uint16_t> out(nq * n);
     const int threads = detail::resolve_threads(options.threads);
+    const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
     const std::uint8_t* db = codes_.data();
     std::uint16_t* o = out.data();
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::ptrdiff_t q = 0; q < static_cast<std::ptrdiff_t>(nq); ++q)
-      detail::hamming_block<K>(queries.code(static_cast<std::size_t>(q)), db, n, o + static_cast<std::size_t>(q) * n);
+      detail::hamming_block<K>(kernel, queries.code(static_cast<std::size_t>(q)), db, n,
+                               o + static_cast<std::size_t>(q) * n);
     return out;
   }
 

@@ -126,15 +126,18 @@ inline namespace SSAH_HAMMING_ISA_NS {
 constexpr std::size_t scan_chunk = 256;
 
 /// Feeds codes [begin, end) of `codes` to `state` for `query`: 64 codes are compared with the
-/// threshold at once, and only the few that pass are pushed (their distance recomputed).
-template <int K>
-inline void scan_topk(const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin, std::size_t end,
-                      CountingTopK& state) noexcept {
+/// threshold at once (Isa::filter_le64), and only the few that pass are pushed (their distance
+/// recomputed). Inlined into one function per instruction set (scan_topk_*), so that the filter
+/// inlines into the loop.
+template <int K, class Isa>
+SSAH_ALWAYS_INLINE void scan_topk_loop(const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin,
+                                       std::size_t end, CountingTopK& state) noexcept {
   constexpr std::size_t cs = static_cast<std::size_t>(K) / 8;
   const HammingComputer<K> hc(query);
   std::size_t i = begin;
   for (; i + 64 <= end; i += 64) {
-    std::uint64_t mask = filter_le64<K>(query, codes + i * cs, static_cast<std::uint16_t>(state.threshold()));
+    std::uint64_t mask =
+        Isa::template filter_le64<K>(query, codes + i * cs, static_cast<std::uint16_t>(state.threshold()));
     while (mask) {
       const std::size_t j = i + static_cast<std::size_t>(lowest_bit(mask));
       mask &= mask - 1;
@@ -148,23 +151,48 @@ inline void scan_topk(const std::uint8_t* query, const std::uint8_t* codes, std:
   }
 }
 
-/// Distances from `query` to all n codes (into dist) and their histogram (K + 1 bins, added to).
 template <int K>
-inline void distances_and_histogram(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
-                                    std::uint16_t* dist, std::uint32_t* hist) noexcept {
-  hamming_block<K>(query, codes, n, dist);
-  for (std::size_t i = 0; i < n; ++i) ++hist[dist[i]];
+void scan_topk_portable(const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin, std::size_t end,
+                        CountingTopK& state) noexcept {
+  scan_topk_loop<K, HammingIsaPortable>(query, codes, begin, end, state);
+}
+#if SSAH_HAMMING_X86_KERNELS
+template <int K>
+SSAH_TARGET_POPCNT void scan_topk_popcnt(const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin,
+                                         std::size_t end, CountingTopK& state) noexcept {
+  scan_topk_loop<K, HammingIsaPortable>(query, codes, begin, end, state);
+}
+template <int K>
+SSAH_TARGET_AVX2 void scan_topk_avx2(const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin,
+                                     std::size_t end, CountingTopK& state) noexcept {
+  scan_topk_loop<K, HammingIsaAvx2>(query, codes, begin, end, state);
+}
+template <int K>
+SSAH_TARGET_AVX512 void scan_topk_avx512(const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin,
+                                         std::size_t end, CountingTopK& state) noexcept {
+  scan_topk_loop<K, HammingIsaAvx512>(query, codes, begin, end, state);
+}
+#endif
+
+/// scan_topk_loop with `kernel` (resolved).
+template <int K>
+inline void scan_topk(HammingKernel kernel, const std::uint8_t* query, const std::uint8_t* codes, std::size_t begin,
+                      std::size_t end, CountingTopK& state) noexcept {
+  SSAH_HAMMING_DISPATCH(kernel, (scan_topk_portable<K>(query, codes, begin, end, state)),
+                        (scan_topk_popcnt<K>(query, codes, begin, end, state)),
+                        (scan_topk_avx2<K>(query, codes, begin, end, state)),
+                        (scan_topk_avx512<K>(query, codes, begin, end, state)));
 }
 
 /// The k best (distance, id) by counting: a histogram, a threshold, then one placement pass
 /// over the stored distances. No buffer grows with k but the output; used for large k and for
 /// whole rankings (k = n). `dist` holds n entries, `hist` K + 2.
 template <int K>
-inline void topk_by_counting(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n, std::size_t k,
-                             std::int32_t* out_d, std::int64_t* out_id, std::uint16_t* dist,
+inline void topk_by_counting(HammingKernel kernel, const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
+                             std::size_t k, std::int32_t* out_d, std::int64_t* out_id, std::uint16_t* dist,
                              std::size_t* hist) noexcept {
   std::fill(hist, hist + K + 2, std::size_t(0));
-  hamming_block<K>(query, codes, n, dist);
+  hamming_block<K>(kernel, query, codes, n, dist);
   for (std::size_t i = 0; i < n; ++i) ++hist[dist[i] + 1];
   // hist[d] becomes the first output slot of distance d; t is the last distance that fits.
   int t = K;
