@@ -42,7 +42,7 @@ echo "ssah: $("$ssah" --version)"
 
 t0="$(now)"
 OMP_NUM_THREADS="$threads" "$ssah" train --modality "text=$full/text_bow1386_u8.npy" --labels "$full/labels_u8.npy" \
-  --split "$tmp/split" --bits 64 --epochs 1 --seed 1 --threads "$threads" --out "$tmp/ssah" \
+  --split "$tmp/split" --bits 64 --epochs 1 --seed 1 --out "$tmp/ssah" \
   >"$tmp/ssah.out" 2>"$tmp/ssah.err" || { cat "$tmp/ssah.out" "$tmp/ssah.err"; exit 1; }
 t1="$(now)"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \
@@ -55,7 +55,7 @@ echo "load after:$(uptime | sed 's/.*load average://')"
 import json, re, sys
 tmp, t0, t1, t2 = sys.argv[1], *map(float, sys.argv[2:])
 steps_per_pass = 10000 // 128
-ssah_passes = sum(1 for l in open(tmp + "/ssah.err") if re.match(r"K64 \S+ epoch 1/1 stage \d+ pass", l))
+ssah_passes = sum(1 for l in open(tmp + "/ssah.err") if re.match(r"K64 .* epoch 1/1 stage \d+ pass", l))
 torch_passes = sum(1 for l in open(tmp + "/torch.err") if re.match(r"\s+epoch 0 .*pass \d+: loss", l))
 report = json.load(open(tmp + "/ssah/report.json"))
 res = report["results"]["K64"]

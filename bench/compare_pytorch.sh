@@ -46,6 +46,7 @@ echo "load after:$(uptime | sed 's/.*load average://')"
 import json, sys
 ours = {b["name"].split("/")[0]: b for b in json.load(open(sys.argv[1]))["benchmarks"]}
 torch = json.load(open(sys.argv[2]))
+print("ssah gemm: %s" % json.load(open(sys.argv[1]))["context"].get("ssah.gemm", "?"))
 print("pytorch: torch %s, BLAS %s, oneDNN %s, CPU capability %s, %d threads, Adam %s" % (
     torch["torch"], torch["blas"], torch["mkldnn"], torch["cpu_capability"], torch["threads"], torch["adam"]))
 print("ssah gemm rate (128 x 4096 x 4096) at the start: %.1f GFLOP/s; each step's floor uses the rate measured"

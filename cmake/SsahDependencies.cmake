@@ -31,7 +31,9 @@ find_package(OpenMP)
 # Host BLAS for the gemm entry point (ssah/detail/gemm_blas.hpp) instead of Eigen's products. SSAH_BLAS:
 # AUTO (the default) uses OpenBLAS (or the BLA_VENDOR given) when it is found and Eigen otherwise; ON
 # requires a BLAS; OFF always uses Eigen. Debian's libopenblas-openmp-dev (installed by
-# scripts/setup-debian.sh) shares ssah's OpenMP threads and picks its kernels for the CPU at run time.
+# scripts/setup-debian.sh) shares ssah's OpenMP threads and picks its kernels for the CPU at run time;
+# where it does not know the CPU and falls back to a core without AVX2, ssah uses Eigen instead
+# (decided once per process, ssah/detail/gemm_blas.hpp).
 # Ignored under CUDA, where cuBLAS does the products. SSAH_USES_HOST_BLAS is the outcome (the
 # installed package records it).
 set(SSAH_USES_HOST_BLAS FALSE)
@@ -52,7 +54,7 @@ if(NOT SSAH_DEVICE_SYSTEM STREQUAL "CUDA" AND _ssah_blas MATCHES "^(AUTO|ON|TRUE
 endif()
 if(NOT SSAH_IN_PACKAGE_CONFIG)
   if(SSAH_USES_HOST_BLAS)
-    message(STATUS "ssah: host gemm through BLAS (${BLAS_LIBRARIES})")
+    message(STATUS "ssah: host gemm through BLAS (${BLAS_LIBRARIES}) or Eigen, chosen at run time (detail/gemm_blas.hpp)")
   elseif(NOT SSAH_DEVICE_SYSTEM STREQUAL "CUDA")
     message(STATUS "ssah: host gemm through Eigen (SSAH_BLAS=${SSAH_BLAS}; Debian: libopenblas-openmp-dev for OpenBLAS)")
   endif()

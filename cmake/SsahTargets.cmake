@@ -38,6 +38,11 @@ function(ssah_build_for_this_machine target)
   if(SSAH_NATIVE AND SSAH_COMPILER_HAS_MARCH_NATIVE)
     target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>
                                              $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-march=native>)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # GCC 12 warns about its own avx512fintrin.h (`__m512 __Y = __Y;`, a deliberate undefined
+      # value) once Eigen's gemm packing kernels are inlined under -march=native: a false positive.
+      target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wno-maybe-uninitialized>)
+    endif()
   endif()
 endfunction()
 

@@ -2,7 +2,8 @@
 /// \file
 /// The one dense-product entry point: C = alpha * op(A) * op(B) + beta * C, row-major.
 /// Eigen on host device systems (OMP, CPP), or an external BLAS there when SSAH_HOST_BLAS is defined
-/// (CMake option SSAH_BLAS); cuBLAS under CUDA. Nothing else in ssah calls a BLAS.
+/// (CMake option SSAH_BLAS) and detail::host_blas_preferred() agrees; cuBLAS under CUDA. Nothing else
+/// in ssah calls a BLAS.
 
 #include <cstddef>
 #include <type_traits>
@@ -11,24 +12,28 @@
 #include "ssah/error.hpp"
 #include "ssah/tensor.hpp"
 
+#include <string>
+
 #if SSAH_DEVICE_CUDA
 #include "ssah/detail/gemm_cublas.hpp"
-#elif defined(SSAH_HOST_BLAS) && SSAH_HOST_BLAS
-#include "ssah/detail/gemm_blas.hpp"
 #else
 #include "ssah/detail/gemm_eigen.hpp"
+#if defined(SSAH_HOST_BLAS) && SSAH_HOST_BLAS
+#include "ssah/detail/gemm_blas.hpp"
+#endif
 #endif
 
 namespace ssah {
 
 enum class Trans { No, Yes };
 
-/// The products' backend this translation unit was compiled for: "cublas", "blas" or "eigen".
-constexpr const char* gemm_backend_name() noexcept {
+/// The products' backend in use: "cublas", "eigen", or "blas" (with OpenBLAS's core when known;
+/// see detail::host_blas_preferred for when a linked BLAS gives way to Eigen).
+inline std::string gemm_backend_name() {
 #if SSAH_DEVICE_CUDA
   return "cublas";
 #elif defined(SSAH_HOST_BLAS) && SSAH_HOST_BLAS
-  return "blas";
+  return detail::host_gemm_name();
 #else
   return "eigen";
 #endif
@@ -41,7 +46,15 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "gemm supports float and double");
   if (m == 0 || n == 0) return;
-  detail::gemm_backend(trans_a == Trans::Yes, trans_b == Trans::Yes, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const bool ta = trans_a == Trans::Yes, tb = trans_b == Trans::Yes;
+#if SSAH_DEVICE_CUDA
+  detail::gemm_backend(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+#if defined(SSAH_HOST_BLAS) && SSAH_HOST_BLAS
+  if (detail::host_blas_preferred()) return detail::gemm_blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+  detail::gemm_eigen(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
 }
 
 /// Tensor gemm on rank-2 tensors (or any tensor viewed as rows x row_size), with shape checks.

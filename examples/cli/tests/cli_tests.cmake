@@ -45,7 +45,18 @@ ssah_cli_test(search_out EXPECT ok
 ssah_cli_test(search_device EXPECT ok
   ARGS search --db-codes ${fx}/toy_k4/db_codes.npy --query-codes ${fx}/toy_k4/query_codes.npy -k 8 --device
   STDOUT "query 0: 0:1 1:2 2:2 5:2 3:3 4:4\n")
-ssah_cli_test(version EXPECT ok ARGS --version STDOUT "ssah [0-9]+[.][0-9]+[.][0-9]+")
+ssah_cli_test(version EXPECT ok ARGS --version
+  STDOUT "ssah [0-9]+[.][0-9]+[.][0-9]+ [(]device system: [a-z]+, gemm: [^,]+, Hamming kernel: [a-z0-9() ]+[)]")
+# The Hamming kernel: chosen at run time, capped by SSAH_HAMMING_ISA, reported by search and eval.
+ssah_cli_test(search_kernel_portable EXPECT ok
+  ARGS search --db-codes ${fx}/toy_k4/db_codes.npy --query-codes ${fx}/toy_k4/query_codes.npy -k 3
+  STDOUT "query 0: 0:1 1:2 2:2\nquery 1:" STDERR "[(]host, Hamming kernel portable( [(]popcnt[)])?[)]")
+set_tests_properties(ssah_cli.search_kernel_portable PROPERTIES ENVIRONMENT SSAH_HAMMING_ISA=portable)
+ssah_cli_test(eval_kernel_reported EXPECT ok ARGS ${toy} STDOUT "Hamming kernel (avx512|avx2|portable)")
+ssah_cli_test(search_kernel_bad EXPECT fail
+  ARGS search --db-codes ${fx}/toy_k4/db_codes.npy --query-codes ${fx}/toy_k4/query_codes.npy -k 3
+  STDERR "^ssah search: error: SSAH_HAMMING_ISA='sse9': expected portable, avx2 or avx512\n$")
+set_tests_properties(ssah_cli.search_kernel_bad PROPERTIES ENVIRONMENT SSAH_HAMMING_ISA=sse9)
 
 # --- bad inputs: one line on stderr naming the file and the problem, non-zero exit
 eval_args(not_npy ${bad}/not_npy.npy ${fx}/toy_k4/db_codes.npy ${fx}/toy_k4/query_labels.npy ${fx}/toy_k4/db_labels.npy)
