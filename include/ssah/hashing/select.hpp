@@ -46,7 +46,7 @@ inline int lowest_bit(std::uint64_t m) noexcept {
 /// Invariants: every bucket d <= threshold holds the first min(k, seen) ids of distance d (in id
 /// order), and fewer than k ids are stored below the threshold. When that count reaches k the
 /// threshold drops, so after the first few thousand codes almost every code is rejected by a
-/// single comparison (done 64 at a time by `mask_le64`).
+/// single comparison (done 64 at a time by the kernels' `filter_le64`).
 class CountingTopK {
  public:
   CountingTopK() = default;
