@@ -27,6 +27,7 @@ once). The last line is `search speedup vs faiss (K=64): X; eval speedup vs nump
 faster FAISS. Exit status 1 when distances or mAP differ.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -203,7 +204,6 @@ def main():
         t_eval, r = timed([ssah, "eval", "--query-codes", p("map_qb.npy"), "--db-codes", p("map_rb.npy"),
                            "--query-labels", p("map_ql.npy"), "--db-labels", p("map_rl.npy"), "--threads",
                            str(threads), "--json", p("eval.json")], env, args.repeats)
-        import json
         with open(p("eval.json")) as f:
             report = json.load(f)
         t_np, r_np = timed([pythons[0], numpy_worker, p("map_qb.npy"), p("map_rb.npy"), p("map_ql.npy"),
