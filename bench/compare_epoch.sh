@@ -4,8 +4,9 @@
 # on MIRFLICKR-25K's text + labels (../shared/datasets/mirflickr25k/full; its fixed split: 10,000
 # training items, 2,000 queries, 18,015 database items), K = 64, one epoch, default widths (LabNet,
 # FeatureNet 1386 -> 4096 -> 512, discriminators 512 -> 512 -> 256), batch 128, the reference schedule
-# with its early stops, same thread count. Both processes also read the data, encode and compute
-# the MAP: the whole process is what a user waits for.
+# with its early stops, same thread count, the same configuration on both sides (ssah's `faithful`
+# recipe with a FeatureNet on the tags: PyTorch's default initialisation, LabNet 10^-3, text 10^-3.5).
+# Both processes also read the data, encode and compute the MAP: the whole process is what a user waits for.
 #
 # Prints seconds per epoch (whole process and training alone) and per step for both; the steps are
 # counted from each side's per-pass log (early stops can end a stage after different passes on the
@@ -42,7 +43,7 @@ echo "ssah: $("$ssah" --version)"
 
 t0="$(now)"
 OMP_NUM_THREADS="$threads" "$ssah" train --modality "text=$full/text_bow1386_u8.npy" --labels "$full/labels_u8.npy" \
-  --split "$tmp/split" --bits 64 --epochs 1 --seed 1 --out "$tmp/ssah" \
+  --split "$tmp/split" --recipe faithful --backbone text=feature --bits 64 --epochs 1 --seed 1 --out "$tmp/ssah" \
   >"$tmp/ssah.out" 2>"$tmp/ssah.err" || { cat "$tmp/ssah.out" "$tmp/ssah.err"; exit 1; }
 t1="$(now)"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" \

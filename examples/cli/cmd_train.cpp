@@ -28,15 +28,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint.hpp"
 #include "cli_common.hpp"
 #include "mat_input.hpp"
 #include "pretrained.hpp"
+#include "ssah/checkpoint.hpp"
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/io/checksum.hpp"
 #include "ssah/io/file.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/pipeline.hpp"
+#include "ssah/recipes.hpp"
 
 namespace ssah::cli {
 namespace {
@@ -49,14 +50,15 @@ struct TrainArgs {
   std::string labels, split_dir, out;
   std::vector<int> bits = {16, 32, 64};
   std::string objective = "paper";
-  std::string init = "reference";
-  std::size_t epochs = 1;
+  std::string recipe = "recommended";  ///< ssah/recipes.hpp; the options below override it
+  std::string init;                    ///< "": the recipe's
+  std::size_t epochs = 0;              ///< 0: the recipe's
   std::uint64_t seed = 0;
   bool no_standardize = false;
-  std::vector<std::size_t> hidden;
-  std::size_t batch_size = 128;
-  std::size_t passes = 0;
-  std::size_t steps_per_pass = 0;  ///< 0: n / batch size
+  std::vector<std::size_t> hidden;  ///< empty: the recipe's
+  std::size_t batch_size = 0;       ///< 0: the recipe's
+  std::size_t passes = 0;           ///< 0: the recipe's
+  std::size_t steps_per_pass = 0;   ///< 0: the recipe's (n / batch size)
   std::string resume;  ///< --resume DIR
   MatInputOptions mat;  ///< --mat FILE and its keys (instead of --modality / --labels)
   std::vector<std::string> pretrained;  ///< --pretrained NAME=FILE.mat (MatConvNet CNN-F)
@@ -95,8 +97,7 @@ std::pair<std::string, std::string> split_pair(const std::string& s, const char*
 
 /// One input of a modality, an array [items, ...] read from a .npy file or a .mat variable
 /// (`path` names it in errors): its values as floats, checked.
-pipeline::Modality read_modality(const std::string& name, const io::NpyArray& a, const std::string& path,
-                                 bool& binary) {
+pipeline::Modality read_modality(const std::string& name, const io::NpyArray& a, const std::string& path) {
   if (a.ndim() < 2 || a.ndim() > 4)
     detail::fail<ShapeError>("'", path, "': a modality must be an array [items, ...] of 2 to 4 dimensions, got shape ",
                              io::shape_str(a.shape));
@@ -106,13 +107,11 @@ pipeline::Modality read_modality(const std::string& name, const io::NpyArray& a,
   m.name = name;
   m.sample_shape.assign(a.shape.begin() + 1, a.shape.end());
   m.values = a.as<float>();
-  binary = a.dtype == io::DType::U8 &&
-           std::all_of(m.values.begin(), m.values.end(), [](float v) { return v == 0.f || v == 1.f; });
   return m;
 }
 
-pipeline::Modality read_modality(const std::string& name, const std::string& path, bool& binary) {
-  return read_modality(name, io::read_npy(path), path, binary);
+pipeline::Modality read_modality(const std::string& name, const std::string& path) {
+  return read_modality(name, io::read_npy(path), path);
 }
 
 std::vector<std::size_t> read_indices(const std::string& path, std::size_t items) {
@@ -367,28 +366,16 @@ void run_train(TrainArgs a) {
     const char* option = from_mat ? "--mat-modality" : "--modality";
     if (!names.insert(name).second) detail::fail<InvalidArgument>(option, ": the name '", name, "' is used twice");
     if (name == "label") detail::fail<InvalidArgument>(option, ": the name 'label' is reserved for label queries");
-    bool binary = false;
-    pipeline::Modality m = from_mat ? read_modality(name, mat.modalities[input].array, path, binary)
-                                    : read_modality(name, path, binary);
+    pipeline::Modality m = from_mat ? read_modality(name, mat.modalities[input].array, path) : read_modality(name, path);
     if (from_mat) mat.modalities[input].array = io::NpyArray();  // its float copy is in m
     if (m.values.size() / m.row_size() != data.items)
       detail::fail<ShapeError>("'", path, "' has ", m.values.size() / m.row_size(), " rows but labels '", labels_file,
                                "' have ", data.items);
-    const auto k = kinds.find(name);
-    m.backbone.kind = k != kinds.end() ? k->second : "feature";
-    m.standardize = !a.no_standardize && !binary && m.backbone.kind != "text";
     if (const auto pf = pretrained_files.find(name); pf != pretrained_files.end()) {
-      // CNN-F subtracts the file's mean image from raw pixel values (0..255): no standardisation.
       if (m.sample_shape.size() != 3)
         detail::fail<ShapeError>("--pretrained ", name, "=", pf->second, ": '", path, "' holds items of shape ",
                                  io::shape_str(m.sample_shape), "; CNN-F reads images [C, H, W]");
       m.backbone.cnnf = pretrained_cnnf_config(pf->second);
-      m.standardize = false;
-    }
-    if (!a.hidden.empty()) {
-      m.backbone.feature.hidden = a.hidden;
-      m.backbone.text.hidden = a.hidden;
-      m.backbone.cnnf.feature = a.hidden.back();  // F must be as wide as the label network's
     }
     data.modalities.push_back(std::move(m));
     files.push_back(path);
@@ -452,46 +439,59 @@ void run_train(TrainArgs a) {
   split.validate(data.items);
   data.validate();
 
-  // Standardisation here (not in the pipeline) so that the checkpoint keeps it.
-  std::vector<CheckpointModality> cms;
-  for (pipeline::Modality& m : data.modalities) {
-    CheckpointModality cm;
-    cm.name = m.name;
-    cm.sample_shape = m.sample_shape;
-    if (m.standardize) {
-      const pipeline::Standardization st = pipeline::Standardization::fit(m, split.train);
-      st.apply(m.values);
-      cm.mean = st.mean;
-      cm.stddev = st.stddev;
-      m.standardize = false;
+  // The recipe (ssah/recipes.hpp), resolved for this data set, then the options given.
+  recipes::Settings settings = recipes::resolve(a.recipe, recipes::DataTraits::of(data, split.train));
+  for (std::size_t m = 0; m < data.modalities.size(); ++m) {
+    const std::string& name = data.modalities[m].name;
+    if (const auto k = kinds.find(name); k != kinds.end()) {
+      settings.backbones[m] = k->second;
+      if (k->second == "text") settings.standardize[m] = false;  // TxtNet reads bags of words as they are
     }
-    cms.push_back(std::move(cm));
+    // CNN-F subtracts the file's mean image from raw pixel values (0..255): no standardisation.
+    if (pretrained_files.count(name)) settings.standardize[m] = false;
+    if (a.no_standardize) settings.standardize[m] = false;
   }
-
+  if (!a.init.empty()) settings.init = init_scheme_from_name(a.init);
+  if (a.epochs > 0) settings.epochs = a.epochs;
+  if (!a.hidden.empty()) {
+    settings.hidden = a.hidden;
+    settings.discriminator_hidden = a.hidden;
+  }
+  if (a.batch_size > 0) settings.batch_size = a.batch_size;
+  if (a.steps_per_pass > 0) settings.steps_per_pass = a.steps_per_pass;
+  if (a.passes > 0) {
+    settings.label_passes = {a.passes};
+    settings.discriminator_passes = {a.passes};
+    settings.modality_passes = {a.passes};
+  }
+  a.epochs = settings.epochs;
   pipeline::Experiment e;
+  recipes::apply(settings, data, e);
+
+  // Standardised here (not in pipeline::run) so that every epoch's checkpoint keeps the statistics.
+  const std::vector<pipeline::Standardization> standardization = pipeline::standardize(data, split);
+  std::vector<CheckpointModality> cms;
+  for (std::size_t m = 0; m < data.modalities.size(); ++m)
+    cms.push_back({data.modalities[m].name, data.modalities[m].sample_shape, standardization[m].mean,
+                   standardization[m].stddev});
+
   e.bits = a.bits;
   e.objective = a.objective;
-  e.init = init_scheme_from_name(a.init);
   e.seed = a.seed;
-  e.train.epochs = a.epochs;
   e.train.seed = a.seed;
-  e.train.batch_size = a.batch_size;
-  e.train.steps_per_pass = a.steps_per_pass;
-  if (!a.hidden.empty()) {
-    e.label_net.hidden = a.hidden;
-    e.discriminator.hidden = a.hidden;
-  }
-  if (a.passes > 0) {
-    e.train.label_passes = {a.passes};
-    e.train.discriminator_passes = {a.passes};
-    e.train.modality_passes = {a.passes};
-  }
   e.eval.per_query = false;
   e.eval.threads = 0;
 
   std::printf("ssah train: %zu items, %zu labels, %zu modalities; split %zu queries, %zu database, %zu training%s\n",
               data.items, data.classes, data.modalities.size(), split.query.size(), split.database.size(),
               split.train.size(), a.split_dir.empty() ? " (seeded, saved to split/)" : "");
+  std::string widths;
+  for (std::size_t w : settings.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
+  std::printf("recipe %s: %s init, %zu epoch(s), widths %s, learning rates from 10^-%g (label)", a.recipe.c_str(),
+              init_scheme_name(settings.init), settings.epochs, widths.c_str(), settings.label_lr);
+  for (std::size_t m = 0; m < data.modalities.size(); ++m)
+    std::printf(", 10^-%g (%s)", settings.modality_lr[m], data.modalities[m].name.c_str());
+  std::printf("\n");
   for (std::size_t m = 0; m < data.modalities.size(); ++m)
     std::printf("  %s: %s, shape [%zu x %zu], backbone %s, %s\n", data.modalities[m].name.c_str(), files[m].c_str(),
                 data.items, data.modalities[m].row_size(), data.modalities[m].backbone.kind.c_str(),
@@ -564,29 +564,19 @@ void run_train(TrainArgs a) {
                      {"database", split.database.size()},
                      {"train", split.train.size()}};
   const auto& w = e.train.weights;
-  report["hyperparameters"] = {
-      {"bits", a.bits},
-      {"objective", a.objective},
-      {"init", a.init},
-      {"epochs", a.epochs},
-      {"seed", a.seed},
-      {"batch_size", e.train.batch_size},
-      {"steps_per_pass", e.train.steps_per_pass},
-      {"label_passes", e.train.label_passes},
-      {"discriminator_passes", e.train.discriminator_passes},
-      {"modality_passes", e.train.modality_passes},
-      {"early_stop", e.train.early_stop},
-      {"random_buffer_init", e.train.random_buffer_init},
-      {"learning_rates", "SSAH reference tables (label 2.0, discriminator 3.0, modalities 4.0)"},
-      {"loss_weights",
-       {{"feature_pairwise", w.feature_pairwise},
-        {"hash_pairwise", w.hash_pairwise},
-        {"quantization", w.quantization},
-        {"label", w.label},
-        {"adversarial", w.adversarial}}},
-      {"label_net_hidden", e.label_net.hidden},
-      {"discriminator_hidden", e.discriminator.hidden},
-      {"standardize", !a.no_standardize}};
+  report["recipe"] = a.recipe;
+  json hyperparameters = recipes::to_json(settings);  // the recipe as resolved, with the options given
+  hyperparameters.update({{"bits", a.bits},
+                          {"objective", a.objective},
+                          {"seed", a.seed},
+                          {"random_buffer_init", e.train.random_buffer_init},
+                          {"loss_weights",
+                           {{"feature_pairwise", w.feature_pairwise},
+                            {"hash_pairwise", w.hash_pairwise},
+                            {"quantization", w.quantization},
+                            {"label", w.label},
+                            {"adversarial", w.adversarial}}}});
+  report["hyperparameters"] = hyperparameters;
   report["relevance"] = "shares at least one label";
   report["map_ties"] = "ties in Hamming distance ordered by database index";
   report["input_checksums"] = input_checksums(data, split);
@@ -749,8 +739,7 @@ void run_encode(const EncodeArgs& a) {
     for (const auto& cm : c.modalities) known += (known.empty() ? "'" : ", '") + cm.name + "'";
     detail::fail<InvalidArgument>("checkpoint '", a.checkpoint, "' has no modality '", name, "' (it has ", known, ")");
   }
-  bool binary = false;
-  pipeline::Modality in = read_modality(name, path, binary);
+  pipeline::Modality in = read_modality(name, path);
   if (in.sample_shape != c.modalities[m].sample_shape)
     detail::fail<ShapeError>("'", path, "': items of shape ", io::shape_str(in.sample_shape), " where the checkpoint's '",
                              name, "' expects ", io::shape_str(c.modalities[m].sample_shape));
@@ -790,18 +779,24 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--split", args->split_dir, "folder with query_idx.npy, db_idx.npy, train_idx.npy (int32/int64)");
   cmd->add_option("--bits", args->bits, "code lengths (16, 32, 64, 128)")->delimiter(',');
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));
+  cmd->add_option("--recipe", args->recipe,
+                  "training recipe (docs/model.md): recommended (the default: the best configuration known), "
+                  "faithful (the PyTorch SSAH reference as run) or authors (the authors' TensorFlow code as "
+                  "written); the options below override it")
+      ->check(CLI::IsMember(recipes::names()));
   cmd->add_option("--init", args->init,
-                  "parameter initialisation: reference (N(0, 0.01^2) weights and biases, as the authors' code) or "
-                  "xavier (Glorot-uniform weights, zero biases; recommended for single-label data and narrow "
-                  "networks, see docs/model.md) or pytorch (PyTorch's layer default, U(+-1/sqrt(fan_in)) weights "
-                  "and biases)")
+                  "parameter initialisation (default: the recipe's): reference (N(0, 0.01^2) weights and biases, as "
+                  "the authors' code), xavier (Glorot-uniform weights, zero biases) or pytorch (PyTorch's layer "
+                  "default, U(+-1/sqrt(fan_in)) weights and biases)")
       ->check(CLI::IsMember({"reference", "xavier", "pytorch"}));
-  cmd->add_option("--backbone", args->backbones, "NAME=feature|text|cnn (default feature)");
+  cmd->add_option("--backbone", args->backbones,
+                  "NAME=feature|text|cnn (default: the recipe's: cnn for images [C, H, W], feature otherwise; text "
+                  "for 0/1 bags of words in the faithful and authors recipes)");
   cmd->add_option("--pretrained", args->pretrained,
                   "NAME=FILE.mat: modality NAME's backbone is MatConvNet's CNN-F (imagenet-vgg-f.mat), its widths "
                   "and conv1..fc7 weights read from FILE and fine-tuned; raw 0..255 NCHW images, the file's mean image "
                   "subtracted instead of standardisation");
-  cmd->add_option("--epochs", args->epochs, "training epochs")->check(positive_integer());
+  cmd->add_option("--epochs", args->epochs, "training epochs (default: the recipe's)")->check(positive_integer());
   cmd->add_option("--seed", args->seed, "seed of the split and of training");
   cmd->add_flag("--no-standardize", args->no_standardize, "do not z-score dense inputs");
   cmd->add_option("--out", args->out, "output folder (created; nothing in it is deleted)");
@@ -809,11 +804,12 @@ void add_train_command(CLI::App& app) {
                   "continue the run whose output folder is DIR (interrupted, or to more --epochs) with the same "
                   "inputs and options: each K from its last saved epoch; finished K values are skipped");
   cmd->add_option("--hidden", args->hidden,
-                  "widths of the hidden layers of every network (label, feature/text backbones, discriminators); "
-                  "for small tests")
+                  "widths of the hidden layers of every network (label, feature/text backbones, discriminators; "
+                  "default: the recipe's)")
       ->delimiter(',')
       ->check(positive_integer());
-  cmd->add_option("--batch-size", args->batch_size, "mini-batch size")->check(positive_integer());
+  cmd->add_option("--batch-size", args->batch_size, "mini-batch size (default: the recipe's, 128)")
+      ->check(positive_integer());
   cmd->add_option("--steps-per-pass", args->steps_per_pass,
                   "training steps in one pass (default: training items / batch size); more for a small training set")
       ->check(positive_integer());

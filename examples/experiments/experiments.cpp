@@ -1,7 +1,7 @@
 // ssah_experiments: SSAH on the real data sets (../shared/datasets, see its README) with the fixed
 // splits of ../shared/datasets/splits, printing MAP for every retrieval direction and writing JSON.
 //
-//   ssah_experiments --set wiki --bits 16,32,64 [--profile faithful|tuned|authors] [--objective paper|reference]
+//   ssah_experiments --set wiki --bits 16,32,64 [--recipe recommended|faithful|authors] [--objective paper|reference]
 //                    [--epochs N] [--data DIR] [--json FILE] [--seed S]
 //
 // Sets: wiki (SIFT-128 image vs LDA-10 text), mir730 (colour+gradient features vs tags), photos
@@ -21,6 +21,7 @@
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/pipeline.hpp"
+#include "ssah/recipes.hpp"
 
 using namespace ssah;
 
@@ -68,19 +69,13 @@ pipeline::Modality dense(std::string name, std::vector<float> values, std::size_
   return m;
 }
 
-pipeline::Modality bag_of_words(std::string name, std::vector<float> values, std::size_t dim, const std::string& backbone) {
-  pipeline::Modality m = dense(std::move(name), std::move(values), dim);
-  m.standardize = false;  // 0/1 bag-of-words is kept as it is
-  m.backbone.kind = backbone;
-  return m;
-}
 
 struct Loaded {
   pipeline::Dataset data;
   pipeline::Split split;
 };
 
-Loaded load_set(const std::string& set, const std::string& text_backbone) {
+Loaded load_set(const std::string& set) {
   Loaded l;
   pipeline::Dataset& d = l.data;
   if (set == "wiki") {
@@ -127,15 +122,14 @@ Loaded load_set(const std::string& set, const std::string& text_backbone) {
       m.name = "img";
       m.values = std::move(chw);
       m.sample_shape = {3, 64, 64};
-      m.backbone.kind = "cnnf";
-      d.modalities.push_back(std::move(m));
+      d.modalities.push_back(std::move(m));  // an image: the recipes give it a CNN-F (the small one)
     }
-    d.modalities.push_back(bag_of_words("txt", load_floats("mirflickr25k/subset730/text_bow1386_u8.npy"), 1386, text_backbone));
+    d.modalities.push_back(dense("txt", load_floats("mirflickr25k/subset730/text_bow1386_u8.npy"), 1386));
     l.split = {load_indices("mir730_q_idx_i32.npy"), load_indices("mir730_db_idx_i32.npy"), load_indices("mir730_tr_idx_i32.npy")};
   } else if (set == "mirtext") {
     d.classes = 24;
     d.labels = load_floats("mirflickr25k/full/labels_u8.npy");
-    d.modalities.push_back(bag_of_words("txt", load_floats("mirflickr25k/full/text_bow1386_u8.npy"), 1386, text_backbone));
+    d.modalities.push_back(dense("txt", load_floats("mirflickr25k/full/text_bow1386_u8.npy"), 1386));
     l.split = {load_indices("mirfull_q_idx_i32.npy"), load_indices("mirfull_db_idx_i32.npy"), load_indices("mirfull_tr_idx_i32.npy")};
   } else {
     throw InvalidArgument("unknown set '" + set + "' (wiki, uci, mir730, photos, mirtext)");
@@ -155,14 +149,15 @@ std::vector<int> parse_bits(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string set = "wiki", profile = "tuned", objective = "paper", json_path, bits = "16,32,64", text_backbone;
+  std::string set = "wiki", recipe = "recommended", objective = "paper", json_path, bits = "16,32,64", text_backbone;
   std::string init_override;
   bool zero_buffers = false, no_early_stop = false;
   double adversarial_weight = -1;
   double label_lr_override = 0;
   std::vector<double> modality_lr_override;  // one value for every modality, or one per modality
+  std::vector<std::size_t> hidden_override;
   long epochs = -1;
-  std::size_t steps_per_pass = 0;  // 0: the schedule's n / batch
+  std::size_t steps_per_pass = 0;  // 0: the recipe's (n / batch)
   std::uint64_t seed = 1;
   data_dir = std::getenv("SSAH_DATA_DIR") ? std::getenv("SSAH_DATA_DIR") : SSAH_DEFAULT_DATA_DIR;
   for (int i = 1; i < argc; ++i) {
@@ -172,7 +167,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--set") set = next();
-    else if (a == "--profile") profile = next();
+    else if (a == "--recipe") recipe = next();
     else if (a == "--objective") objective = next();
     else if (a == "--bits") bits = next();
     else if (a == "--epochs") epochs = std::stol(next());
@@ -189,20 +184,23 @@ int main(int argc, char** argv) {
     else if (a == "--modality-lr") {
       std::stringstream in(next());
       for (std::string item; std::getline(in, item, ',');) modality_lr_override.push_back(std::stod(item));
+    } else if (a == "--hidden") {
+      std::stringstream in(next());
+      for (std::string item; std::getline(in, item, ',');) hidden_override.push_back(std::stoul(item));
     }
     else {
-      std::cerr << "usage: ssah_experiments --set wiki|uci|mir730|photos|mirtext [--bits 16,32,64] [--profile faithful|tuned|authors]\n"
-                   "       [--objective paper|reference] [--epochs N] [--data DIR] [--json FILE] [--seed S]\n"
+      std::cerr << "usage: ssah_experiments --set wiki|uci|mir730|photos|mirtext [--bits 16,32,64]\n"
+                   "       [--recipe recommended|faithful|authors] [--objective paper|reference] [--epochs N]\n"
+                   "       [--data DIR] [--json FILE] [--seed S]\n"
                    "       [--text-backbone text|feature] [--init reference|xavier|pytorch] [--zero-buffers]\n"
-                   "       [--no-early-stop] [--adversarial WEIGHT] [--steps-per-pass N]\n"
+                   "       [--no-early-stop] [--adversarial WEIGHT] [--steps-per-pass N] [--hidden W,W]\n"
                    "       [--label-lr E] [--modality-lr E[,E...]]   (epoch-0 rate 10^-E, then the tables' decay;\n"
                    "       one E for every modality or one per modality in the set's order)\n";
       return 2;
     }
   }
   try {
-    if (text_backbone.empty()) text_backbone = profile == "tuned" ? "feature" : "text";
-    Loaded l = load_set(set, text_backbone);
+    Loaded l = load_set(set);
     pipeline::Experiment e;
     e.bits = parse_bits(bits);
     e.objective = objective;
@@ -211,75 +209,47 @@ int main(int argc, char** argv) {
     e.eval.precision_at.clear();
     e.eval.pr_curve = false;
     e.eval.per_query = false;
-    if (profile == "faithful" || profile == "authors") {
-      // authors: the authors' TensorFlow code as written, its initialisation (N(0, 0.01^2) weights
-      // and biases) and all its learning-rate tables (LabNet 10^-2, image and other modalities
-      // 10^-4.5, text 10^-3.5), one epoch. Collapses on Wikipedia and UCI (docs/model.md).
-      // faithful: issue 3's PyTorch SSAH reference as it was run, the same but for a PyTorch
-      // implementation's default layer initialisation (U(+-1/sqrt(fan_in)) weights and biases) and
-      // LabNet at 1e-3 ("1e-4 stalled, 1e-2 collapsed").
-      e.train.epochs = epochs > 0 ? std::size_t(epochs) : 1;
-      // The image table for every modality but the last, the text table for the last: the image
-      // and text of two-modality sets (the text of mirtext), UCI's pixel view. Which table each
-      // UCI view took in the reference is not stated; this is the assignment that fits its figures
-      // (docs/model.md: the image table for pixel gives pixel->KL .844 +- .025 against .917, the
-      // text table for KL drops Fourier->KL to .36-.41 against .619).
-      const std::size_t modalities = l.data.modalities.size();
-      for (std::size_t m = 0; m < modalities; ++m) e.train.modality_lr.push_back(SsahTableLr{m + 1 == modalities ? 3.5 : 4.5});
-      if (profile == "faithful") {
-        e.init = InitScheme::PyTorchDefault;
-        e.train.label_lr = SsahTableLr{3.0};
-      }
-    } else if (profile == "tuned") {
-      // See docs/model.md: Xavier initialisation (the reference's N(0, 0.01^2) biases swamp the
-      // inputs and, with mostly dissimilar pairs, the pairwise gradient drives every ReLU feature
-      // dead before classes separate), LabNet and modality networks at 1e-3 then /sqrt(10) per stage,
-      // three epochs (Wikipedia's image->text MAP rises from .25 to .30 at K = 32 between one and
-      // three). One on mirtext: an epoch there takes ten minutes on 2 cores and one already exceeds
-      // both reference figures.
-      e.train.epochs = epochs > 0 ? std::size_t(epochs) : (set == "mirtext" ? 1 : 3);
-      e.init = InitScheme::Xavier;
-      e.train.label_lr = SsahTableLr{3.0};
-      for (std::size_t m = 0; m < l.data.modalities.size(); ++m) e.train.modality_lr.push_back(SsahTableLr{3.0});
-    } else {
-      throw InvalidArgument("unknown profile '" + profile + "' (faithful, tuned or authors)");
-    }
-    // Overrides of the profile, for exploring (results.sh runs the profiles as they are).
-    if (!init_override.empty()) e.init = init_scheme_from_name(init_override);
-    if (zero_buffers) e.train.random_buffer_init = false;  // F/H buffers start at 0, not N(0, 1)
-    if (no_early_stop) e.train.early_stop = false;         // every pass of every stage runs
-    if (adversarial_weight >= 0) e.train.weights.adversarial = adversarial_weight;
-    e.train.steps_per_pass = steps_per_pass;
-    if (label_lr_override > 0) e.train.label_lr = SsahTableLr{label_lr_override};
+    // The recipe (ssah/recipes.hpp), then the overrides given for exploring (results.sh runs the
+    // recipes as they are).
+    recipes::Settings s = recipes::resolve(recipe, recipes::DataTraits::of(l.data, l.split.train));
+    if (!text_backbone.empty())
+      for (std::size_t m = 0; m < s.backbones.size(); ++m)
+        if (s.backbones[m] != "cnnf" && !s.standardize[m]) s.backbones[m] = text_backbone;  // the bags of words
+    if (!init_override.empty()) s.init = init_scheme_from_name(init_override);
+    if (epochs > 0) s.epochs = std::size_t(epochs);
+    if (no_early_stop) s.early_stop = false;  // every pass of every stage runs
+    if (steps_per_pass > 0) s.steps_per_pass = steps_per_pass;
+    if (label_lr_override > 0) s.label_lr = label_lr_override;
+    if (!hidden_override.empty()) s.hidden = hidden_override;
     if (!modality_lr_override.empty()) {
-      if (modality_lr_override.size() != 1 && modality_lr_override.size() != e.train.modality_lr.size())
+      if (modality_lr_override.size() != 1 && modality_lr_override.size() != s.modality_lr.size())
         throw InvalidArgument("--modality-lr: give one rate or one per modality (" +
-                              std::to_string(e.train.modality_lr.size()) + ")");
-      for (std::size_t m = 0; m < e.train.modality_lr.size(); ++m)
-        e.train.modality_lr[m] = SsahTableLr{modality_lr_override[modality_lr_override.size() == 1 ? 0 : m]};
+                              std::to_string(s.modality_lr.size()) + ")");
+      for (std::size_t m = 0; m < s.modality_lr.size(); ++m)
+        s.modality_lr[m] = modality_lr_override[modality_lr_override.size() == 1 ? 0 : m];
     }
+    recipes::apply(s, l.data, e);
+    if (zero_buffers) e.train.random_buffer_init = false;  // F/H buffers start at 0, not N(0, 1)
+    if (adversarial_weight >= 0) e.train.weights.adversarial = adversarial_weight;
     e.train.on_progress = [](const TrainingProgress& p) {
       if (p.step + 1 == p.steps)
         std::fprintf(stderr, "  epoch %zu %-14s stage %zu pass %zu: loss %.4g (%.0f%%, %.0fs)\n", p.epoch,
                      p.network.c_str(), p.stage, p.pass, p.loss, 100 * p.fraction_done, p.elapsed_seconds);
     };
-    std::printf("set %s: %zu items, %zu classes, query %zu / database %zu / train %zu; profile %s, objective %s\n",
+    std::printf("set %s: %zu items, %zu classes, query %zu / database %zu / train %zu; recipe %s (%zu epochs), "
+                "objective %s\n",
                 set.c_str(), l.data.items, l.data.classes, l.split.query.size(), l.split.database.size(),
-                l.split.train.size(), profile.c_str(), objective.c_str());
+                l.split.train.size(), recipe.c_str(), s.epochs, objective.c_str());
     const std::vector<pipeline::BitsResult> results = pipeline::run(l.data, l.split, e);
     nlohmann::json report;
     report["set"] = set;
-    report["profile"] = profile;
+    report["recipe"] = recipe;
     report["objective"] = objective;
     report["seed"] = seed;
-    report["text_backbone"] = text_backbone;
-    report["init"] = init_scheme_name(e.init);
+    report["settings"] = recipes::to_json(s);
+    report["init"] = init_scheme_name(s.init);
     if (zero_buffers) report["zero_buffers"] = true;
-    if (no_early_stop) report["early_stop"] = false;
     if (adversarial_weight >= 0) report["adversarial_weight"] = adversarial_weight;
-    if (steps_per_pass > 0) report["steps_per_pass"] = steps_per_pass;
-    if (label_lr_override > 0) report["label_lr"] = label_lr_override;
-    if (!modality_lr_override.empty()) report["modality_lr"] = modality_lr_override;
     for (const auto& r : results) {
       std::printf("K=%d (%.1fs training, %zu epochs):", r.bits, r.train_seconds, r.epochs);
       nlohmann::json jb;

@@ -135,6 +135,23 @@ struct Standardization {
   }
 };
 
+/// Standardises in place every modality of `data` marked `standardize` with its training rows'
+/// statistics, then unmarks it; returns the statistics per modality (empty for the others), e.g. to
+/// keep in a checkpoint and apply to new items (`Standardization::apply`) before encoding them.
+inline std::vector<Standardization> standardize(Dataset& data, const Split& split) {
+  std::vector<Standardization> out;
+  for (Modality& m : data.modalities) {
+    Standardization st;
+    if (m.standardize) {
+      st = Standardization::fit(m, split.train);
+      st.apply(m.values);
+      m.standardize = false;
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
 /// The rows `rows` of a row-major array with `width` values per row.
 template <class T>
 std::vector<T> take_rows(const std::vector<T>& values, std::size_t width, const std::vector<std::size_t>& rows) {
@@ -203,6 +220,9 @@ struct BitsResult {
   std::vector<Direction> directions;
   /// H of the query and database rows, per modality ([rows, bits], row-major; codes = sign).
   std::vector<std::vector<float>> query_hashes, database_hashes;
+  /// The statistics the inputs were standardised with, per modality (empty when not standardised):
+  /// new items need them before `hashes()`.
+  std::vector<Standardization> standardization;
 };
 
 struct Prepared {
@@ -282,6 +302,7 @@ inline std::vector<BitsResult> run(const Dataset& data, const Split& split, cons
   for (int bits : experiment.bits) {
     BitsResult r;
     r.bits = bits;
+    r.standardization = p.standardization;
     std::unique_ptr<AnyModel<float>> model =
         experiment.start_model ? experiment.start_model(bits, train, experiment.train) : nullptr;
     if (!model) model = make_model(model_spec(data, experiment, bits));

@@ -27,3 +27,4 @@
 #include "ssah/eval/labels.hpp"
 #include "ssah/eval/metrics.hpp"
 #include "ssah/pipeline.hpp"
+#include "ssah/recipes.hpp"

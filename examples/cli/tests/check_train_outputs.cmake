@@ -22,6 +22,17 @@ string(JSON obj GET "${report}" hyperparameters objective)
 if(NOT obj STREQUAL "paper")
   message(FATAL_ERROR "report.json: hyperparameters.objective is '${obj}'")
 endif()
+# The recipe as resolved (ssah/recipes.hpp) with the options given on the command line over it.
+string(JSON recipe GET "${report}" recipe)
+string(JSON init GET "${report}" hyperparameters init)
+string(JSON hidden GET "${report}" hyperparameters hidden 0)
+string(JSON epochs GET "${report}" hyperparameters epochs)
+string(JSON txt_backbone GET "${report}" hyperparameters backbones 1)
+if(NOT recipe STREQUAL "recommended" OR NOT init STREQUAL "xavier" OR NOT hidden EQUAL 32 OR NOT epochs EQUAL 1
+   OR NOT txt_backbone STREQUAL "feature")
+  message(FATAL_ERROR "report.json: recipe '${recipe}', init '${init}', hidden ${hidden}, epochs ${epochs}, txt "
+                      "backbone '${txt_backbone}'; expected recommended, xavier, 32 (--hidden), 1 (--epochs), feature")
+endif()
 file(READ "${OUT}/curves/K16_img_to_txt_pr.csv" pr)
 if(NOT pr MATCHES "^radius,precision,recall\n0,")
   message(FATAL_ERROR "PR curve CSV has an unexpected form")

@@ -19,7 +19,7 @@ endfunction()
 # --- good runs
 ssah_train_test(train_good EXPECT ok
   ARGS train ${good_inputs} --split ${td}/split ${small} --out ${tout}/run
-  STDOUT "240 items, 6 labels, 2 modalities; split 24 queries, 216 database, 216 training.*img: .*standardised.*txt: .*not standardised.*K = 16 .*img->txt [0-9.]+ .*label->txt [0-9.]+")
+  STDOUT "240 items, 6 labels, 2 modalities; split 24 queries, 216 database, 216 training.*recipe recommended: xavier init, 1 epoch[(]s[)], widths 32, learning rates from 10\\^-3 [(]label[)].*img: .*standardised.*txt: .*not standardised.*K = 16 .*img->txt [0-9.]+ .*label->txt [0-9.]+")
 set_tests_properties(ssah_cli.train_good PROPERTIES FIXTURES_SETUP ssah_train_run)
 add_test(NAME ssah_cli.train_outputs COMMAND ${CMAKE_COMMAND} -DOUT=${tout}/run
   -P "${CMAKE_CURRENT_SOURCE_DIR}/tests/check_train_outputs.cmake")
@@ -77,6 +77,9 @@ ssah_train_test(train_modality_syntax EXPECT fail
 ssah_train_test(train_bad_backbone EXPECT fail
   ARGS train ${good_inputs} --backbone img=resnet --out ${tout}/bad
   STDERR "^ssah train: error: --backbone img=resnet: the backbone must be feature, text or cnn")
+ssah_train_test(train_bad_recipe EXPECT fail
+  ARGS train ${good_inputs} --recipe tuned --out ${tout}/bad
+  STDERR "--recipe: tuned not in {recommended,faithful,authors}")
 ssah_train_test(encode_bad_checkpoint EXPECT fail
   ARGS encode --checkpoint ${td}/img.npy --modality img=${td}/img_query.npy --out ${tout}/x.npy
   STDERR "^ssah encode: error: .*img[.]npy")

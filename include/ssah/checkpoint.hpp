@@ -1,17 +1,29 @@
-// GCC 12 reports a false -Wmaybe-uninitialized (a Shape temporary in tensor_ops.hpp's
-// upload_indices, inlined into the training code that make_model instantiates) in this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include "checkpoint.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#pragma once
+/// \file
+/// Checkpoints of a trained model (`ssah train` writes them, `ssah encode` and `--resume` read them,
+/// and so can any program): a safetensors file
+/// holding every parameter of the model (tensor "<set>.<entry>", e.g. "label.fc1.weight",
+/// "modality0.hash.weight"), the standardisation of each modality ("standardize.<name>.mean",
+/// "standardize.<name>.std", absent when the modality was not standardised), and metadata:
+/// "ssah.bits", "ssah.objective", "ssah.epoch" and "ssah.spec" (JSON: bits, objective, num_labels,
+/// seed, epoch, the label / discriminator widths, and per modality its name, backbone kind and
+/// configuration (for CNN-F: "cnnf": {conv_channels, fc6, fc7, feature}; older checkpoints say
+/// "cnnf": "small", read as CnnF::Config::small()), and sample shape), and for each CNN-F modality
+/// with a non-zero mean image (e.g. from `ssah train --pretrained`) the tensor
+/// "cnnf.<name>.mean_image" {C, H, W} (absent: no mean subtracted).
+/// A checkpoint written during training also holds the model's training state (resume): tensors
+/// "state.<buffer>" (the n-row buffers of TrainingState: "state.label_features", "state.codes",
+/// "state.hashes0", ...) and "state.optimizer.<name>.m" / ".v" (Adam's moments, absent before an
+/// optimizer's first step), and metadata "ssah.state" (JSON: format "ssah-training-state-1",
+/// epoch, steps_done, rng (the batch sampler's std::mt19937_64 state), optimizer_steps {name:
+/// step count}). Checkpoints without it (older ones) load for encoding.
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -21,19 +33,33 @@
 
 #include "ssah/error.hpp"
 #include "ssah/io/safetensors.hpp"
+#include "ssah/model/any_model.hpp"
 
-namespace ssah::cli {
-namespace {
+namespace ssah {
 
-using nlohmann::json;
+struct CheckpointModality {
+  std::string name;
+  std::vector<std::size_t> sample_shape;
+  std::vector<float> mean, stddev;  ///< empty when not standardised
+};
 
-std::vector<std::size_t> dims(const Shape& s) {
+struct Checkpoint {
+  ModelSpec<float> spec;
+  std::size_t epoch = 0;
+  std::vector<CheckpointModality> modalities;  ///< in model order
+  /// Training state: written when set; set by load_checkpoint when the file holds one.
+  std::optional<TrainingState<float>> state;
+};
+
+namespace detail {
+
+inline std::vector<std::size_t> checkpoint_dims(const Shape& s) {
   std::vector<std::size_t> d;
   for (int i = 0; i < s.rank(); ++i) d.push_back(s[i]);
   return d;
 }
 
-Shape to_shape(const std::vector<std::size_t>& d, const std::string& path) {
+inline Shape checkpoint_shape(const std::vector<std::size_t>& d, const std::string& path) {
   switch (d.size()) {
     case 1: return Shape{d[0]};
     case 2: return Shape{d[0], d[1]};
@@ -42,16 +68,19 @@ Shape to_shape(const std::vector<std::size_t>& d, const std::string& path) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
-std::vector<std::int8_t> sign_codes(const std::vector<float>& hashes) {
+/// ±1 int8 codes (bit = value > 0) of real hashes, as `ssah train` and `ssah encode` write them.
+inline std::vector<std::int8_t> sign_codes(const std::vector<float>& hashes) {
   std::vector<std::int8_t> codes(hashes.size());
   for (std::size_t i = 0; i < hashes.size(); ++i) codes[i] = hashes[i] > 0.f ? 1 : -1;
   return codes;
 }
 
-std::string checkpoint_spec_json(const Checkpoint& c) {
-  json mods = json::array();
+/// The metadata "ssah.spec" of a checkpoint (JSON text): equal for the same model structure,
+/// modality names and shapes, seed and epoch.
+inline std::string checkpoint_spec_json(const Checkpoint& c) {
+  nlohmann::json mods = nlohmann::json::array();
   for (std::size_t m = 0; m < c.modalities.size(); ++m) {
     const CheckpointModality& cm = c.modalities[m];
     const auto& b = c.spec.backbones.at(m);
@@ -70,7 +99,7 @@ std::string checkpoint_spec_json(const Checkpoint& c) {
                       {"fc7", b.cnnf.fc7},
                       {"feature", b.cnnf.feature}}}});
   }
-  const json spec = {{"format", "ssah-cli-checkpoint-1"},
+  const nlohmann::json spec = {{"format", "ssah-cli-checkpoint-1"},
                      {"bits", c.spec.bits},
                      {"objective", c.spec.objective},
                      {"num_labels", c.spec.num_labels},
@@ -84,7 +113,8 @@ std::string checkpoint_spec_json(const Checkpoint& c) {
   return spec.dump();
 }
 
-void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<float>& model) {
+/// Writes `model` (built from `c.spec`) and `c` to `path` atomically.
+inline void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<float>& model) {
   io::SafetensorsWriter w;
   std::vector<std::shared_ptr<std::vector<float>>> keep;
   model.for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
@@ -93,7 +123,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<floa
       const std::size_t n = e.shape.size();
       std::vector<float> v(values.begin() + static_cast<std::ptrdiff_t>(e.offset),
                            values.begin() + static_cast<std::ptrdiff_t>(e.offset + n));
-      w.add(set + "." + e.name, v, dims(e.shape));
+      w.add(set + "." + e.name, v, detail::checkpoint_dims(e.shape));
     }
   });
   for (const CheckpointModality& cm : c.modalities)
@@ -107,19 +137,19 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<floa
     if (net == nullptr) continue;
     const std::vector<float> mean = net->mean_image().to_host();
     if (std::any_of(mean.begin(), mean.end(), [](float v) { return v != 0.f; }))
-      w.add("cnnf." + c.modalities[m].name + ".mean_image", mean, dims(net->mean_image().shape()));
+      w.add("cnnf." + c.modalities[m].name + ".mean_image", mean, detail::checkpoint_dims(net->mean_image().shape()));
   }
   if (c.state) {
     const TrainingState<float>& st = *c.state;
-    for (const auto& [name, t] : st.buffers) w.add("state." + name, t.to_host(), dims(t.shape()));
-    json steps = json::object();
+    for (const auto& [name, t] : st.buffers) w.add("state." + name, t.to_host(), detail::checkpoint_dims(t.shape()));
+    nlohmann::json steps = nlohmann::json::object();
     for (const auto& [name, a] : st.optimizers) {
       steps[name] = a.step;
       if (!a.m.defined()) continue;
-      w.add("state.optimizer." + name + ".m", a.m.to_host(), dims(a.m.shape()));
-      w.add("state.optimizer." + name + ".v", a.v.to_host(), dims(a.v.shape()));
+      w.add("state.optimizer." + name + ".m", a.m.to_host(), detail::checkpoint_dims(a.m.shape()));
+      w.add("state.optimizer." + name + ".v", a.v.to_host(), detail::checkpoint_dims(a.v.shape()));
     }
-    const json js = {{"format", "ssah-training-state-1"},
+    const nlohmann::json js = {{"format", "ssah-training-state-1"},
                      {"epoch", st.epoch},
                      {"steps_done", st.steps_done},
                      {"rng", st.rng},
@@ -133,11 +163,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, AnyModel<floa
   w.write(path);
 }
 
-std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkpoint& c) {
+/// Reads a checkpoint and rebuilds its model with the stored parameters; IoError / ShapeError
+/// naming the file when it is not a checkpoint of this format or does not match its spec.
+inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkpoint& c) {
   const io::SafetensorsFile f = io::read_safetensors(path);
-  json spec;
+  nlohmann::json spec;
   try {
-    spec = json::parse(f.meta("ssah.spec"));
+    spec = nlohmann::json::parse(f.meta("ssah.spec"));
     SSAH_CHECK_AS(IoError, spec.at("format") == "ssah-cli-checkpoint-1", "unknown format");
     c = Checkpoint{};
     c.spec.bits = spec.at("bits").get<int>();
@@ -149,7 +181,7 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
     c.spec.label_net.hidden = spec.at("label_hidden").get<std::vector<std::size_t>>();
     c.spec.label_net.lrn_after_first = spec.at("label_lrn_after_first").get<bool>();
     c.spec.discriminator.hidden = spec.at("discriminator_hidden").get<std::vector<std::size_t>>();
-    for (const json& jm : spec.at("modalities")) {
+    for (const nlohmann::json& jm : spec.at("modalities")) {
       CheckpointModality cm;
       cm.name = jm.at("name").get<std::string>();
       cm.sample_shape = jm.at("sample_shape").get<std::vector<std::size_t>>();
@@ -173,16 +205,16 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
         cm.mean = f.get<float>("standardize." + cm.name + ".mean", {d});
         cm.stddev = f.get<float>("standardize." + cm.name + ".std", {cm.mean.size()});
       }
-      c.spec.sample_shapes.push_back(to_shape(cm.sample_shape, path));
+      c.spec.sample_shapes.push_back(detail::checkpoint_shape(cm.sample_shape, path));
       c.spec.backbones.push_back(b);
       c.modalities.push_back(cm);
     }
-  } catch (const json::exception& e) {
+  } catch (const nlohmann::json::exception& e) {
     detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", e.what(), ")");
   }
   if (f.metadata.count("ssah.state")) {
     try {
-      const json js = json::parse(f.meta("ssah.state"));
+      const nlohmann::json js = nlohmann::json::parse(f.meta("ssah.state"));
       SSAH_CHECK_AS(IoError, js.at("format") == "ssah-training-state-1", "unknown format");
       TrainingState<float> st;
       st.epoch = js.at("epoch").get<std::size_t>();
@@ -192,7 +224,7 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
       for (const auto& [name, array] : f.tensors) {
         if (name.compare(0, prefix.size(), prefix) != 0 || name.compare(0, 16, "state.optimizer.") == 0) continue;
         const std::vector<float> v = array.as<float>();
-        st.buffers.emplace(name.substr(prefix.size()), Tensor<float>::from_host(to_shape(array.shape, path), v));
+        st.buffers.emplace(name.substr(prefix.size()), Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
       }
       for (const auto& [name, step] : js.at("optimizer_steps").items()) {
         AdamState<float> a;
@@ -206,7 +238,7 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
         st.optimizers.emplace(name, std::move(a));
       }
       c.state = std::move(st);
-    } catch (const json::exception& e) {
+    } catch (const nlohmann::json::exception& e) {
       detail::fail<IoError>("'", path, "': bad training state (metadata 'ssah.state': ", e.what(), ")");
     }
   }
@@ -214,7 +246,7 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
   model->for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
     std::vector<float> values(ps.size());
     for (const auto& e : ps.entries()) {
-      const std::vector<float> v = f.get<float>(set + "." + e.name, dims(e.shape));
+      const std::vector<float> v = f.get<float>(set + "." + e.name, detail::checkpoint_dims(e.shape));
       std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(e.offset));
     }
     ps.values().assign(Tensor<float>::from_host(Shape{values.size()}, values));
@@ -223,9 +255,9 @@ std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkp
     auto* net = std::get_if<CnnF<float>>(&model->backbone(m).variant());
     const std::string key = "cnnf." + c.modalities[m].name + ".mean_image";
     if (net == nullptr || !f.contains(key)) continue;  // absent: no mean subtracted (zeros)
-    net->set_mean_image(Tensor<float>::from_host(net->sample_shape(), f.get<float>(key, dims(net->sample_shape()))));
+    net->set_mean_image(Tensor<float>::from_host(net->sample_shape(), f.get<float>(key, detail::checkpoint_dims(net->sample_shape()))));
   }
   return model;
 }
 
-}  // namespace ssah::cli
+}  // namespace ssah
