@@ -1,6 +1,7 @@
 #include "cli_common.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 namespace ssah::cli {
@@ -16,6 +17,30 @@ void check_same_bits(const CodesFile& query, const CodesFile& database) {
   if (query.layout.bits != database.layout.bits)
     detail::fail<ShapeError>("query codes '", query.array.source, "' have ", query.layout.bits,
                              " bits but database codes '", database.array.source, "' have ", database.layout.bits);
+}
+
+void check_output_not_input(const char* option, const std::string& out,
+                            const std::vector<std::pair<const char*, std::string>>& files) {
+  if (out.empty()) return;
+  namespace fs = std::filesystem;
+  for (const auto& [other_option, path] : files) {
+    if (path.empty()) continue;
+    std::error_code ec;  // a path that does not exist (yet) is no other file
+    const bool same = fs::absolute(out, ec).lexically_normal() == fs::absolute(path, ec).lexically_normal() ||
+                      fs::equivalent(out, path, ec);
+    if (same)
+      detail::fail<InvalidArgument>(option, " '", out, "' is the file of ", other_option,
+                                    "; writing it would replace that file: choose another path");
+  }
+}
+
+void check_name(const char* option, const std::string& name) {
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                      std::string::npos;
+  if (!ok)
+    detail::fail<InvalidArgument>(option, ": the name '", name.substr(0, 64), name.size() > 64 ? "...'" : "'",
+                                  " becomes part of file names: use 1 to 64 letters, digits, '_' or '-'");
 }
 
 const CLI::Validator& positive_integer() {

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -31,6 +33,17 @@ CodesFile read_codes(const std::string& path);
 
 /// Throws ShapeError unless both code files have the same number of bits.
 void check_same_bits(const CodesFile& query, const CodesFile& database);
+
+/// Refuses (InvalidArgument), before any work, an output file that is one of the inputs (the same
+/// file by any path or link) or another output: writing it would replace that file. `files` pairs
+/// each earlier file with its option, e.g. {{"--db-codes", db}, {"--query-codes", q}}; empty paths are
+/// skipped.
+void check_output_not_input(const char* option, const std::string& out,
+                            const std::vector<std::pair<const char*, std::string>>& files);
+
+/// Refuses a NAME that becomes part of file names (`--modality NAME=...`) unless it is
+/// [A-Za-z0-9_-]+: no separators, no "..", nothing a shell or a file system reads specially.
+void check_name(const char* option, const std::string& name);
 
 /// Accepts whole numbers >= 1 (CLI11's PositiveNumber prints a range up to DBL_MAX).
 const CLI::Validator& positive_integer();

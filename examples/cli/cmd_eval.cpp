@@ -66,6 +66,9 @@ void write_json(const std::string& path, const EvalResult& r, int bits, std::siz
 }
 
 void run_eval(const EvalArgs& a) {
+  check_output_not_input("--json", a.json,
+                         {{"--query-codes", a.query_codes}, {"--db-codes", a.db_codes},
+                          {"--query-labels", a.query_labels}, {"--db-labels", a.db_labels}});
   const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
   check_same_bits(q, d);
   const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);

@@ -364,6 +364,7 @@ void run_train(TrainArgs a) {
     const std::string& name = inputs[input].first;
     const std::string& path = inputs[input].second;
     const char* option = from_mat ? "--mat-modality" : "--modality";
+    check_name(option, name);
     if (!names.insert(name).second) detail::fail<InvalidArgument>(option, ": the name '", name, "' is used twice");
     if (name == "label") detail::fail<InvalidArgument>(option, ": the name 'label' is reserved for label queries");
     pipeline::Modality m = from_mat ? read_modality(name, mat.modalities[input].array, path) : read_modality(name, path);
@@ -729,6 +730,8 @@ struct EncodeArgs {
 };
 
 void run_encode(const EncodeArgs& a) {
+  const std::string input = a.modality.substr(a.modality.find('=') == std::string::npos ? 0 : a.modality.find('=') + 1);
+  check_output_not_input("--out", a.out, {{"--checkpoint", a.checkpoint}, {"--modality", input}});
   Checkpoint c;
   std::unique_ptr<AnyModel<float>> model = load_checkpoint(a.checkpoint, c);
   const auto [name, path] = split_pair(a.modality, "--modality");

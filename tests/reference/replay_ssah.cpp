@@ -67,7 +67,7 @@ int replay(const std::string& dir, std::size_t batch, std::uint64_t seed) {
     }
   });
 
-  ssah::TrainOptions options;  // the faithful profile's schedule (ssah_experiments --profile faithful)
+  ssah::TrainOptions options;  // the faithful recipe's schedule (ssah_experiments --recipe faithful)
   options.batch_size = std::min(batch, n);
   options.seed = seed;
   options.label_lr = ssah::SsahTableLr{3.0};

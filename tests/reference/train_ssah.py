@@ -9,14 +9,14 @@ passes, discriminators 1 + 1, each modality network 15 + 7 + 5 with the early-st
 learning-rate tables, n // batch steps a pass of the first `batch` items of a fresh permutation, F/H
 buffers starting as N(0, 1), B = sign(H_label + sum of H_modality) refreshed after every pass) and
 every layer starts from PyTorch's default initialisation (U(+-1/sqrt(fan_in)) weights and biases):
-the `faithful` profile of examples/experiments. MAP is calc_map with a stable sort (the `map` of
+the `faithful` recipe of ssah/recipes.hpp. MAP is calc_map with a stable sort (the `map` of
 ssah/eval). It prints one line of MAPs like ssah_experiments and, with --json, writes them.
 
     /usr/bin/python3 tests/reference/train_ssah.py --set mir730 --bits 32 --seed 1
     /usr/bin/python3 tests/reference/train_ssah.py --set mirtext --bits 32 --text-backbone text
 
 Sets: wiki, uci (three views: Fourier and Karhunen-Loeve at the image table, pixel at the text table,
-as ssah_experiments' faithful profile), mir730 (image = colour histogram ++ gradient grid,
+as ssah's faithful recipe), mir730 (image = colour histogram ++ gradient grid,
 standardised on the training rows; text = 0/1 bag-of-words), mirtext (text only). Needs numpy and torch (Debian: python3-torch).
 """
 import argparse
@@ -207,7 +207,7 @@ def main():
         x = standardise(x, tr_idx) if kind == "dense" else x.astype(np.float32)
         data.append(torch.from_numpy(x))
         last = m + 1 == len(mods)
-        starts.append(LR_START["text" if last else "image"])   # as ssah_experiments' faithful profile
+        starts.append(LR_START["text" if last else "image"])   # as ssah's faithful recipe
         if kind == "bow" and args.text_backbone == "text":
             forwards.append(ref.text_net)
             params.append(text_params(gen, x.shape[1], c, k))

@@ -47,6 +47,29 @@ ssah_cli_test(search_device EXPECT ok
   STDOUT "query 0: 0:1 1:2 2:2 5:2 3:3 4:4\n")
 ssah_cli_test(version EXPECT ok ARGS --version
   STDOUT "ssah [0-9]+[.][0-9]+[.][0-9]+ [(]device system: [a-z]+, gemm: [^,]+, Hamming kernel: [a-z0-9() ]+[)]")
+# An output never replaces an input (or another output): refused before any work. The targets are
+# copies of the fixtures, compared with them afterwards, so that a regression cannot harm the originals.
+file(COPY ${fx}/toy_k4/db_codes.npy ${fx}/toy_k4/query_labels.npy DESTINATION ${out_dir}/inputs)
+ssah_cli_test(search_out_is_input EXPECT fail
+  ARGS search --db-codes ${out_dir}/inputs/db_codes.npy --query-codes ${fx}/toy_k4/query_codes.npy -k 3
+       --out ${out_dir}/inputs/../inputs/db_codes.npy
+  STDERR "^ssah search: error: --out '.*db_codes[.]npy' is the file of --db-codes; writing it would replace that file: choose another path\n$")
+ssah_cli_test(search_distances_is_out EXPECT fail
+  ARGS search --db-codes ${fx}/toy_k4/db_codes.npy --query-codes ${fx}/toy_k4/query_codes.npy -k 3
+       --out ${out_dir}/same.npy --distances ${out_dir}/same.npy
+  STDERR "^ssah search: error: --distances '.*same[.]npy' is the file of --out")
+ssah_cli_test(eval_json_is_input EXPECT fail
+  ARGS eval --query-codes ${fx}/toy_k4/query_codes.npy --db-codes ${fx}/toy_k4/db_codes.npy
+       --query-labels ${out_dir}/inputs/query_labels.npy --db-labels ${fx}/toy_k4/db_labels.npy
+       --json ${out_dir}/inputs/query_labels.npy
+  STDERR "^ssah eval: error: --json '.*query_labels[.]npy' is the file of --query-labels")
+foreach(f db_codes query_labels)
+  add_test(NAME ssah_cli.outputs_left_inputs_unchanged_${f}
+           COMMAND ${CMAKE_COMMAND} -E compare_files ${out_dir}/inputs/${f}.npy ${fx}/toy_k4/${f}.npy)
+  set_tests_properties(ssah_cli.outputs_left_inputs_unchanged_${f} PROPERTIES LABELS cli
+                       DEPENDS "ssah_cli.search_out_is_input;ssah_cli.eval_json_is_input")
+endforeach()
+
 # The Hamming kernel: chosen at run time, capped by SSAH_HAMMING_ISA, reported by search and eval.
 ssah_cli_test(search_kernel_portable EXPECT ok
   ARGS search --db-codes ${fx}/toy_k4/db_codes.npy --query-codes ${fx}/toy_k4/query_codes.npy -k 3

@@ -77,6 +77,14 @@ ssah_train_test(train_modality_syntax EXPECT fail
 ssah_train_test(train_bad_backbone EXPECT fail
   ARGS train ${good_inputs} --backbone img=resnet --out ${tout}/bad
   STDERR "^ssah train: error: --backbone img=resnet: the backbone must be feature, text or cnn")
+ssah_train_test(train_bad_name EXPECT fail
+  ARGS train --modality x/../../y=${td}/img.npy --labels ${td}/labels.npy --out ${tout}/bad
+  STDERR "^ssah train: error: --modality: the name 'x/[.][.]/[.][.]/y' becomes part of file names: use 1 to 64 letters, digits, '_' or '-'\n$")
+ssah_train_test(encode_out_is_checkpoint EXPECT fail
+  ARGS encode --checkpoint ${tout}/run/model-K16.safetensors --modality img=${td}/img_query.npy
+       --out ${tout}/run/model-K16.safetensors
+  STDERR "^ssah encode: error: --out '.*model-K16[.]safetensors' is the file of --checkpoint")
+set_tests_properties(ssah_cli.encode_out_is_checkpoint PROPERTIES FIXTURES_REQUIRED "ssah_train_data;ssah_train_run")
 ssah_train_test(train_bad_recipe EXPECT fail
   ARGS train ${good_inputs} --recipe tuned --out ${tout}/bad
   STDERR "--recipe: tuned not in {recommended,faithful,authors}")
