@@ -91,8 +91,14 @@ namespace detail {
 inline Settings common(std::string name, const DataTraits& data, const char* bag_of_words_backbone) {
   Settings s;
   s.recipe = std::move(name);
+  // The multi-scale TxtNet pools windows of up to 50 words (MultiScaleTextNet::Config), so a smaller
+  // vocabulary gets a FeatureNet.
+  const std::vector<std::size_t> windows = MultiScaleTextNet<float>::Config{}.windows;
+  const std::size_t txtnet_words = *std::max_element(windows.begin(), windows.end());
   for (const DataTraits::ModalityTraits& m : data.modalities) {
-    s.backbones.push_back(m.image() ? "cnnf" : m.bag_of_words ? bag_of_words_backbone : "feature");
+    const bool text_net_fits = m.sample_shape.size() == 1 && m.sample_shape[0] >= txtnet_words;
+    const std::string words = text_net_fits ? bag_of_words_backbone : "feature";
+    s.backbones.push_back(m.image() ? "cnnf" : m.bag_of_words ? words : "feature");
     s.standardize.push_back(!m.bag_of_words);
   }
   return s;

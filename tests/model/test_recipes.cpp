@@ -11,7 +11,7 @@ using namespace ssah;
 
 namespace {
 
-/// `items` rows: a dense 3-d modality, a 0/1 bag of words of 4 words, an image [1, 63, 64]; one
+/// `items` rows: a dense 3-d modality, a 0/1 bag of words of 50 words, an image [1, 63, 64]; one
 /// label per row but every third row, which has two.
 pipeline::Dataset small_dataset(std::size_t items) {
   pipeline::Dataset d;
@@ -23,12 +23,12 @@ pipeline::Dataset small_dataset(std::size_t items) {
   dense.name = "dense";
   dense.sample_shape = {3};
   words.name = "words";
-  words.sample_shape = {4};
+  words.sample_shape = {50};
   image.name = "image";
   image.sample_shape = {1, 63, 64};
   for (std::size_t i = 0; i < items; ++i) {
     for (std::size_t j = 0; j < 3; ++j) dense.values.push_back(float(i + j) * 0.5f);
-    for (std::size_t j = 0; j < 4; ++j) words.values.push_back((i + j) % 2 ? 1.f : 0.f);
+    for (std::size_t j = 0; j < 50; ++j) words.values.push_back((i + j) % 2 ? 1.f : 0.f);
     for (std::size_t j = 0; j < 63 * 64; ++j) image.values.push_back(float((i * 7 + j) % 5));
   }
   d.modalities = {dense, words, image};
@@ -73,6 +73,12 @@ TEST_CASE("recipes: every name resolves; the recommended one is the first and th
     CHECK(s.standardize == std::vector<bool>{true, false, true});
     CHECK(s.modality_lr.size() == 3);
   }
+  // A vocabulary smaller than TxtNet's widest pooling window (50 words) gets a FeatureNet.
+  recipes::DataTraits few_words = t;
+  few_words.modalities[1].sample_shape = {49};
+  CHECK(recipes::faithful(few_words).backbones[1] == "feature");
+  few_words.modalities[1].sample_shape = {50};
+  CHECK(recipes::faithful(few_words).backbones[1] == "text");
   CHECK_THROWS_WITH_AS(recipes::resolve("tuned", t), doctest::Contains("unknown recipe 'tuned'"), InvalidArgument);
 
   const recipes::Settings authors = recipes::authors(t), faithful = recipes::faithful(t);
