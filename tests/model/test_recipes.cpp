@@ -100,9 +100,9 @@ TEST_CASE("recipes::recommended: Xavier, 1e-3 everywhere, ceil(6500 / training i
   CHECK(s.modality_lr == std::vector<double>{3.0, 3.0, 3.0});
   const std::pair<std::size_t, std::size_t> items_epochs[] = {{1, 3},    {630, 3},  {2173, 3}, {2200, 3},
                                                               {3250, 2}, {3251, 2}, {6500, 1}, {10000, 1}};
-  for (const auto& [items, epochs] : items_epochs) {
-    t.train_items = items;
-    CHECK_MESSAGE(recipes::recommended(t).epochs == epochs, items, " training items");
+  for (const auto& items_and_epochs : items_epochs) {  // (not a structured binding: CHECK_MESSAGE is a lambda)
+    t.train_items = items_and_epochs.first;
+    CHECK_MESSAGE(recipes::recommended(t).epochs == items_and_epochs.second, t.train_items, " training items");
   }
 }
 
