@@ -730,11 +730,10 @@ struct EncodeArgs {
 };
 
 void run_encode(const EncodeArgs& a) {
-  const std::string input = a.modality.substr(a.modality.find('=') == std::string::npos ? 0 : a.modality.find('=') + 1);
-  check_output_not_input("--out", a.out, {{"--checkpoint", a.checkpoint}, {"--modality", input}});
+  const auto [name, path] = split_pair(a.modality, "--modality");
+  check_output_not_input("--out", a.out, {{"--checkpoint", a.checkpoint}, {"--modality", path}});
   Checkpoint c;
   std::unique_ptr<AnyModel<float>> model = load_checkpoint(a.checkpoint, c);
-  const auto [name, path] = split_pair(a.modality, "--modality");
   std::size_t m = 0;
   while (m < c.modalities.size() && c.modalities[m].name != name) ++m;
   if (m == c.modalities.size()) {

@@ -108,7 +108,7 @@ inline Settings common(std::string name, const DataTraits& data, const char* bag
 
 /// The best configuration this project knows (docs/model.md, "Recipes"): Xavier initialisation,
 /// every network from 10^-3, a FeatureNet on bags of words, and as many epochs as give each
-/// modality network about 1,400 Adam steps: ceil(6,500 / training items), between 1 and 3.
+/// modality network about 1,400 Adam steps (before early stops): ceil(6,500 / training items), between 1 and 3.
 inline Settings recommended(const DataTraits& data) {
   Settings s = detail::common("recommended", data, "feature");
   s.init = InitScheme::Xavier;
