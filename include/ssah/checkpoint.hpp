@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ssah/error.hpp"
+#include "ssah/io/json_error.hpp"
 #include "ssah/io/safetensors.hpp"
 #include "ssah/model/any_model.hpp"
 
@@ -210,7 +211,7 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       c.modalities.push_back(cm);
     }
   } catch (const nlohmann::json::exception& e) {
-    detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", e.what(), ")");
+    detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", io::json_error_text(e), ")");
   }
   if (f.metadata.count("ssah.state")) {
     try {
@@ -239,10 +240,17 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       }
       c.state = std::move(st);
     } catch (const nlohmann::json::exception& e) {
-      detail::fail<IoError>("'", path, "': bad training state (metadata 'ssah.state': ", e.what(), ")");
+      detail::fail<IoError>("'", path, "': bad training state (metadata 'ssah.state': ", io::json_error_text(e), ")");
     }
   }
-  std::unique_ptr<AnyModel<float>> model = make_model(c.spec);
+  std::unique_ptr<AnyModel<float>> model;
+  try {
+    model = make_model(c.spec);
+  } catch (const OutOfMemory& e) {  // stored widths too large for this machine (or edited)
+    detail::fail<OutOfMemory>("'", path, "': the model it describes does not fit in memory: ", e.what());
+  } catch (const Error& e) {
+    detail::fail<IoError>("'", path, "': the model it describes cannot be built (", e.what(), ")");
+  }
   model->for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
     std::vector<float> values(ps.size());
     for (const auto& e : ps.entries()) {

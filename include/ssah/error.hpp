@@ -2,6 +2,8 @@
 /// \file
 /// Exceptions thrown by ssah. Every message names what was expected and what was found.
 
+#include <cstddef>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -39,6 +41,12 @@ class InvalidArgument : public Error {
   using Error::Error;
 };
 
+/// Memory that could not be had: the message says what was being allocated and how much.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 template <class... Args>
@@ -46,6 +54,20 @@ std::string concat(Args&&... args) {
   std::ostringstream out;
   (out << ... << std::forward<Args>(args));
   return out.str();
+}
+
+/// A size for messages: "100 bytes", "512.0 KiB", "1.5 GiB".
+inline std::string human_bytes(std::size_t bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t u = 0;
+  while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
 }
 
 template <class E = Error, class... Args>

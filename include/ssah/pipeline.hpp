@@ -6,6 +6,7 @@
 /// every modality, and evaluate every retrieval direction ("img->txt", "label->txt", ...).
 /// It sits on top of the model, hashing and evaluation layers; it reads and writes no files.
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -93,8 +94,65 @@ struct Split {
         SSAH_CHECK_AS(InvalidArgument, r < items, "split: ", name, " index ", r, " is out of range for ", items,
                       " items");
     }
+    // A row listed twice would count twice in every mean (training rows may repeat: oversampling).
+    for (const auto& [name, rows] : {parts[0], parts[1]}) {
+      std::vector<bool> seen(items, false);
+      for (std::size_t r : *rows) {
+        SSAH_CHECK_AS(InvalidArgument, !seen[r], "split: the ", name, " set lists row ", r, " twice");
+        seen[r] = true;
+      }
+    }
+    SSAH_CHECK_AS(InvalidArgument, overlap() < query.size(), "split: every query is also a database item, so each "
+                  "query retrieves itself and the MAP measures nothing; the query and database sets must differ");
+  }
+
+  /// Number of query rows that are also database rows.
+  std::size_t overlap() const {
+    std::size_t n = 0;
+    const std::size_t items = query.empty() && database.empty()
+                                  ? 0
+                                  : 1 + std::max(query.empty() ? 0 : *std::max_element(query.begin(), query.end()),
+                                                 database.empty() ? 0 : *std::max_element(database.begin(), database.end()));
+    std::vector<bool> in_database(items, false);
+    for (std::size_t r : database) in_database[r] = true;
+    for (std::size_t r : query) n += in_database[r] ? 1 : 0;
+    return n;
   }
 };
+
+/// What makes results misleading in a data set and split that `validate` accepts, because it may
+/// be intended: one message per finding (programs print them and record them in their reports).
+/// An error (InvalidArgument) where nothing can be learned or measured: no item with a label, or
+/// no training item with one.
+inline std::vector<std::string> data_warnings(const Dataset& data, const Split& split) {
+  auto unlabelled = [&](const std::vector<std::size_t>& rows) {
+    std::size_t n = 0;
+    for (std::size_t r : rows) {
+      const float* l = data.labels.data() + r * data.classes;
+      n += std::all_of(l, l + data.classes, [](float v) { return v == 0.f; }) ? 1 : 0;
+    }
+    return n;
+  };
+  SSAH_CHECK_AS(InvalidArgument, unlabelled(split.train) < split.train.size(),
+                "labels: no training item has a label, so no pair is similar and there is nothing to learn");
+  SSAH_CHECK_AS(InvalidArgument, unlabelled(split.database) < split.database.size(),
+                "labels: no database item has a label, so nothing is ever relevant and every MAP is 0");
+  std::vector<std::string> warnings;
+  const std::pair<const char*, const std::vector<std::size_t>*> parts[] = {
+      {"query", &split.query}, {"database", &split.database}, {"training", &split.train}};
+  for (const auto& [name, rows] : parts)
+    if (const std::size_t n = unlabelled(*rows); n > 0)
+      warnings.push_back(::ssah::detail::concat(n, " of the ", rows->size(), " ", name, " items have no label (",
+                                                std::string(name) == "query" ? "their AP is 0, counted in the MAP"
+                                                : std::string(name) == "database" ? "never relevant to any query"
+                                                                                  : "dissimilar to every item",
+                                                ")"));
+  if (const std::size_t n = split.overlap(); n > 0)
+    warnings.push_back(::ssah::detail::concat(n, " of the ", split.query.size(),
+                                              " queries are also database items: each retrieves itself, which "
+                                              "raises the MAP"));
+  return warnings;
+}
 
 /// Per-column mean and standard deviation of the training rows; a column constant on them keeps
 /// std 1 (it is only centred).

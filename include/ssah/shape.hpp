@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <string>
 
 #include "ssah/error.hpp"
@@ -32,6 +33,18 @@ class Shape {
   std::size_t size() const noexcept {
     std::size_t n = 1;
     for (int i = 0; i < rank_; ++i) n *= extents_[static_cast<std::size_t>(i)];
+    return n;
+  }
+  /// Number of elements, or ShapeError when it overflows size_t (size() would wrap to a small
+  /// number): what allocations use.
+  std::size_t checked_size() const {
+    std::size_t n = 1;
+    for (int i = 0; i < rank_; ++i) {
+      const std::size_t e = extents_[static_cast<std::size_t>(i)];
+      if (e != 0 && n > std::numeric_limits<std::size_t>::max() / e)
+        detail::fail<ShapeError>("shape ", str(), " has more elements than memory can hold");
+      n *= e;
+    }
     return n;
   }
   /// Extent of the first axis (1 for rank 0): the batch / row count.

@@ -6,6 +6,7 @@
 /// `rows(b, e)` / `reshape()` return views of the same storage. Memory comes from a caching pool.
 
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -26,8 +27,7 @@ namespace detail {
 template <class T>
 class Storage {
  public:
-  explicit Storage(std::size_t n)
-      : data_(static_cast<T*>(MemoryPool::instance().allocate(n * sizeof(T)))), size_(n) {}
+  explicit Storage(std::size_t n) : data_(static_cast<T*>(MemoryPool::instance().allocate(bytes(n)))), size_(n) {}
   ~Storage() { MemoryPool::instance().deallocate(data_, size_ * sizeof(T)); }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -35,6 +35,12 @@ class Storage {
   std::size_t size() const noexcept { return size_; }
 
  private:
+  static std::size_t bytes(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
+      fail<OutOfMemory>("out of memory: a tensor of ", n, " elements is larger than any memory");
+    return n * sizeof(T);
+  }
+
   T* data_;
   std::size_t size_;
 };
@@ -57,7 +63,7 @@ class Tensor {
   static Tensor empty(const Shape& shape) {
     Tensor t;
     t.shape_ = shape;
-    t.storage_ = std::make_shared<detail::Storage<T>>(shape.size());
+    t.storage_ = std::make_shared<detail::Storage<T>>(shape.checked_size());
     return t;
   }
   static Tensor zeros(const Shape& shape) { return Tensor(shape); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -153,4 +154,23 @@ TEST_CASE("index: add appends ids and results do not depend on the thread count"
   const auto r4 = index.search(q, 50, SearchOptions{4, KnnSelector::Auto});
   CHECK(r1.ids == r4.ids);
   CHECK(r1.distances == r4.distances);
+}
+
+TEST_CASE("index: a k whose results cannot fit in memory is an OutOfMemory error before any allocation") {
+  std::mt19937_64 rng(6);
+  const auto db = test::random_codes<64>(100, rng);
+  const auto q = test::random_codes<64>(1000, rng);
+  HammingIndex<64> index(db);
+  // 1000 queries x 2^32 - 1 neighbours x 12 bytes = 48 TiB.
+  CHECK_THROWS_WITH_AS(index.search(q, std::numeric_limits<std::uint32_t>::max()),
+                       doctest::Contains("out of memory: the 4294967295 nearest neighbours of 1000 queries"),
+                       OutOfMemory);
+  // k beyond the database is padded with -1, as before.
+  const KnnResult r = index.search(q, 150);
+  CHECK(r.id(0, 99) >= 0);
+  CHECK(r.id(0, 100) == -1);
+  CHECK(r.distance(999, 149) == -1);
+  // More threads than the limit are capped, not handed to OpenMP.
+  const KnnResult capped = index.search(q, 10, SearchOptions{100000, KnnSelector::Auto});
+  CHECK(capped.ids == index.search(q, 10).ids);
 }

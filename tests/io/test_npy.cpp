@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -168,7 +170,12 @@ TEST_CASE("npy: bad files are rejected with one IoError naming the file and the 
   SUBCASE("missing file and directory") {
     CHECK_THROWS_WITH_AS(read_npy(dir / "nope.npy"), doctest::Contains("nope.npy': No such file or directory"),
                          IoError);
-    CHECK_THROWS_WITH_AS(read_npy(dir.path().string()), doctest::Contains("is not a regular file"), IoError);
+    CHECK_THROWS_WITH_AS(read_npy(dir.path().string()), doctest::Contains("not a regular file (a directory)"), IoError);
+  }
+  SUBCASE("a FIFO is refused at once, not waited on for a writer") {
+    const std::string fifo = (dir / "pipe.npy");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH_AS(read_npy(fifo), doctest::Contains("pipe.npy': not a regular file (a FIFO)"), IoError);
   }
   SUBCASE("empty file, short file, wrong magic") {
     expect_error("", "shorter than the 10-byte preamble");

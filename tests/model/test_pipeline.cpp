@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "ssah/pipeline.hpp"
@@ -41,4 +42,52 @@ TEST_CASE("Standardization: the training rows' mean and std; tiny spreads kept; 
   CHECK(standardized[1 * 4 + 1] == doctest::Approx(2.0).epsilon(1e-4));  // (1e-6 - 2e-7) / 4e-7
 
   CHECK_THROWS_WITH_AS(pipeline::Standardization::fit(m, {}), doctest::Contains("no training rows"), InvalidArgument);
+}
+
+TEST_CASE("Split::validate refuses repeated rows and a query set inside the database; data_warnings reports the rest") {
+  pipeline::Dataset data;
+  data.items = 8;
+  data.classes = 2;
+  data.labels = {1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0};  // rows 3 and 6 have no label
+  pipeline::Split s;
+  s.query = {0, 1};
+  s.database = {2, 3, 4, 5, 6, 7};
+  s.train = {2, 3, 4, 5};
+  CHECK_NOTHROW(s.validate(8));
+  CHECK(s.overlap() == 0);
+  CHECK(pipeline::data_warnings(data, s) ==
+        std::vector<std::string>{"2 of the 6 database items have no label (never relevant to any query)",
+                                 "1 of the 4 training items have no label (dissimilar to every item)"});
+
+  pipeline::Split dup = s;
+  dup.query = {0, 1, 1};
+  CHECK_THROWS_WITH_AS(dup.validate(8), "split: the query set lists row 1 twice", InvalidArgument);
+  dup = s;
+  dup.database.push_back(2);
+  CHECK_THROWS_WITH_AS(dup.validate(8), "split: the database set lists row 2 twice", InvalidArgument);
+  dup = s;
+  dup.train.push_back(2);  // oversampling a training row is allowed
+  CHECK_NOTHROW(dup.validate(8));
+
+  pipeline::Split same = s;
+  same.query = s.database;
+  CHECK_THROWS_WITH_AS(same.validate(8), doctest::Contains("every query is also a database item"), InvalidArgument);
+  pipeline::Split overlap = s;
+  overlap.query = {0, 2};
+  CHECK_NOTHROW(overlap.validate(8));
+  CHECK(overlap.overlap() == 1);
+  CHECK(pipeline::data_warnings(data, overlap).back() ==
+        "1 of the 2 queries are also database items: each retrieves itself, which raises the MAP");
+
+  pipeline::Dataset unlabelled = data;
+  unlabelled.labels.assign(16, 0.f);
+  CHECK_THROWS_WITH_AS(pipeline::data_warnings(unlabelled, s), doctest::Contains("no training item has a label"),
+                       InvalidArgument);
+  unlabelled.labels = data.labels;
+  for (std::size_t r : {4, 5, 7}) unlabelled.labels[r * 2] = unlabelled.labels[r * 2 + 1] = 0.f;  // only 0-2 labelled
+  s.train = {2};
+  CHECK_NOTHROW(pipeline::data_warnings(unlabelled, s));
+  s.train = {3};
+  CHECK_THROWS_WITH_AS(pipeline::data_warnings(unlabelled, s), doctest::Contains("no training item has a label"),
+                       InvalidArgument);
 }

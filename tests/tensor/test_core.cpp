@@ -15,6 +15,22 @@ TEST_CASE("tensor views share storage and shape errors name both shapes") {
   CHECK_THROWS_WITH_AS(t.reshape(Shape{4, 2}), "Tensor::reshape: cannot view [3, 2] as [4, 2]", ShapeError);
 }
 
+TEST_CASE("a tensor larger than memory is an OutOfMemory error naming its size, and the pool stays usable") {
+  const MemoryStats before = memory_stats();
+  // 2^44 floats = 64 TiB: more than any machine that runs these tests (the allocator returns
+  // NULL; under ASan, allocator_may_return_null=1 as CI sets it).
+  CHECK_THROWS_WITH_AS(Tensor<float>(Shape{std::size_t(1) << 22, std::size_t(1) << 22}),
+                       doctest::Contains("out of memory: a tensor of 64.0 TiB could not be allocated"), OutOfMemory);
+  // More elements than size_t counts, or more bytes: refused, never wrapped to a small block.
+  CHECK_THROWS_WITH_AS(Tensor<float>(Shape{std::size_t(1) << 40, std::size_t(1) << 30}),
+                       "shape [1099511627776, 1073741824] has more elements than memory can hold", ShapeError);
+  CHECK_THROWS_WITH_AS(Tensor<float>(Shape{std::size_t(1) << 31, std::size_t(1) << 31}),
+                       doctest::Contains("larger than any memory"), OutOfMemory);
+  CHECK(memory_stats().in_use == before.in_use);
+  Tensor<float> small = Tensor<float>::from_host(Shape{2}, {1, 2});
+  CHECK(small.to_host() == std::vector<float>{1, 2});
+}
+
 TEST_CASE("matmul + bias + relu backward on a tiny case") {
   ParameterSet<double> ps;
   Var<double> w = ps.add("w", Shape{2, 2});

@@ -5,7 +5,10 @@
 /// steady state, and no cudaMalloc/cudaFree in the hot loop under CUDA.
 
 #include <cstddef>
+#include <limits>
 #include <mutex>
+#include <new>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -14,6 +17,8 @@
 #include <thrust/device_ptr.h>
 
 #include "ssah/config.hpp"
+#include "ssah/detail/host_memory.hpp"
+#include "ssah/error.hpp"
 
 namespace ssah {
 
@@ -47,7 +52,25 @@ class MemoryPool {
       return p;
     }
     ++stats_.allocations;
-    return thrust::raw_pointer_cast(thrust::device_malloc<unsigned char>(bytes));
+    void* p = system_allocate(bytes);
+    if (!p) {  // the cached blocks of other sizes may make room
+      release_cached_locked();
+      p = system_allocate(bytes);
+    }
+    if (!p) {
+      stats_.in_use -= bytes;
+      --stats_.allocations;
+#if SSAH_DEVICE_CUDA
+      ::ssah::detail::fail<OutOfMemory>("out of GPU memory: a tensor of ", human_bytes(bytes),
+                                        " could not be allocated (", human_bytes(stats_.in_use),
+                                        " held by other tensors)");
+#else
+      ::ssah::detail::fail<OutOfMemory>("out of memory: a tensor of ", human_bytes(bytes),
+                                        " could not be allocated (", human_bytes(available_host_memory()),
+                                        " available, ", human_bytes(stats_.in_use), " held by other tensors)");
+#endif
+    }
+    return p;
   }
 
   void deallocate(void* p, std::size_t bytes) noexcept {
@@ -67,10 +90,7 @@ class MemoryPool {
   /// Returns every cached block to the system.
   void release_cached() {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [bytes, bucket] : free_)
-      for (void* p : bucket) thrust::device_free(thrust::device_pointer_cast(static_cast<unsigned char*>(p)));
-    free_.clear();
-    stats_.cached = 0;
+    release_cached_locked();
   }
 
   /// Returns the cached blocks of one size (as requested from allocate) to the system: for
@@ -106,7 +126,32 @@ class MemoryPool {
     release_cached();
 #endif
   }
-  static std::size_t round_up(std::size_t bytes) { return ((bytes ? bytes : 1) + 255) / 256 * 256; }
+  static std::size_t round_up(std::size_t bytes) {
+    constexpr std::size_t max = std::numeric_limits<std::size_t>::max() / 2;  // beyond any memory
+    return bytes > max ? max : ((bytes ? bytes : 1) + 255) / 256 * 256;
+  }
+
+  /// The system allocator's block, or nullptr when it has none: thrust's device_malloc returns
+  /// NULL from malloc on the host systems and throws std::bad_alloc (a subclass) under CUDA. On the
+  /// host, a large block beyond what the machine has left is refused here: Linux would grant it
+  /// and kill the process when its pages are touched.
+  static void* system_allocate(std::size_t bytes) noexcept {
+#if !SSAH_DEVICE_CUDA
+    if (bytes >= (std::size_t(1) << 28) && bytes > available_host_memory()) return nullptr;
+#endif
+    try {
+      return thrust::raw_pointer_cast(thrust::device_malloc<unsigned char>(bytes));
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
+  }
+
+  void release_cached_locked() {
+    for (auto& [bytes, bucket] : free_)
+      for (void* p : bucket) thrust::device_free(thrust::device_pointer_cast(static_cast<unsigned char*>(p)));
+    free_.clear();
+    stats_.cached = 0;
+  }
 
   mutable std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<void*>> free_;

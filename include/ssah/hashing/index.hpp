@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/error.hpp"
 #include "ssah/hashing/codes.hpp"
 #include "ssah/hashing/hamming.hpp"
@@ -53,6 +55,22 @@ struct KnnResult {
 
   std::int64_t id(std::size_t q, std::size_t j) const { return ids[q * k + j]; }
   std::int32_t distance(std::size_t q, std::size_t j) const { return distances[q * k + j]; }
+
+  /// A result of `queries` x `k` entries filled with -1; OutOfMemory, before allocating, when
+  /// that is more than the host has (k comes from users: `ssah search -k`).
+  static KnnResult sized(std::size_t queries, std::size_t k) {
+    const std::string what = ::ssah::detail::concat("the ", k, " nearest neighbours of ", queries,
+                                                    " queries (ids and distances)");
+    if (queries != 0 && k > std::numeric_limits<std::size_t>::max() / queries)
+      ::ssah::detail::fail<OutOfMemory>("out of memory: ", what, " would take more bytes than memory can hold");
+    ::ssah::detail::check_host_allocation(queries * k, sizeof(std::int64_t) + sizeof(std::int32_t), what.c_str());
+    KnnResult r;
+    r.queries = queries;
+    r.k = k;
+    r.ids.assign(queries * k, -1);
+    r.distances.assign(queries * k, -1);
+    return r;
+  }
 };
 
 /// Results of a radius search: query q's matches are [offsets[q], offsets[q + 1]) of ids and
@@ -263,11 +281,7 @@ class HammingIndex {
     SSAH_CHECK_AS(InvalidArgument, k > 0, "HammingIndex::search: k must be positive");
     SSAH_CHECK_AS(InvalidArgument, k <= std::numeric_limits<std::uint32_t>::max(), "HammingIndex::search: k = ", k,
                   " is too large");
-    KnnResult r;
-    r.queries = nq;
-    r.k = k;
-    r.ids.resize(nq * k);
-    r.distances.resize(nq * k);
+    KnnResult r = KnnResult::sized(nq, k);
     if (nq == 0) return r;
     const int threads = detail::resolve_threads(options.threads);
     const HammingKernel kernel = resolve_hamming_kernel(options.kernel);

@@ -19,11 +19,18 @@
 namespace ssah {
 namespace detail {
 
-/// Threads an OpenMP region may use: `requested` when positive, else OpenMP's default (1 without OpenMP).
+/// Largest thread count a search or an evaluation accepts (the `--threads` range is 0 to this).
+inline constexpr int kMaxThreads = 1024;
+
+/// Threads an OpenMP region may use: `requested` when positive, but at most four per processor
+/// (more only slow these kernels down, and each costs a stack: libgomp aborts when it cannot
+/// create them) and kMaxThreads; else OpenMP's default. 1 without OpenMP.
 inline int resolve_threads(int requested) noexcept {
-  if (requested > 0) return requested;
 #if defined(_OPENMP)
-  return omp_get_max_threads();
+  if (requested <= 0) return omp_get_max_threads();
+  const int procs = omp_get_num_procs() > 0 ? omp_get_num_procs() : 1;
+  const int cap = procs < kMaxThreads / 4 ? 4 * procs : kMaxThreads;
+  return requested < cap ? requested : cap;
 #else
   return 1;
 #endif

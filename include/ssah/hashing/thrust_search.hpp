@@ -127,11 +127,7 @@ class ThrustHammingIndex {
   /// The k nearest codes of each query, ordered by (distance, id); -1 past the database size.
   KnnResult search(const PackedCodes<K>& queries, std::size_t k) const {
     SSAH_CHECK_AS(InvalidArgument, k > 0, "ThrustHammingIndex::search: k must be positive");
-    KnnResult r;
-    r.queries = queries.size();
-    r.k = k;
-    r.ids.assign(r.queries * k, -1);
-    r.distances.assign(r.queries * k, -1);
+    KnnResult r = KnnResult::sized(queries.size(), k);
     if (r.queries == 0 || n_ == 0) return r;
 
     const std::size_t chunk = chunk_size();

@@ -66,7 +66,9 @@ class MemorySource final : public ByteSource {
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::string& path) : ByteSource(path) {
-    do fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; it is
+    // refused below instead (and has no effect on reading a regular file).
+    do fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     while (fd_ < 0 && errno == EINTR);
     if (fd_ < 0) fail<IoError>("cannot open '", path, "': ", std::strerror(errno));
     struct stat st {};
@@ -77,7 +79,13 @@ class FileSource final : public ByteSource {
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd_);
-      fail<IoError>("'", path, "' is not a regular file");
+      fail<IoError>("'", path, "': not a regular file (",
+                    S_ISDIR(st.st_mode)    ? "a directory"
+                    : S_ISFIFO(st.st_mode) ? "a FIFO"
+                    : S_ISSOCK(st.st_mode) ? "a socket"
+                    : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                  : "not a file",
+                    ")");
     }
     size_ = static_cast<std::size_t>(st.st_size);
   }

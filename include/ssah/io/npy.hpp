@@ -102,7 +102,7 @@ class NpyHeaderParser {
     if (pos_ != s_.size()) bad("unexpected text after the closing '}'");
     if (!have_descr || !have_order || !have_shape) bad("needs the keys 'descr', 'fortran_order' and 'shape'");
     if (fortran)
-      fail<IoError>("read_npy: '", file_,
+      fail<IoError>("'", file_,
                     "': Fortran-order arrays are not supported; save it in C order "
                     "(numpy: np.save(path, np.ascontiguousarray(a)))");
     parse_descr(descr, h);
@@ -110,11 +110,11 @@ class NpyHeaderParser {
 
  private:
   [[noreturn]] void bad(const std::string& what) const {
-    fail<IoError>("read_npy: '", file_, "': malformed header: ", what, " at character ", pos_, " of \"", printable(),
+    fail<IoError>("'", file_, "': malformed header: ", what, " at character ", pos_, " of \"", printable(),
                   "\"");
   }
   [[noreturn]] void unsupported_dtype(const std::string& d) const {
-    fail<IoError>("read_npy: '", file_, "': unsupported dtype ", d,
+    fail<IoError>("'", file_, "': unsupported dtype ", d,
                   " (supported: <u1/|u1, |i1, <i4, <i8, <f4, <f8 and |b1 as uint8)");
   }
   std::string printable() const {
@@ -212,7 +212,7 @@ class NpyHeaderParser {
     else
       unsupported_dtype("'" + d + "'");
     if (order == '>' && size > 1)
-      fail<IoError>("read_npy: '", file_, "': big-endian data ('", d,
+      fail<IoError>("'", file_, "': big-endian data ('", d,
                     "') are not supported; convert it "
                     "(numpy: np.save(path, a.astype(a.dtype.newbyteorder('<'))))");
     const bool ok = order == '<' || (size == 1 && (order == '|' || order == '>' || order == '='));
@@ -233,10 +233,10 @@ inline NpyHeader read_npy_header(const ByteSource& src) {
   const std::string& file = src.name();
   unsigned char pre[12] = {};
   if (src.size() < 10)
-    fail<IoError>("read_npy: '", file, "': not a .npy file (", src.size(),
+    fail<IoError>("'", file, "': not a .npy file (", src.size(),
                   " bytes, shorter than the 10-byte preamble)");
   src.read(0, pre, 10);
-  if (std::memcmp(pre, npy_magic, 6) != 0) fail<IoError>("read_npy: '", file, "': not a .npy file (wrong magic)");
+  if (std::memcmp(pre, npy_magic, 6) != 0) fail<IoError>("'", file, "': not a .npy file (wrong magic)");
   NpyHeader h;
   h.major_version = pre[6];
   const int minor = pre[7];
@@ -245,18 +245,18 @@ inline NpyHeader read_npy_header(const ByteSource& src) {
     header_len = std::size_t(pre[8]) | std::size_t(pre[9]) << 8;
     preamble = 10;
   } else if ((h.major_version == 2 || h.major_version == 3) && minor == 0) {
-    if (src.size() < 12) fail<IoError>("read_npy: '", file, "': truncated header (", src.size(), " bytes)");
+    if (src.size() < 12) fail<IoError>("'", file, "': truncated header (", src.size(), " bytes)");
     src.read(10, pre + 10, 2);
     header_len = load_le32(pre + 8);
     preamble = 12;
   } else {
-    fail<IoError>("read_npy: '", file, "': unsupported .npy format version ", h.major_version, ".", minor,
+    fail<IoError>("'", file, "': unsupported .npy format version ", h.major_version, ".", minor,
                   " (supported: 1.0, 2.0, 3.0)");
   }
   if (header_len > npy_max_header)
-    fail<IoError>("read_npy: '", file, "': malformed header: declared length ", header_len, " bytes is implausible");
+    fail<IoError>("'", file, "': malformed header: declared length ", header_len, " bytes is implausible");
   if (header_len > src.size() - preamble)
-    fail<IoError>("read_npy: '", file, "': truncated header: declares ", header_len, " bytes but the file has ",
+    fail<IoError>("'", file, "': truncated header: declares ", header_len, " bytes but the file has ",
                   src.size() - preamble, " after the preamble");
   std::string text(header_len, '\0');
   src.read(preamble, text.data(), header_len);
@@ -264,7 +264,7 @@ inline NpyHeader read_npy_header(const ByteSource& src) {
   h.data_offset = preamble + header_len;
   std::size_t count = 0;
   if (!checked_count(h.shape, count) || count > std::numeric_limits<std::size_t>::max() / dtype_size(h.dtype))
-    fail<IoError>("read_npy: '", file, "': shape ", shape_str(h.shape), " is too large");
+    fail<IoError>("'", file, "': shape ", shape_str(h.shape), " is too large");
   h.data_bytes = count * dtype_size(h.dtype);
   return h;
 }
@@ -274,10 +274,10 @@ inline NpyArray read_npy(const ByteSource& src) {
   const std::string& file = src.name();
   const std::size_t have = src.size() - h.data_offset;
   if (have < h.data_bytes)
-    fail<IoError>("read_npy: '", file, "': truncated data: shape ", shape_str(h.shape), " of ", dtype_name(h.dtype),
+    fail<IoError>("'", file, "': truncated data: shape ", shape_str(h.shape), " of ", dtype_name(h.dtype),
                   " needs ", h.data_bytes, " bytes but the file has ", have);
   if (have > h.data_bytes)
-    fail<IoError>("read_npy: '", file, "': ", have - h.data_bytes, " unexpected bytes after the data (shape ",
+    fail<IoError>("'", file, "': ", have - h.data_bytes, " unexpected bytes after the data (shape ",
                   shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes, ")");
   NpyArray a;
   a.dtype = h.dtype;
@@ -356,7 +356,7 @@ inline NpyHeader read_npy_header(const std::string& path) {
   NpyHeader h = detail::read_npy_header(src);
   const std::size_t have = src.size() - h.data_offset;
   if (have != h.data_bytes)
-    ::ssah::detail::fail<IoError>("read_npy: '", path,
+    ::ssah::detail::fail<IoError>("'", path,
                                   "': ", have < h.data_bytes ? "truncated data" : "unexpected bytes after the data",
                                   ": shape ", shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes,
                                   " bytes but the file has ", have);

@@ -36,6 +36,7 @@
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/io/checksum.hpp"
 #include "ssah/io/file.hpp"
+#include "ssah/io/json_error.hpp"
 
 namespace ssah {
 namespace io {
@@ -173,7 +174,7 @@ class SafetensorsReader {
     try {
       header = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-      bad("header JSON error: ", e.what());
+      bad("header JSON error: ", json_error_text(e));
     }
     if (!header.is_object()) bad("header is not a JSON object");
 
