@@ -49,6 +49,17 @@ void mat_seed(const std::string& path, mat_ft version) {
   sp.nzmax = 2, sp.ir = ir, sp.nir = 2, sp.jc = jc, sp.njc = 3, sp.ndata = 2, sp.data = sd;
   size_t d22[2] = {2, 2};
   put(Mat_VarCreate("sp", MAT_C_SPARSE, MAT_T_DOUBLE, 2, d22, &sp, MAT_F_DONT_COPY_DATA), false);
+  // An empty array (v7.3: a dataset holding the dimensions, marked MATLAB_empty), a logical, a
+  // complex pair, and a compressed uint8 image (v7.3: a chunked dataset, filled where chunks lack).
+  size_t d00[2] = {0, 0}, d67[2] = {6, 7};
+  put(Mat_VarCreate("e", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, d00, nullptr, 0), false);
+  std::uint8_t bits[3] = {1, 0, 1}, pixels[42] = {};
+  put(Mat_VarCreate("L", MAT_C_UINT8, MAT_T_UINT8, 2, d13, bits, MAT_F_LOGICAL), false);
+  double re[2] = {1, 2}, im[2] = {0, -1};
+  mat_complex_split_t z{re, im};
+  put(Mat_VarCreate("z", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, d12, &z, MAT_F_COMPLEX), false);
+  for (int k = 0; k < 42; ++k) pixels[k] = static_cast<std::uint8_t>(k);
+  put(Mat_VarCreate("img", MAT_C_UINT8, MAT_T_UINT8, 2, d67, pixels, 0), true);
   Mat_Close(m);
 }
 #endif

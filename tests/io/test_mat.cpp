@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <matio.h>
+#include <zlib.h>
 
 #include "io_test_support.hpp"
 #include "ssah/io/mat.hpp"
@@ -239,7 +241,7 @@ TEST_CASE("mat: v7.3 files are checked up to the HDF5 superblock, and can be ref
 TEST_CASE("mat: bad files are rejected with an IoError naming the file") {
   TempDir dir;
   CHECK_THROWS_WITH_AS(MatFile(dir / "none.mat"), doctest::Contains("none.mat': No such file or directory"), IoError);
-  CHECK_THROWS_WITH_AS(MatFile(dir.path().string()), doctest::Contains("is not a regular file"), IoError);
+  CHECK_THROWS_WITH_AS(MatFile(dir.path().string()), doctest::Contains("not a regular file (a directory)"), IoError);
   ssah::test::write_bytes(dir / "text.mat", std::string("this is not a MATLAB file, just some text\n"));
   CHECK_THROWS_WITH_AS(
       MatFile(dir / "text.mat"),
@@ -344,6 +346,145 @@ TEST_CASE("mat: a sparse matrix whose column starts decrease is refused, not rea
   REQUIRE(Mat_Close(m) == 0);
   CHECK_THROWS_WITH_AS(read_mat_array(dir / "sp.mat", "sp"),
                        doctest::Contains("variable sp: sparse column starts decrease at column 1"), IoError);
+}
+
+namespace {
+
+/// Replaces each occurrence, at any offset, of the little-endian 64-bit values {a, b} in `bytes`
+/// (an HDF5 dataspace's dimensions, and its maximum dimensions) by {new_a, b}; returns how many.
+int patch_u64_pair(std::vector<unsigned char>& bytes, std::uint64_t a, std::uint64_t b, std::uint64_t new_a) {
+  int found = 0;
+  for (std::size_t i = 0; i + 16 <= bytes.size(); ++i) {
+    std::uint64_t x = 0, y = 0;
+    std::memcpy(&x, &bytes[i], 8);
+    std::memcpy(&y, &bytes[i + 8], 8);
+    if (x == a && y == b) {
+      std::memcpy(&bytes[i], &new_a, 8);
+      ++found;
+    }
+  }
+  return found;
+}
+
+void put_u32(std::vector<unsigned char>& b, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<unsigned char>(v >> (8 * i)));
+}
+
+/// A little-endian MAT v5 file: the 128-byte header, then `elements` (tagged, as written).
+std::vector<unsigned char> v5_file(const std::vector<unsigned char>& elements) {
+  std::vector<unsigned char> out(128 + elements.size(), ' ');
+  const std::string text = "MATLAB 5.0 MAT-file, written by test_mat.cpp";
+  std::copy(text.begin(), text.end(), out.begin());
+  std::fill(out.begin() + 116, out.begin() + 124, 0);  // no subsystem data
+  out[124] = 0, out[125] = 1, out[126] = 'I', out[127] = 'M';
+  std::copy(elements.begin(), elements.end(), out.begin() + 128);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("mat: a v7.3 array larger than the file can hold is refused before matio reads it (issue 16)") {
+  // A compressed (chunked) 60 x 7 uint8 'img' whose dataspace is then edited to 60 x 200000: the
+  // chunks that are not in the file read as the fill value, zeros, so HDF5 would hand over 12 MB
+  // (and the 60 x 3,342,528 of the issue took matio 10 s and 8.6 GB) from a file of 4.5 KB.
+  TempDir dir;
+  const std::string good = dir / "img.mat", bad = dir / "bad.mat";
+  {
+    mat_t* m = Mat_CreateVer(good.c_str(), nullptr, MAT_FT_MAT73);
+    REQUIRE(m != nullptr);
+    const std::vector<std::uint8_t> img(60 * 7, 3);
+    put(m, make("img", MAT_C_UINT8, MAT_T_UINT8, {60, 7}, img.data()), true);
+    REQUIRE(Mat_Close(m) == 0);
+  }
+  CHECK(read_mat_array(good, "img").shape == Dims{60, 7});
+  std::vector<unsigned char> bytes = read_file(good);
+  const std::size_t size = bytes.size();
+  REQUIRE(size < 16384);
+  // HDF5 stores dimensions slowest first: MATLAB's 60 x 7 is {7, 60} (dimensions and maximum).
+  REQUIRE(patch_u64_pair(bytes, 7, 60, 200000) >= 1);
+  ssah::test::write_bytes(bad, bytes);
+  {
+    const MatFile f(bad);
+    const std::vector<MatVarInfo> vars = f.variables();
+    REQUIRE(vars.size() == 1);
+    CHECK(vars[0].dims == Dims{60, 200000});
+    REQUIRE_THROWS_WITH_AS(f.read("img"), doctest::Contains("bad.mat': variable 'img' declares 12000000 bytes of data"),
+                           IoError);
+    const std::string hold = "more than a file of " + std::to_string(size) + " bytes can hold";
+    CHECK_THROWS_WITH_AS(f.read("img"), doctest::Contains(hold.c_str()), IoError);
+    CHECK_THROWS_AS(read_mat_array(bad, "img"), IoError);
+  }
+  // The issue's 60 x 3,342,528 (200 MB from 4.5 KB) likewise, and a larger limit does not let it through.
+  bytes = read_file(good);
+  REQUIRE(patch_u64_pair(bytes, 7, 60, 3342528) >= 1);
+  ssah::test::write_bytes(bad, bytes);
+  CHECK_THROWS_WITH_AS(MatFile(bad, MatReadOptions{std::size_t(1) << 40}).read("img"),
+                       doctest::Contains("variable 'img' declares 200551680 bytes of data"), IoError);
+
+  // Zeros that the file does hold, compressed, still read (HDF5 deflates each chunk separately).
+  {
+    mat_t* m = Mat_CreateVer((dir / "zeros.mat").c_str(), nullptr, MAT_FT_MAT73);
+    REQUIRE(m != nullptr);
+    const std::vector<double> zeros(1000 * 200, 0.0);
+    put(m, make("Z", MAT_C_DOUBLE, MAT_T_DOUBLE, {1000, 200}, zeros.data()), true);
+    REQUIRE(Mat_Close(m) == 0);
+  }
+  CHECK(read_file(dir / "zeros.mat").size() < 1600000 / 100);
+  CHECK(read_mat_array(dir / "zeros.mat", "Z").size() == 200000);
+}
+
+TEST_CASE("mat: a v5 variable describing more arrays than its file can hold is refused before matio reads it") {
+  // A compressed 1 x 200000 cell of empty elements: 8 bytes each once inflated, 2.5 KB in all on
+  // disk, but matio allocates a record of about 100 bytes for every element (20 MB here, nearly
+  // 1 GB from a 64 KB file), already when listing the variables.
+  TempDir dir;
+  const std::size_t n = 200000;
+  std::vector<unsigned char> matrix;
+  for (std::uint32_t v : {6u, 8u, 1u, 0u}) put_u32(matrix, v);                             // array flags: cell
+  for (std::uint32_t v : {5u, 8u, 1u, static_cast<std::uint32_t>(n)}) put_u32(matrix, v);  // dims 1 x n
+  for (std::uint32_t v : {(1u << 16) | 1u, std::uint32_t('c')}) put_u32(matrix, v);        // name 'c'
+  for (std::size_t i = 0; i < n; ++i) {
+    put_u32(matrix, 14);  // an empty miMATRIX
+    put_u32(matrix, 0);
+  }
+  std::vector<unsigned char> raw;
+  put_u32(raw, 14);
+  put_u32(raw, static_cast<std::uint32_t>(matrix.size()));
+  raw.insert(raw.end(), matrix.begin(), matrix.end());
+  uLongf zn = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<unsigned char> z(zn);
+  REQUIRE(compress2(z.data(), &zn, raw.data(), static_cast<uLong>(raw.size()), 9) == Z_OK);
+  z.resize(zn);
+  std::vector<unsigned char> element;
+  put_u32(element, 15);  // miCOMPRESSED
+  put_u32(element, static_cast<std::uint32_t>(z.size()));
+  element.insert(element.end(), z.begin(), z.end());
+  const std::vector<unsigned char> file = v5_file(element);
+  REQUIRE(file.size() < 4096);
+  ssah::test::write_bytes(dir / "cells.mat", file);
+  bool threw = false;
+  try {
+    const MatFile f(dir / "cells.mat");
+    for (const MatVarInfo& v : f.variables()) f.read(v.name);
+  } catch (const IoError& e) {
+    threw = true;
+    CHECK(std::string(e.what()).find("cells.mat'") != std::string::npos);
+    CHECK(std::string(e.what()).find("'c'") != std::string::npos);
+    CHECK(std::string(e.what()).find("more than a file of " + std::to_string(file.size()) + " bytes can hold") !=
+          std::string::npos);
+  }
+  CHECK(threw);
+
+  // The same cell with 100 elements is fine.
+  std::vector<unsigned char> small(matrix.begin(), matrix.begin() + 40 + 8 * 100);
+  small[28] = 100, small[29] = 0, small[30] = 0, small[31] = 0;  // dims 1 x 100
+  raw.clear();
+  put_u32(raw, 14);
+  put_u32(raw, static_cast<std::uint32_t>(small.size()));
+  raw.insert(raw.end(), small.begin(), small.end());
+  ssah::test::write_bytes(dir / "small.mat", v5_file(raw));
+  const MatValue c = MatFile(dir / "small.mat").read("c");
+  CHECK(c.numel() == 100);
 }
 
 TEST_CASE("mat: seeded random corruptions of a v5 file either read or throw IoError") {

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// MATLAB `.mat` files (v5, and v7.3 which is HDF5; v4 too), read with the matio library.
+/// MATLAB `.mat` files (v5, and v7.3 which is HDF5; v4 is refused), read with the matio library.
 ///
 /// Programs that include this header link `ssah::matio` (created by ssah's CMake package when
 /// matio is found); nothing else in ssah needs matio.
@@ -23,9 +23,16 @@
 /// v5 and v7.3 headers are accepted (v4 files, which have none, are refused); the whole structure
 /// of a v5 file is validated before matio reads it (sizes fit in their parents and in the file,
 /// dimensions agree with data sizes, nesting is bounded, compressed variables inflate within the
-/// limit); and before a variable's data are read, the sizes its header declares are checked
-/// against the file's length (allowing for zlib's maximal expansion) and `MatReadOptions`. v7.3
-/// files are parsed by HDF5, which ssah does not validate. matio is not thread-safe: use one
+/// limit, no variable describes more arrays than the file can hold); and before a variable is
+/// read, the data sizes declared by it and by all its struct fields and cells, plus matio's
+/// record for each of those arrays, must fit in what the file's length can hold at zlib's maximal
+/// expansion (1032:1, plus 64 KiB), and the data in `MatReadOptions::max_bytes`. This bound is
+/// what a v7.3 variable gets: a dataset that HDF5 would fill with its fill value (storage not
+/// allocated) is refused when it declares more than that, and read as the fill value when less;
+/// the sizes of a v7.3 sparse matrix's parts are not visible before reading. v7.3 files are
+/// parsed by HDF5 (listing the variables included), which ssah does not validate beyond the
+/// superblock and in which fuzzing finds memory errors within seconds (HDF5 1.10): for files from
+/// untrusted sources set `MatReadOptions::allow_hdf5 = false`. matio is not thread-safe: use one
 /// thread at a time for `.mat` files. ssah installs a matio log function (once) that quotes
 /// matio's messages in its errors instead of printing them.
 
@@ -168,32 +175,69 @@ inline std::size_t mat_class_size(matio_classes c) noexcept {
 
 inline bool mat_is_numeric_class(matio_classes c) noexcept { return mat_class_size(c) != 0; }
 
-/// Sum of the data sizes a variable (with its fields and cells) declares; false on overflow or
-/// when nested too deeply.
-inline bool mat_declared_bytes(const matvar_t* v, std::size_t& total, int depth = 0) {
+/// The most data, in bytes, that a file of `file_size` bytes can hold: zlib (MAT v5's and
+/// MATLAB's HDF5 compression) expands at most 1032:1, plus 64 KiB for headers and small arrays.
+/// Sizes declared beyond this cannot be in the file (HDF5 would make them up from a fill value).
+inline std::size_t mat_plausible_bytes(std::size_t file_size) noexcept {
+  constexpr std::size_t ratio = 1032, slack = std::size_t(64) << 10;
+  if (file_size > (std::numeric_limits<std::size_t>::max() - slack) / ratio)
+    return std::numeric_limits<std::size_t>::max();
+  return file_size * ratio + slack;
+}
+
+/// What matio allocates for each array it describes (its matvar_t and internal record, at least
+/// about 100 bytes in matio 1.5), counted against what the file can hold.
+constexpr std::size_t mat_array_cost = 128;
+
+/// What a variable declares, with all its struct fields and cells: data bytes (struct and cell
+/// pointer arrays included) and the number of arrays matio describes.
+struct MatDeclared {
+  std::size_t bytes = 0;
+  std::size_t arrays = 0;
+  std::string problem;  ///< why the size cannot be known, when mat_declared_bytes returns false
+};
+
+/// Adds what `v` (with its fields and cells, as listed by Mat_VarReadInfo) declares to `out`;
+/// false, with `out.problem` set, on overflow, deep nesting, or a struct or cell whose parts
+/// were not listed (its size cannot be known before reading).
+inline bool mat_declared_bytes(const matvar_t* v, MatDeclared& out, int depth = 0) {
   if (v == nullptr) return true;
-  if (depth > 32) return false;
+  auto fail = [&](const char* why) {
+    out.problem = why;
+    return false;
+  };
+  if (depth > 32) return fail("struct fields and cells nested more than 32 deep");
+  if (out.arrays == std::numeric_limits<std::size_t>::max()) return fail("too many arrays");
+  ++out.arrays;
   std::size_t n = 0;
-  if (!checked_count(mat_dims(v), n)) return false;
+  if (!checked_count(mat_dims(v), n)) return fail("absurd dimensions (their product overflows)");
   std::size_t each = mat_class_size(v->class_type);
+  std::size_t parts = 0;  // struct fields or cells matio holds pointers to
   if (v->class_type == MAT_C_CHAR) each = 2;
-  if (v->class_type == MAT_C_CELL || v->class_type == MAT_C_STRUCT) each = sizeof(void*);
+  if (v->class_type == MAT_C_CELL) {
+    each = sizeof(matvar_t*);
+    parts = n;
+  }
+  if (v->class_type == MAT_C_STRUCT) {
+    const std::size_t nfields = Mat_VarGetNumberOfFields(const_cast<matvar_t*>(v));
+    if (nfields != 0 && n > std::numeric_limits<std::size_t>::max() / nfields)
+      return fail("absurd dimensions (their product overflows)");
+    each = nfields == 0 ? 0 : sizeof(matvar_t*) * nfields;
+    parts = n * nfields;
+  }
   if (v->class_type == MAT_C_SPARSE) each = 0;  // stored size is bounded by the file; dense size checked on use
   if (v->isComplex) each *= 2;
-  if (each != 0 && n > std::numeric_limits<std::size_t>::max() / each) return false;
-  if (n * each > std::numeric_limits<std::size_t>::max() - total) return false;
-  total += n * each;
-  if (v->class_type == MAT_C_CELL && v->data != nullptr) {
-    auto** cells = static_cast<matvar_t**>(v->data);
-    const std::size_t count = v->nbytes / sizeof(matvar_t*);
-    for (std::size_t i = 0; i < count && i < n; ++i)
-      if (!mat_declared_bytes(cells[i], total, depth + 1)) return false;
-  }
-  if (v->class_type == MAT_C_STRUCT && v->data != nullptr) {
-    auto** fields = static_cast<matvar_t**>(v->data);
-    const std::size_t count = v->nbytes / sizeof(matvar_t*);
-    for (std::size_t i = 0; i < count; ++i)
-      if (!mat_declared_bytes(fields[i], total, depth + 1)) return false;
+  if (each != 0 && n > std::numeric_limits<std::size_t>::max() / each)
+    return fail("absurd dimensions (their product overflows)");
+  if (n * each > std::numeric_limits<std::size_t>::max() - out.bytes) return fail("sizes overflow");
+  out.bytes += n * each;
+  if (parts != 0) {
+    if (v->data == nullptr || v->nbytes / sizeof(matvar_t*) < parts)
+      return fail(v->class_type == MAT_C_CELL ? "a cell array whose cells were not listed"
+                                              : "a struct whose fields were not listed");
+    auto** children = static_cast<matvar_t**>(v->data);
+    for (std::size_t i = 0; i < parts; ++i)
+      if (!mat_declared_bytes(children[i], out, depth + 1)) return false;
   }
   return true;
 }
@@ -290,13 +334,17 @@ class MatV5Stream {
 
 /// Checks the structure of a MAT v5 file before matio parses it: every element's size fits in
 /// its parent and in the file, dimensions are non-negative and agree with the data sizes, and
-/// nesting is bounded. Then the allocations matio makes from the headers are bounded by the
-/// file's (inflated) size. Stricter than the format: MATLAB objects of the opaque and function
-/// classes (string, table, function handles) and v4 files are rejected.
+/// nesting is bounded, and no variable describes more arrays (each a record that matio
+/// allocates) than the file can hold. Then the allocations matio makes from the headers are
+/// bounded by the file's (inflated) size. Stricter than the format: MATLAB objects of the opaque
+/// and function classes (string, table, function handles) and v4 files are rejected.
 class MatV5Validator {
  public:
   MatV5Validator(const ByteSource& src, bool swap, std::size_t max_inflated)
-      : src_(src), swap_(swap), max_inflated_(max_inflated) {}
+      : src_(src),
+        swap_(swap),
+        max_inflated_(max_inflated),
+        max_arrays_(mat_plausible_bytes(src.size()) / mat_array_cost) {}
 
   /// Validates every top-level element; returns the number of variables.
   std::size_t run() {
@@ -308,6 +356,8 @@ class MatV5Validator {
       unsigned char tag[8];
       src_.read(pos, tag, 8);
       const std::uint32_t type = u32(tag), nbytes = u32(tag + 4);
+      name_.clear();
+      arrays_ = 0;
       if (nbytes > size - pos - 8)
         fail_at(count, pos, concat("element of ", nbytes, " bytes runs past the end of the file (truncated?)"));
       try {
@@ -346,7 +396,8 @@ class MatV5Validator {
   };
 
   [[noreturn]] void fail_at(std::size_t var, std::size_t pos, const std::string& what) const {
-    throw MatV5Invalid{concat("variable #", var, " (element at byte ", pos, "): ", what)};
+    throw MatV5Invalid{concat("variable #", var, name_.empty() ? std::string() : " '" + name_ + "'",
+                              " (element at byte ", pos, "): ", what)};
   }
 
   std::uint32_t u32(const unsigned char* p) const noexcept {
@@ -403,7 +454,7 @@ class MatV5Validator {
   void payload(MatV5Stream& s, std::uint64_t& budget, const Tag& t, unsigned char* dst = nullptr,
                std::size_t cap = 0) const {
     if (t.small) {
-      if (dst) std::memcpy(dst, t.inline_data, std::min<std::size_t>(cap, t.nbytes));
+      if (dst) std::memcpy(dst, t.inline_data, std::min<std::size_t>({cap, t.nbytes, sizeof t.inline_data}));
       return;
     }
     take(budget, t.nbytes, "a data element");
@@ -434,7 +485,13 @@ class MatV5Validator {
   }
 
   /// The content of a matrix element of `nbytes` bytes.
-  void matrix(MatV5Stream& s, std::uint64_t nbytes, int depth) const {
+  void matrix(MatV5Stream& s, std::uint64_t nbytes, int depth) {
+    // matio allocates a record for every array, an empty cell element or field included.
+    if (++arrays_ > max_arrays_)
+      throw MatV5Invalid{
+          concat("describes more than ", max_arrays_,
+                 " arrays (struct fields and cells; matio allocates a record for each), more than a file of ",
+                 src_.size(), " bytes can hold")};
     if (nbytes == 0) return;  // an empty cell element or field
     if (depth > max_depth) throw MatV5Invalid{"cells and structs nested too deeply"};
     std::uint64_t budget = nbytes;
@@ -461,7 +518,15 @@ class MatV5Validator {
       numel *= static_cast<std::uint64_t>(d);
     }
     t = expect(s, budget, {miINT8, miUINT8}, "array name");
-    payload(s, budget, t);
+    if (depth == 0) {  // the variable's name, quoted in errors (printable ASCII, at most 63 bytes)
+      char name[64] = {};
+      payload(s, budget, t, reinterpret_cast<unsigned char*>(name), sizeof name - 1);
+      name_.clear();
+      for (std::size_t i = 0; i < std::min<std::size_t>(t.nbytes, sizeof name - 1); ++i)
+        name_ += (name[i] >= 0x20 && name[i] < 0x7f) ? name[i] : '?';
+    } else {
+      payload(s, budget, t);
+    }
     if (cls == MAT_C_OBJECT) {
       t = expect(s, budget, {miINT8, miUINT8}, "class name");
       payload(s, budget, t);
@@ -556,6 +621,9 @@ class MatV5Validator {
   const ByteSource& src_;
   bool swap_;
   std::size_t max_inflated_;
+  std::size_t max_arrays_;
+  std::size_t arrays_ = 0;  // in the current top-level variable
+  std::string name_;        // of the current top-level variable, once read
 };
 
 /// Column-major `src` (elements of `size` bytes, dimensions `dims`) to row-major `dst`.
@@ -891,19 +959,29 @@ class MatFile {
       ::ssah::detail::fail<IoError>("'", path_, "': no variable '", name, "' (it has ",
                                     names.empty() ? std::string("none") : names, ")");
     }
-    std::size_t declared = 0;
+    // Mat_VarRead reads the whole tree (struct fields, cells) at once: bound all of it first.
+    // HDF5 makes up data that a v7.3 file declares but does not hold (a dataset whose storage is
+    // not allocated reads as its fill value), so the bound is what the file's size can hold.
+    detail::MatDeclared declared;
     const bool ok = detail::mat_declared_bytes(info, declared);
     Mat_VarFree(info);
-    // zlib expands at most ~1032:1, so data larger than that cannot be in the file.
-    const std::size_t plausible =
-        (std::max<std::size_t>(file_size_, 1 << 20) > std::numeric_limits<std::size_t>::max() / 1100)
-            ? std::numeric_limits<std::size_t>::max()
-            : std::max<std::size_t>(file_size_, 1 << 20) * 1100;
-    if (!ok || declared > plausible || declared > options_.max_bytes)
-      ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ",
-                                    ok ? std::to_string(declared) + " bytes of data" : std::string("absurd dimensions"),
-                                    ", more than the file (", file_size_, " bytes) can hold or the limit (",
-                                    options_.max_bytes, ") allows");
+    if (!ok)
+      ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ", declared.problem,
+                                    "; refused before reading");
+    const std::size_t plausible = detail::mat_plausible_bytes(file_size_);
+    const std::size_t records = declared.arrays > plausible / detail::mat_array_cost
+                                    ? std::numeric_limits<std::size_t>::max()
+                                    : declared.arrays * detail::mat_array_cost;
+    if (declared.bytes > plausible || records > plausible - declared.bytes)
+      ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ", declared.bytes,
+                                    " bytes of data in ", declared.arrays, declared.arrays == 1 ? " array" : " arrays",
+                                    ", more than a file of ", file_size_, " bytes can hold (at most ", plausible,
+                                    " at zlib's maximal compression, with ", detail::mat_array_cost,
+                                    " bytes for each array); refused before reading");
+    if (declared.bytes > options_.max_bytes)
+      ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ", declared.bytes,
+                                    " bytes of data, over the limit of ", options_.max_bytes,
+                                    " (MatReadOptions::max_bytes)");
     Mat_Rewind(mat_.get());
     matvar_t* v = Mat_VarRead(mat_.get(), name.c_str());
     if (v == nullptr)
