@@ -1,7 +1,10 @@
 #include "cli_common.hpp"
 
+#include "ssah/hashing/select.hpp"
+
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace ssah::cli {
@@ -48,22 +51,35 @@ const CLI::Validator& positive_integer() {
       [](std::string& s) -> std::string {
         const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
         if (!digits || s.find_first_not_of('0') == std::string::npos)
-          return "must be a positive integer, got '" + s + "'";
+          return "must be a positive integer, got '" + s.substr(0, 32) + "'";
         return {};
       },
       "POSITIVE");
   return v;
 }
 
+const CLI::Validator& integer_range(std::size_t low, std::size_t high) {
+  static std::map<std::pair<std::size_t, std::size_t>, CLI::Validator> validators;  // CLI11 keeps a reference
+  auto it = validators.find({low, high});
+  if (it == validators.end()) {
+    const std::string range = std::to_string(low) + " to " + std::to_string(high);
+    CLI::Validator v(
+        [low, high, range](std::string& s) -> std::string {
+          const bool digits = !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+          if (!digits || std::stoull(s) < low || std::stoull(s) > high)
+            return "must be a whole number from " + range + ", got '" + s.substr(0, 32) + "'";
+          return {};
+        },
+        "INT in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
+    it = validators.emplace(std::make_pair(low, high), std::move(v)).first;
+  }
+  return it->second;
+}
+
 void add_threads_option(CLI::App& cmd, int& threads) {
-  cmd.add_option("--threads", threads, "OpenMP threads (default: all)")
-      ->check(CLI::Validator(
-          [](std::string& s) -> std::string {
-            if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
-              return "must be a non-negative integer, got '" + s + "'";
-            return {};
-          },
-          "N"));
+  cmd.add_option("--threads", threads,
+                 "OpenMP threads, 0 to 1024, at most 4 per processor (default 0: OpenMP's default, all)")
+      ->check(integer_range(0, static_cast<std::size_t>(detail::kMaxThreads)));
 }
 
 double seconds_since(const std::chrono::steady_clock::time_point& start) {

@@ -48,7 +48,10 @@ void check_name(const char* option, const std::string& name);
 /// Accepts whole numbers >= 1 (CLI11's PositiveNumber prints a range up to DBL_MAX).
 const CLI::Validator& positive_integer();
 
-/// Threads option shared by commands (0 = OpenMP's default).
+/// Accepts whole numbers from `low` to `high` (the message states the range).
+const CLI::Validator& integer_range(std::size_t low, std::size_t high);
+
+/// Threads option shared by commands (0 = OpenMP's default; at most detail::kMaxThreads).
 void add_threads_option(CLI::App& cmd, int& threads);
 
 /// Seconds since `start` (steady clock).

@@ -124,8 +124,8 @@ void run_demo(const DemoArgs& a) {
 void add_demo_command(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
   CLI::App* cmd = app.add_subcommand("demo", "Train and evaluate SSAH on a built-in synthetic data set (no files)");
-  cmd->add_option("--items", args->items, "Number of synthetic items")->check(positive_integer());
-  cmd->add_option("--epochs", args->epochs, "Training epochs")->check(positive_integer());
+  cmd->add_option("--items", args->items, "Number of synthetic items, 20 to 200000")->check(integer_range(20, 200000));
+  cmd->add_option("--epochs", args->epochs, "Training epochs, 1 to 1000")->check(integer_range(1, 1000));
   cmd->add_option("--seed", args->seed, "Seed of the data, split and training");
   cmd->add_option("--bits", args->bits, "Code lengths (16, 32, 64, 128)")->delimiter(',');
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));

@@ -61,9 +61,11 @@ void add_search_command(CLI::App& app) {
       ->required();
   cmd->add_option("--query-codes", args->query_codes, "query codes .npy (same format as the database codes)")
       ->required();
-  cmd->add_option("-k", args->k, "neighbours per query (rows are padded with -1 past the database size)")
+  cmd->add_option("-k", args->k,
+                  "neighbours per query, 1 to 2147483647 (rows are padded with -1 past the database size; refused "
+                  "when the results would not fit in memory)")
       ->capture_default_str()
-      ->check(positive_integer());
+      ->check(integer_range(1, 2147483647));
   cmd->add_option("--out", args->out, "write the neighbour ids here (.npy, int64 [queries, k])");
   cmd->add_option("--distances", args->distances, "write the Hamming distances here (.npy, int32 [queries, k])");
   cmd->add_flag("--device", args->device,

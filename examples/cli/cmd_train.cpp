@@ -9,6 +9,7 @@
 // step boundary with exit status 130, leaving the last epoch's checkpoint and report.json intact.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -31,10 +32,13 @@
 #include "cli_common.hpp"
 #include "mat_input.hpp"
 #include "pretrained.hpp"
+#include "run_folder.hpp"
 #include "ssah/checkpoint.hpp"
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/io/checksum.hpp"
 #include "ssah/io/file.hpp"
+#include "ssah/io/json_error.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/pipeline.hpp"
 #include "ssah/recipes.hpp"
@@ -60,6 +64,7 @@ struct TrainArgs {
   std::size_t passes = 0;           ///< 0: the recipe's
   std::size_t steps_per_pass = 0;   ///< 0: the recipe's (n / batch size)
   std::string resume;  ///< --resume DIR
+  bool overwrite = false;  ///< --overwrite: replace an earlier run's outputs in --out
   MatInputOptions mat;  ///< --mat FILE and its keys (instead of --modality / --labels)
   std::vector<std::string> pretrained;  ///< --pretrained NAME=FILE.mat (MatConvNet CNN-F)
 };
@@ -277,7 +282,74 @@ json read_report(const std::string& dir) {
   try {
     return json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& e) {
-    detail::fail<IoError>("'", path, "': not JSON (", e.what(), ")");
+    detail::fail<IoError>("'", path, "': not valid JSON (", io::json_error_text(e), ")");
+  }
+}
+
+/// "CnnF: input ..." -> "input ...": library messages name classes, which mean nothing to users
+/// of the program.
+std::string without_class_prefix(const std::string& message) {
+  std::size_t i = 0;
+  while (i < message.size() && (std::isalnum(static_cast<unsigned char>(message[i])) || message[i] == '_' ||
+                                message[i] == ':'))
+    ++i;
+  if (i > 2 && i + 1 < message.size() && message.compare(i - 1, 2, ": ") == 0 && message[i - 2] != ':')
+    return message.substr(i + 1);
+  return message;
+}
+
+/// Builds each modality's network once before any training, so that a backbone that cannot read
+/// its items (an image too small for CNN-F, a vocabulary narrower than TxtNet's pooling windows)
+/// fails now, naming the modality and where the backbone came from, not at the first K.
+void check_backbones(const pipeline::Dataset& data, const pipeline::Experiment& e, int bits, bool hidden_given,
+                     const std::map<std::string, std::string>& kinds,
+                     const std::map<std::string, std::string>& pretrained) {
+  const ModelSpec<float> spec = pipeline::model_spec(data, e, bits);
+  // A lower bound of what training needs before anything is built: the weight matrices of the
+  // fully connected layers, each with its gradient and Adam's two moments (4 copies of 4 bytes).
+  auto chain = [](long double in, const std::vector<std::size_t>& widths) {
+    long double weights = 0;
+    for (std::size_t w : widths) {
+      weights += in * static_cast<long double>(w);
+      in = static_cast<long double>(w);
+    }
+    return weights;
+  };
+  const long double feature = spec.label_net.hidden.empty() ? 0 : spec.label_net.hidden.back();
+  long double weights = chain(static_cast<long double>(data.classes), spec.label_net.hidden);
+  for (std::size_t m = 0; m < data.modalities.size(); ++m) {
+    const auto& b = spec.backbones[m];
+    const auto in = static_cast<long double>(data.modalities[m].row_size());
+    if (b.kind == "feature") weights += chain(in, b.feature.hidden);
+    if (b.kind == "text") weights += chain(in, b.text.hidden);
+    weights += chain(feature, spec.discriminator.hidden);
+  }
+  const long double needed = weights * 16, available = static_cast<long double>(detail::available_host_memory());
+  if (needed > available) {
+    std::string widths;
+    for (std::size_t w : spec.label_net.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
+    detail::fail<InvalidArgument>(
+        hidden_given ? "--hidden " : "the recipe's widths ", widths, ": the networks need at least ",
+        needed >= 1.8e19L ? std::string("more than any memory")
+                          : detail::human_bytes(static_cast<std::size_t>(needed)),
+        " for their weights, gradients and optimiser state; ", detail::human_bytes(static_cast<std::size_t>(available)),
+        " of memory is available");
+  }
+  for (std::size_t m = 0; m < data.modalities.size(); ++m) {
+    const std::string& name = data.modalities[m].name;
+    try {
+      ParameterSet<float> params;
+      AnyBackbone<float> net(spec.sample_shapes[m], spec.backbones[m], params);
+    } catch (const OutOfMemory& oom) {
+      detail::fail<OutOfMemory>("the network of '", name, "': ", oom.what());
+    } catch (const Error& err) {
+      const std::string kind = spec.backbones[m].kind == "cnnf" ? "cnn" : spec.backbones[m].kind;
+      const std::string origin = pretrained.count(name) ? "--pretrained " + name
+                                 : kinds.count(name)    ? "--backbone " + name + "=" + kind
+                                                        : "the recipe's " + kind + " backbone for '" + name + "'";
+      detail::fail<InvalidArgument>(origin, ": cannot read the items of '", name, "' (shape ",
+                                    spec.sample_shapes[m].str(), "): ", without_class_prefix(err.what()));
+    }
   }
 }
 
@@ -288,10 +360,15 @@ void run_train(TrainArgs a) {
     if (!a.out.empty() && fs::path(a.out).lexically_normal() != fs::path(a.resume).lexically_normal())
       detail::fail<InvalidArgument>("--resume ", a.resume, " continues in that folder; --out ", a.out,
                                     " must be omitted or the same");
+    if (a.overwrite) detail::fail<InvalidArgument>("--overwrite replaces a run and --resume continues one: not both");
     a.out = a.resume;
-    previous = read_report(a.resume);
   }
   if (a.out.empty()) detail::fail<InvalidArgument>("--out DIR (or --resume DIR) is required");
+  const RunFolderMode folder_mode = !a.resume.empty() ? RunFolderMode::resume
+                                    : a.overwrite     ? RunFolderMode::overwrite
+                                                      : RunFolderMode::fresh;
+  check_run_folder(a.out, folder_mode);  // before any input is read
+  if (!a.resume.empty()) previous = read_report(a.resume);
   if (a.modalities.size() > 3)
     detail::fail<InvalidArgument>(a.modalities.size(), " modalities given; ssah train supports 1 to 3");
   for (int b : a.bits)
@@ -417,11 +494,6 @@ void run_train(TrainArgs a) {
 
   // Split.
   pipeline::Split split;
-  std::error_code ec;
-  fs::create_directories(a.out + "/codes", ec);
-  fs::create_directories(a.out + "/curves", ec);
-  if (!fs::is_directory(a.out + "/codes") || !fs::is_directory(a.out + "/curves"))
-    detail::fail<IoError>("'", a.out, "': cannot create the output folder");
   if (!a.split_dir.empty()) {
     split.query = read_indices(a.split_dir + "/query_idx.npy", data.items);
     split.database = read_indices(a.split_dir + "/db_idx.npy", data.items);
@@ -430,15 +502,21 @@ void run_train(TrainArgs a) {
     const std::size_t queries = std::max<std::size_t>(1, std::min<std::size_t>(data.items / 10, 2000));
     if (queries >= data.items) detail::fail<InvalidArgument>("too few items (", data.items, ") to split");
     split = pipeline::Split::random(data.items, queries, std::min<std::size_t>(10000, data.items - queries), a.seed);
-    if (a.resume.empty()) {  // a resumed run checks that it drew the same split (input_checksums)
-      fs::create_directories(a.out + "/split", ec);
-      write_indices(a.out + "/split/query_idx.npy", split.query);
-      write_indices(a.out + "/split/db_idx.npy", split.database);
-      write_indices(a.out + "/split/train_idx.npy", split.train);
-    }
   }
-  split.validate(data.items);
+  try {
+    split.validate(data.items);
+  } catch (const InvalidArgument& e) {
+    if (a.split_dir.empty()) throw;
+    const std::string what = e.what();  // "split: ..."
+    detail::fail<InvalidArgument>("--split ", a.split_dir, ": ", what.compare(0, 7, "split: ") == 0 ? what.substr(7) : what);
+  }
   data.validate();
+  std::vector<std::string> warnings;
+  try {
+    warnings = pipeline::data_warnings(data, split);
+  } catch (const InvalidArgument& e) {  // "labels: ..."
+    detail::fail<InvalidArgument>("'", labels_file, "': ", std::string(e.what()).substr(8));
+  }
 
   // The recipe (ssah/recipes.hpp), resolved for this data set, then the options given.
   recipes::Settings settings = recipes::resolve(a.recipe, recipes::DataTraits::of(data, split.train));
@@ -468,6 +546,22 @@ void run_train(TrainArgs a) {
   a.epochs = settings.epochs;
   pipeline::Experiment e;
   recipes::apply(settings, data, e);
+  check_backbones(data, e, a.bits.front(), !a.hidden.empty(), kinds, pretrained_files);
+
+  // The inputs are good: the output folder is claimed (created and locked) only now.
+  claim_run_folder(a.out, folder_mode);
+  for (const std::string& w : warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
+  std::error_code ec;
+  fs::create_directories(a.out + "/codes", ec);
+  fs::create_directories(a.out + "/curves", ec);
+  if (!fs::is_directory(a.out + "/codes") || !fs::is_directory(a.out + "/curves"))
+    detail::fail<IoError>("'", a.out, "': cannot create the output folder");
+  if (a.split_dir.empty() && a.resume.empty()) {  // a resumed run checks that it drew the same split (input_checksums)
+    fs::create_directories(a.out + "/split", ec);
+    write_indices(a.out + "/split/query_idx.npy", split.query);
+    write_indices(a.out + "/split/db_idx.npy", split.database);
+    write_indices(a.out + "/split/train_idx.npy", split.train);
+  }
 
   // Standardised here (not in pipeline::run) so that every epoch's checkpoint keeps the statistics.
   const std::vector<pipeline::Standardization> standardization = pipeline::standardize(data, split);
@@ -581,6 +675,7 @@ void run_train(TrainArgs a) {
   report["relevance"] = "shares at least one label";
   report["map_ties"] = "ties in Hamming distance ordered by database index";
   report["input_checksums"] = input_checksums(data, split);
+  report["warnings"] = warnings;
   json results = json::object();
 
   // --resume: K's checkpoint, checked against this command line (nullptr when there is none).
@@ -689,7 +784,13 @@ void run_train(TrainArgs a) {
         return model;
       };
       e.on_epoch = save;
-      const pipeline::BitsResult r = std::move(pipeline::run(data, split, e).front());
+      pipeline::BitsResult r;
+      try {
+        r = std::move(pipeline::run(data, split, e).front());
+      } catch (const OutOfMemory& oom) {  // name what the user can change
+        detail::fail<OutOfMemory>("K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths,
+                                  "), --batch-size and the number of items set how much training needs");
+      }
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
       for (std::size_t m = 0; m < data.modalities.size(); ++m) {
         const std::string base = a.out + "/codes/" + k + "_" + data.modalities[m].name;
@@ -798,25 +899,31 @@ void add_train_command(CLI::App& app) {
                   "NAME=FILE.mat: modality NAME's backbone is MatConvNet's CNN-F (imagenet-vgg-f.mat), its widths "
                   "and conv1..fc7 weights read from FILE and fine-tuned; raw 0..255 NCHW images, the file's mean image "
                   "subtracted instead of standardisation");
-  cmd->add_option("--epochs", args->epochs, "training epochs (default: the recipe's)")->check(positive_integer());
+  cmd->add_option("--epochs", args->epochs, "training epochs, 1 to 1000 (default: the recipe's)")
+      ->check(integer_range(1, 1000));
   cmd->add_option("--seed", args->seed, "seed of the split and of training");
   cmd->add_flag("--no-standardize", args->no_standardize, "do not z-score dense inputs");
-  cmd->add_option("--out", args->out, "output folder (created; nothing in it is deleted)");
+  cmd->add_option("--out", args->out,
+                  "output folder: created, or an empty one; one that holds files needs --resume or --overwrite");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "train into an --out folder that holds an earlier run: that run's outputs (report, checkpoints, "
+                "codes, curves, split) are removed first; other files are left alone");
   cmd->add_option("--resume", args->resume,
                   "continue the run whose output folder is DIR (interrupted, or to more --epochs) with the same "
                   "inputs and options: each K from its last saved epoch; finished K values are skipped");
   cmd->add_option("--hidden", args->hidden,
                   "widths of the hidden layers of every network (label, feature/text backbones, discriminators; "
-                  "default: the recipe's)")
+                  "default: the recipe's); each 1 to 65536")
       ->delimiter(',')
-      ->check(positive_integer());
-  cmd->add_option("--batch-size", args->batch_size, "mini-batch size (default: the recipe's, 128)")
-      ->check(positive_integer());
+      ->check(integer_range(1, 65536));
+  cmd->add_option("--batch-size", args->batch_size, "mini-batch size, 1 to 65536 (default: the recipe's, 128)")
+      ->check(integer_range(1, 65536));
   cmd->add_option("--steps-per-pass", args->steps_per_pass,
-                  "training steps in one pass (default: training items / batch size); more for a small training set")
-      ->check(positive_integer());
-  cmd->add_option("--passes", args->passes, "passes per network per epoch (one stage each); for small tests")
-      ->check(positive_integer());
+                  "training steps in one pass, 1 to 1000000 (default: training items / batch size); more for a small "
+                  "training set")
+      ->check(integer_range(1, 1000000));
+  cmd->add_option("--passes", args->passes, "passes per network per epoch (one stage each), 1 to 1000; for small tests")
+      ->check(integer_range(1, 1000));
   cmd->callback([args] { run_train(*args); });
 }
 

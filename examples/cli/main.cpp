@@ -5,6 +5,7 @@
 // "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,12 @@ std::string one_line(std::string s) {
   return s;
 }
 
+std::string command_name(const CLI::App& app) {
+  std::string name = "ssah";
+  for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
+  return name;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,10 +54,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::bad_alloc&) {  // a host container (ssah's own allocations say what and how much)
+    std::cerr << command_name(app) << ": error: out of memory (the inputs, or the sizes the options imply, "
+              << "need more memory than this machine gives the process)" << std::endl;
+    return 1;
   } catch (const std::exception& e) {
-    std::string name = "ssah";
-    for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
-    std::cerr << name << ": error: " << one_line(e.what()) << std::endl;
+    std::cerr << command_name(app) << ": error: " << one_line(e.what()) << std::endl;
     return 1;
   }
   return 0;

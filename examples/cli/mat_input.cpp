@@ -17,10 +17,20 @@
 #include "mat_input.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <new>
 #include <set>
 #include <utility>
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ssah/error.hpp"
 
@@ -267,7 +277,7 @@ MatLayout mat_layout(const std::string& layout) {
 
 bool mat_input_supported() noexcept { return true; }
 
-MatInput read_mat_input(const MatInputOptions& o) {
+MatInput read_mat_input_here(const MatInputOptions& o) {
   if (o.file.empty())
     fail<InvalidArgument>("--mat-modality, --mat-labels and --mat-layout need --mat FILE");
   io::MatFile f(o.file);
@@ -393,6 +403,229 @@ MatInput read_mat_input(const MatInputOptions& o) {
                                            m.arrangement);
     m.array = as_u8_if_01(std::move(arranged), m.arrangement);
     in.modalities.push_back(std::move(m));
+  }
+  return in;
+}
+
+// ---------------------------------------------------------------- v7.3 files in a child process
+//
+// A v7.3 file is HDF5, parsed by the HDF5 library, which fuzzing shows is not safe on malformed
+// files (heap overflows and crashes while matio lists or reads variables: docs/fuzzing.md) and
+// which ssah cannot validate beforehand through matio. So such a file is read in a child process
+// (fork) that streams the arrays back through a pipe: whatever HDF5 does to that process, the
+// program reports an error naming the file instead of crashing. v5 files, which ssah validates
+// whole before matio reads them, are read in the process itself.
+
+namespace {
+
+struct Pipe {
+  int fd;
+  std::chrono::steady_clock::time_point deadline{};  ///< reads give up then (none when unset)
+  bool timed_out = false;
+  void write_bytes(const void* p, std::size_t n) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    while (n > 0) {
+      const ssize_t put = ::write(fd, c, n);
+      if (put < 0 && errno == EINTR) continue;
+      if (put <= 0) ::_exit(3);  // the parent stopped reading
+      c += put;
+      n -= static_cast<std::size_t>(put);
+    }
+  }
+  bool read_bytes(void* p, std::size_t n) {
+    auto* c = static_cast<unsigned char*>(p);
+    while (n > 0) {
+      if (deadline != std::chrono::steady_clock::time_point{}) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd pfd{fd, POLLIN, 0};
+        const int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30))) : 0;
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready == 0) return timed_out = true, false;
+      }
+      const ssize_t got = ::read(fd, c, n);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      c += got;
+      n -= static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+  void put(std::uint64_t v) { write_bytes(&v, sizeof v); }
+  void put(const std::string& s) {
+    put(static_cast<std::uint64_t>(s.size()));
+    write_bytes(s.data(), s.size());
+  }
+  void put(const std::vector<std::size_t>& v) {
+    put(static_cast<std::uint64_t>(v.size()));
+    for (std::size_t e : v) put(static_cast<std::uint64_t>(e));
+  }
+  void put(const io::HostArray& a) {
+    put(static_cast<std::uint64_t>(a.dtype));
+    put(a.shape);
+    put(a.source);
+    put(static_cast<std::uint64_t>(a.bytes.size()));
+    write_bytes(a.bytes.data(), a.bytes.size());
+  }
+};
+
+/// Reads what the child sent; false when the stream ends early or is inconsistent.
+struct Reader {
+  Pipe pipe;
+  bool ok = true;
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    ok = ok && pipe.read_bytes(&v, sizeof v);
+    return v;
+  }
+  std::string str() {
+    const std::uint64_t n = u64();
+    if (!ok || n > (1u << 20)) return ok = false, std::string();
+    std::string s(n, '\0');
+    ok = ok && pipe.read_bytes(s.data(), n);
+    return s;
+  }
+  std::vector<std::size_t> dims() {
+    const std::uint64_t n = u64();
+    if (!ok || n > 64) return ok = false, std::vector<std::size_t>();
+    std::vector<std::size_t> v(n);
+    for (std::size_t& e : v) e = u64();
+    return v;
+  }
+  io::HostArray array() {
+    io::HostArray a;
+    a.dtype = static_cast<io::DType>(u64());
+    a.shape = dims();
+    a.source = str();
+    const std::uint64_t n = u64();
+    std::size_t count = 0;
+    const auto dtype = static_cast<std::uint64_t>(a.dtype);
+    if (!ok || dtype > static_cast<std::uint64_t>(io::DType::F64) || !io::detail::checked_count(a.shape, count) ||
+        count > n / io::dtype_size(a.dtype) || n != count * io::dtype_size(a.dtype))
+      return ok = false, a;
+    a.bytes.resize(n);
+    ok = ok && pipe.read_bytes(a.bytes.data(), n);
+    return a;
+  }
+};
+
+enum class ErrorKind : std::uint64_t { error, io, invalid, shape, memory };
+
+/// Whether `path` starts with the header of a MATLAB v7.3 file (read without matio or HDF5).
+bool is_mat73(const std::string& path) {
+  try {
+    io::detail::FileSource src(path);
+    if (src.size() < 128) return false;
+    unsigned char h[128];
+    src.read(0, h, 128);
+    if (h[126] == 'I' && h[127] == 'M') return h[124] == 0x00 && h[125] == 0x02;
+    if (h[126] == 'M' && h[127] == 'I') return h[124] == 0x02 && h[125] == 0x00;
+  } catch (const Error&) {  // read_mat_input_here reports it
+  }
+  return false;
+}
+
+}  // namespace
+
+MatInput read_mat_input(const MatInputOptions& o) {
+  if (o.file.empty() || !is_mat73(o.file)) return read_mat_input_here(o);
+  int fds[2];
+  if (::pipe(fds) != 0) fail<IoError>("--mat '", o.file, "': cannot create a pipe: ", std::strerror(errno));
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    fail<IoError>("--mat '", o.file, "': cannot start the reading process: ", std::strerror(errno));
+  }
+  if (child == 0) {  // the child: read, send, and leave without running the parent's exit handlers
+    ::close(fds[0]);
+    ::signal(SIGPIPE, SIG_DFL);
+    Pipe out{fds[1]};
+    try {
+      const MatInput in = read_mat_input_here(o);
+      out.put(std::uint64_t{1});
+      out.put(in.file);
+      out.put(in.version);
+      out.put(in.layout);
+      out.put(in.labels_variable);
+      out.put(in.labels_dims);
+      out.put(in.labels);
+      out.put(static_cast<std::uint64_t>(in.modalities.size()));
+      for (const MatModality& m : in.modalities) {
+        out.put(m.name);
+        out.put(m.variable);
+        out.put(m.dims);
+        out.put(m.arrangement);
+        out.put(m.array);
+      }
+    } catch (const std::exception& e) {
+      ErrorKind kind = ErrorKind::error;
+      if (dynamic_cast<const IoError*>(&e)) kind = ErrorKind::io;
+      if (dynamic_cast<const InvalidArgument*>(&e)) kind = ErrorKind::invalid;
+      if (dynamic_cast<const ShapeError*>(&e)) kind = ErrorKind::shape;
+      if (dynamic_cast<const OutOfMemory*>(&e) || dynamic_cast<const std::bad_alloc*>(&e)) kind = ErrorKind::memory;
+      out.put(std::uint64_t{0});
+      out.put(static_cast<std::uint64_t>(kind));
+      out.put(std::string(e.what()).substr(0, 4096));
+    }
+    ::close(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  // A malformed file can also make HDF5 loop (fuzzing found one): the reading gets a minute plus
+  // one second per 20 MB of file, far more than a good file needs.
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(o.file, ec);
+  const auto allowed = std::chrono::seconds(60 + (ec ? 0 : static_cast<long long>(bytes / (20u << 20))));
+  Reader r{Pipe{fds[0], std::chrono::steady_clock::now() + allowed}};
+  MatInput in;
+  std::string message;
+  ErrorKind kind = ErrorKind::error;
+  const std::uint64_t status = r.u64();
+  if (r.ok && status == 1) {
+    in.file = r.str();
+    in.version = r.str();
+    in.layout = r.str();
+    in.labels_variable = r.str();
+    in.labels_dims = r.dims();
+    in.labels = r.array();
+    const std::uint64_t n = r.u64();
+    for (std::uint64_t i = 0; r.ok && i < n && i < 16; ++i) {
+      MatModality m;
+      m.name = r.str();
+      m.variable = r.str();
+      m.dims = r.dims();
+      m.arrangement = r.str();
+      m.array = r.array();
+      in.modalities.push_back(std::move(m));
+    }
+  } else if (r.ok && status == 0) {
+    kind = static_cast<ErrorKind>(r.u64());
+    message = r.str();
+  }
+  const bool complete = r.ok;
+  ::close(fds[0]);
+  if (!complete) ::kill(child, SIGKILL);
+  int wstatus = 0;
+  while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (r.pipe.timed_out)
+    fail<IoError>("--mat '", o.file, "': the HDF5 library did not finish reading this MATLAB v7.3 file within ",
+                  allowed.count(), " s: the file is malformed; convert it to v5 or .npy where it was written");
+  if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) != SIGKILL)
+    fail<IoError>("--mat '", o.file, "': the HDF5 library failed reading this MATLAB v7.3 file (", strsignal(WTERMSIG(wstatus)),
+                  "): the file is malformed; convert it to v5 or .npy where it was written");
+  if (!complete || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+    fail<IoError>("--mat '", o.file, "': reading this MATLAB v7.3 file failed (the reading process ended early)");
+  if (status == 0) {
+    switch (kind) {
+      case ErrorKind::io: throw IoError(message);
+      case ErrorKind::invalid: throw InvalidArgument(message);
+      case ErrorKind::shape: throw ShapeError(message);
+      case ErrorKind::memory: throw OutOfMemory(message.empty() ? "out of memory reading '" + o.file + "'" : message);
+      default: throw Error(message);
+    }
   }
   return in;
 }

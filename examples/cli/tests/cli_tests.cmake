@@ -20,6 +20,13 @@ function(ssah_cli_test name)
   set_tests_properties(ssah_cli.${name} PROPERTIES LABELS cli)
 endfunction()
 
+# ssah_cli_clean(fixture dir...): removes the run folders of earlier ctest runs before the tests
+# that need `fixture` (ssah train refuses an --out folder that holds a run).
+function(ssah_cli_clean fixture)
+  add_test(NAME ssah_cli.clean_${fixture} COMMAND ${CMAKE_COMMAND} -E rm -rf ${ARGN})
+  set_tests_properties(ssah_cli.clean_${fixture} PROPERTIES FIXTURES_SETUP ${fixture} LABELS cli)
+endfunction()
+
 function(eval_args out q d ql dl)
   set(${out} eval --query-codes ${q} --db-codes ${d} --query-labels ${ql} --db-labels ${dl} PARENT_SCOPE)
 endfunction()
@@ -114,6 +121,6 @@ ssah_cli_test(search_not_npy EXPECT fail
   STDERR "^ssah search: error: .*not a [.]npy file")
 ssah_cli_test(search_k0 EXPECT fail
   ARGS search --db-codes ${fx}/k16_ties/db_codes.npy --query-codes ${fx}/k16_ties/query_codes.npy -k 0
-  STDERR "^ssah: usage error: -k: must be a positive integer, got .0.")
+  STDERR "^ssah: usage error: -k: must be a whole number from 1 to 2147483647, got .0.")
 ssah_cli_test(eval_missing_option EXPECT fail ARGS eval --query-codes ${fx}/toy_k4/query_codes.npy
   STDERR "^ssah: usage error: .*--db-codes")

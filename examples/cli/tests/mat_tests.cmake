@@ -14,6 +14,7 @@ set(md "${CMAKE_CURRENT_BINARY_DIR}/mat_test_data")
 set(mout "${CMAKE_CURRENT_BINARY_DIR}/mat_test_output")
 add_test(NAME ssah_cli.mat_data COMMAND ssah_cli_mat_test_data write "${md}")
 set_tests_properties(ssah_cli.mat_data PROPERTIES FIXTURES_SETUP ssah_mat_data LABELS cli)
+ssah_cli_clean(ssah_mat_data "${mout}")
 add_test(NAME ssah_cli.mat_input_values COMMAND ssah_cli_mat_test_data check "${md}")
 set_tests_properties(ssah_cli.mat_input_values PROPERTIES FIXTURES_REQUIRED ssah_mat_data LABELS cli)
 

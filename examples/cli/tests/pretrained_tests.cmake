@@ -15,6 +15,7 @@ set(pd "${CMAKE_CURRENT_BINARY_DIR}/pretrained_test_data")
 set(pout "${CMAKE_CURRENT_BINARY_DIR}/pretrained_test_output")
 add_test(NAME ssah_cli.pretrained_data COMMAND ssah_cli_pretrained_test_data "${pd}")
 set_tests_properties(ssah_cli.pretrained_data PROPERTIES FIXTURES_SETUP ssah_pretrained_data LABELS cli)
+ssah_cli_clean(ssah_pretrained_data "${pout}/run" "${pout}/bad")
 
 set(psmall --bits 16 --epochs 1 --hidden 8 --passes 1 --batch-size 16 --split ${pd}/split)
 set(pinputs --modality img=${pd}/img.npy --modality txt=${pd}/txt.npy --labels ${pd}/labels.npy)

@@ -46,7 +46,7 @@ ssah_train_test(resume_other_objective EXPECT fail
        --resume ${rout}/resumed
   STDERR "^ssah train: error: --resume .*: hyperparameter objective is \"paper\" there but \"reference\" here")
 ssah_train_test(resume_no_run EXPECT fail ARGS train ${rinputs} ${rsmall} --resume ${rout}/no_such_run
-  STDERR "^ssah train: error: --resume .*no_such_run: no report[.]json there")
+  STDERR "^ssah train: error: --resume .*no_such_run: no such folder")
 ssah_train_test(resume_other_out EXPECT fail ARGS train ${rinputs} ${rsmall} --out ${rout}/x --resume ${rout}/resumed
   STDERR "^ssah train: error: --resume .* continues in that folder; --out .* must be omitted or the same")
 foreach(t resume_finished resume_other_data resume_other_options resume_fewer_epochs resume_other_objective)

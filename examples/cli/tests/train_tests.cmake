@@ -6,6 +6,8 @@ set(td "${CMAKE_CURRENT_BINARY_DIR}/train_test_data")
 set(tout "${CMAKE_CURRENT_BINARY_DIR}/train_test_output")
 add_test(NAME ssah_cli.train_data COMMAND ssah_cli_make_train_data "${td}")
 set_tests_properties(ssah_cli.train_data PROPERTIES FIXTURES_SETUP ssah_train_data LABELS cli)
+ssah_cli_clean(ssah_train_data "${tout}/run" "${tout}/seeded" "${tout}/bad"
+               "${CMAKE_CURRENT_BINARY_DIR}/resume_test_output")
 
 set(small --bits 16 --epochs 1 --hidden 32 --passes 1 --batch-size 64)
 set(good_inputs --modality img=${td}/img.npy --modality txt=${td}/txt.npy --labels ${td}/labels.npy)
@@ -99,3 +101,14 @@ ssah_train_test(encode_wrong_width EXPECT fail
   ARGS encode --checkpoint ${tout}/run/model-K16.safetensors --modality img=${td}/txt_query.npy --out ${tout}/x.npy
   STDERR "^ssah encode: error: .*txt_query[.]npy': items of shape [[]64[]] where the checkpoint's 'img' expects [[]32[]]")
 set_tests_properties(ssah_cli.encode_wrong_width PROPERTIES FIXTURES_REQUIRED "ssah_train_data;ssah_train_run")
+
+# The hostile-input suite (tests/hostile/run.sh): every class of issue 16's careless and hostile
+# inputs, each case under a time limit and `ulimit -v`, inputs checksummed before and after. Needs
+# bash, timeout and a Python 3 interpreter (PYTHON, or python3 on PATH) to write crafted files.
+find_program(SSAH_BASH bash)
+if(SSAH_BASH)
+  add_test(NAME ssah_cli.hostile
+           COMMAND ${SSAH_BASH} "${PROJECT_SOURCE_DIR}/tests/hostile/run.sh" $<TARGET_FILE:ssah_cli>
+                   $<TARGET_FILE:ssah_cli_make_train_data> "${CMAKE_CURRENT_BINARY_DIR}/hostile")
+  set_tests_properties(ssah_cli.hostile PROPERTIES LABELS cli TIMEOUT 900)
+endif()

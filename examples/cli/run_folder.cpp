@@ -1,0 +1,105 @@
+#include "run_folder.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "ssah/error.hpp"
+
+namespace ssah::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kLockName = ".ssah-lock";
+
+/// Paths (relative to the folder) of what `ssah train` writes, as regular expressions.
+const std::vector<std::regex>& run_outputs() {
+  static const std::vector<std::regex> patterns = {
+      std::regex(R"(report\.json)"),
+      std::regex(R"(model-K[0-9]+\.safetensors)"),
+      std::regex(R"(K[0-9]+_(pr|precision_at_n)\.svg)"),
+      std::regex(R"(codes/K[0-9]+_[A-Za-z0-9_-]+_(query|db)\.npy)"),
+      std::regex(R"(curves/K[0-9]+_[A-Za-z0-9_-]+\.(csv|gp))"),
+      std::regex(R"(split/(query|db|train)_idx\.npy)"),
+  };
+  return patterns;
+}
+
+bool is_run_output(const std::string& relative) {
+  for (const std::regex& r : run_outputs())
+    if (std::regex_match(relative, r)) return true;
+  return false;
+}
+
+/// The first entry of `dir` other than the lock file ("" when there is none).
+std::string first_entry(const fs::path& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename() != kLockName) return e.path().filename().string();
+  return "";
+}
+
+void check_contents(const std::string& dir, RunFolderMode mode) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st)) {
+    if (mode == RunFolderMode::resume) detail::fail<InvalidArgument>("--resume ", dir, ": no such folder");
+    return;
+  }
+  if (!fs::is_directory(st))
+    detail::fail<InvalidArgument>(mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
+                                  ": exists and is not a folder");
+  if (mode != RunFolderMode::fresh) return;
+  const std::string entry = first_entry(dir);
+  if (entry.empty()) return;
+  const bool run = fs::exists(fs::path(dir) / "report.json", ec);
+  detail::fail<InvalidArgument>("--out ", dir, ": the folder is not empty (it holds '", entry, "'",
+                                run ? ", and report.json: an earlier run" : "",
+                                "); give --resume ", dir, " to continue that run, --overwrite to replace its outputs, "
+                                "or a new folder");
+}
+
+}  // namespace
+
+void check_run_folder(const std::string& dir, RunFolderMode mode) { check_contents(dir, mode); }
+
+void claim_run_folder(const std::string& dir, RunFolderMode mode) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir, ec))
+    detail::fail<IoError>("--out ", dir, ": cannot create the folder", ec ? ": " + ec.message() : std::string());
+  const std::string lock_path = (fs::path(dir) / kLockName).string();
+  // Kept open (and locked) until the process ends; the kernel releases the lock however it ends,
+  // so a lock file left behind by a crash blocks nothing.
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) detail::fail<IoError>("--out ", dir, ": cannot create the lock file '", lock_path, "': ", std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      detail::fail<InvalidArgument>("--out ", dir, ": another ssah train is writing to this folder; wait for it to end "
+                                    "or choose another folder");
+    detail::fail<IoError>("--out ", dir, ": cannot lock '", lock_path, "': ", std::strerror(err));
+  }
+  check_contents(dir, mode);
+  if (mode != RunFolderMode::overwrite) return;
+  std::size_t removed = 0;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const std::string relative = fs::relative(it->path(), dir, ec).generic_string();
+    if (is_run_output(relative) && fs::remove(it->path(), ec)) ++removed;
+  }
+  if (removed > 0) std::printf("--overwrite: removed %zu files of the earlier run in %s\n", removed, dir.c_str());
+}
+
+}  // namespace ssah::cli

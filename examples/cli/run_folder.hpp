@@ -1,0 +1,25 @@
+#pragma once
+// The output folder of `ssah train`: claimed for one process (a lock file), never mixed with an
+// earlier run's files unless the user asks (`--resume` continues that run, `--overwrite` removes
+// its outputs first).
+#include <string>
+
+namespace ssah::cli {
+
+enum class RunFolderMode {
+  fresh,      ///< the folder must not exist or be empty
+  resume,     ///< the folder holds the run being continued
+  overwrite,  ///< an earlier run's outputs there are removed; other files are left alone
+};
+
+/// Refuses (InvalidArgument) a folder that `claim_run_folder` would refuse, without creating or
+/// locking anything: called before the inputs are read, so that the mistake costs nothing.
+void check_run_folder(const std::string& dir, RunFolderMode mode);
+
+/// Creates `dir` if needed and locks it for the life of this process (`dir/.ssah-lock`, flock: a
+/// crash releases it); InvalidArgument when another process holds the lock or, checked again
+/// under the lock, the folder is not what `mode` needs. In overwrite mode, then removes the
+/// files an earlier `ssah train` wrote there (reported on stdout).
+void claim_run_folder(const std::string& dir, RunFolderMode mode);
+
+}  // namespace ssah::cli

@@ -1,0 +1,81 @@
+"""Writes the hostile inputs of tests/hostile/run.sh into a folder (Python standard library only).
+
+Usage: make_inputs.py DIR   (DIR already holds the tiny data set of ssah_cli_make_train_data:
+img.npy [240, 32] float32, txt.npy [240, 64] uint8, labels.npy [240, 6] uint8, split/.)
+"""
+import json
+import os
+import random
+import struct
+import sys
+
+
+def write_npy(path, descr, shape, data, header_extra=""):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }%s" % (
+        descr, "".join("%d, " % s for s in shape) if len(shape) != 1 else "%d," % shape[0], header_extra)
+    pad = 64 - (10 + len(header) + 1) % 64
+    header = header + " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + data)
+
+
+def write_split(folder, query, database, train):
+    os.makedirs(folder, exist_ok=True)
+    for name, rows in (("query_idx", query), ("db_idx", database), ("train_idx", train)):
+        write_npy(os.path.join(folder, name + ".npy"), "<i8", [len(rows)], struct.pack("<%dq" % len(rows), *rows))
+
+
+def main(d):
+    items, classes = 240, 6
+    # Labels: none at all; and some rows without a label (a warning, not an error).
+    write_npy(os.path.join(d, "labels_zero.npy"), "|u1", [items, classes], bytes(items * classes))
+    with open(os.path.join(d, "labels.npy"), "rb") as f:
+        raw = f.read()
+    body = bytearray(raw[-items * classes:])
+    for row in range(30, 40):
+        body[row * classes:(row + 1) * classes] = bytes(classes)
+    write_npy(os.path.join(d, "labels_some_empty.npy"), "|u1", [items, classes], bytes(body))
+    # Splits: the query set equal to the database (and the training set); a partial overlap;
+    # a query listed twice.
+    everything = list(range(items))
+    write_split(os.path.join(d, "split_same"), everything, everything, everything)
+    write_split(os.path.join(d, "split_overlap"), list(range(24)), list(range(12, items)), list(range(24, items)))
+    write_split(os.path.join(d, "split_dup"), [0, 1, 2, 2], list(range(24, items)), list(range(24, items)))
+    # .npy headers that lie: 10^12 rows in a small file, and a shape product that overflows.
+    write_npy(os.path.join(d, "huge_rows.npy"), "<f4", [10 ** 12, 32], bytes(64))
+    write_npy(os.path.join(d, "overflow.npy"), "<f4", [2 ** 62, 2 ** 62], bytes(64))
+    # A "JSON" report of raw bytes (as a crash or an editor could leave), for --resume.
+    rng = random.Random(7)
+    os.makedirs(os.path.join(d, "bad_run"), exist_ok=True)
+    with open(os.path.join(d, "bad_run", "report.json"), "wb") as f:
+        f.write(b"{\"results\": " + bytes(rng.randrange(256) for _ in range(6000)))
+    # .mat files: a v5 header followed by garbage; a v7.3 header without HDF5 behind it.
+    header = b"MATLAB 5.0 MAT-file, hostile test".ljust(116, b" ") + bytes(8)
+    with open(os.path.join(d, "garbage_v5.mat"), "wb") as f:
+        f.write(header + b"\x00\x01IM" + bytes(rng.randrange(256) for _ in range(4096)))
+    with open(os.path.join(d, "garbage_v73.mat"), "wb") as f:
+        f.write(header + b"\x00\x02IM" + bytes(rng.randrange(256) for _ in range(4096)))
+
+
+def edit_checkpoint(src, dst, key, value):
+    """Copies a safetensors checkpoint with one entry of its stored configuration (the JSON
+    metadata 'ssah.spec', which the checksum does not cover) replaced in every modality."""
+    with open(src, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    spec = json.loads(header["__metadata__"]["ssah.spec"])
+    for m in spec["modalities"]:
+        m[key] = value
+    header["__metadata__"]["ssah.spec"] = json.dumps(spec)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "edit-checkpoint":
+        edit_checkpoint(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))
+    else:
+        main(sys.argv[1])

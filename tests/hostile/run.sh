@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Hostile-input suite of the `ssah` program (issue 16): careless and hostile inputs, each run with
+# a time limit and a memory cap, checked for
+#   - no signal and no hang (every case under `timeout`; a hang or a kill fails the case),
+#   - the expected outcome: an error (exit 1, or CLI11's usage status 100-114) whose message is one
+#     line "ssah <command>: error: ..." (or "ssah: usage error: ...") matching the case's pattern,
+#     naming no C++ type and quoting no raw bytes; or success, with the warnings the case expects,
+#   - no file changed that the case did not name as an output (every input is checksummed before
+#     the suite and compared after each case).
+#
+# Usage: tests/hostile/run.sh SSAH MAKE_TRAIN_DATA WORK_DIR
+#   SSAH             the ssah program; MAKE_TRAIN_DATA: ssah_cli_make_train_data (the tiny data set)
+#   WORK_DIR         scratch folder (emptied first)
+# Environment: PYTHON (default python3: writes the crafted inputs, standard library only);
+#   SSAH_HOSTILE_MEMORY_MB (default 4096): `ulimit -v` of each case; under AddressSanitizer,
+#   which reserves terabytes of address space and so cannot run under `ulimit -v`, set
+#   SSAH_HOSTILE_SANITIZED=1 and cap memory through ASAN_OPTIONS instead (CI's hostile step does:
+#   hard_rss_limit_mb, max_allocation_size_mb, allocator_may_return_null=1);
+#   SSAH_HOSTILE_TIMEOUT (default 120 s per case).
+set -uo pipefail
+
+if [ $# -ne 3 ]; then
+  echo "usage: $0 SSAH MAKE_TRAIN_DATA WORK_DIR" >&2
+  exit 2
+fi
+ssah=$1
+make_data=$2
+work=$3
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+python=${PYTHON:-python3}
+memory_mb=${SSAH_HOSTILE_MEMORY_MB:-4096}
+limit=${SSAH_HOSTILE_TIMEOUT:-120}
+sanitized=${SSAH_HOSTILE_SANITIZED:-0}
+
+if ! command -v "$python" >/dev/null; then
+  echo "hostile: $python not found (set PYTHON); it writes the crafted inputs" >&2
+  exit 1
+fi
+rm -rf "$work"
+mkdir -p "$work/out"
+in=$work/inputs
+"$make_data" "$in" >/dev/null || exit 1
+"$python" "$here/make_inputs.py" "$in" || exit 1
+mkfifo "$in/fifo.npy"
+
+T0=(--modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --bits 16 --epochs 1 --passes 1 --steps-per-pass 1)
+T=("${T0[@]}" --hidden 16,8)
+
+# A trained run whose checkpoint the encode cases read (and must leave alone).
+if ! "$ssah" train "${T[@]}" --labels "$in/labels.npy" --split "$in/split" --out "$in/run" >/dev/null 2>&1; then
+  echo "hostile: the tiny training run failed; cannot set up the checkpoint cases" >&2
+  exit 1
+fi
+"$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/wide.safetensors" \
+  feature_hidden '[100000000, 8]'
+"$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/zero.safetensors" \
+  feature_hidden '[0, 8]'
+"$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/shape.safetensors" \
+  sample_shape '[4611686018427387904, 4]'
+
+checksums() { (cd "$in" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
+checksums > "$work/inputs.md5"
+
+passed=0
+failed=0
+failures=()
+forbidden='std::|ssah::|CnnF|MultiScaleTextNet|FeatureNet|BasicSsah|make_model|json\.exception|basic_string|what\(\)|terminate called|Assertion|Segmentation|AddressSanitizer|runtime error'
+
+fail_case() {
+  failed=$((failed + 1))
+  failures+=("$1: $2")
+  echo "FAIL $1: $2"
+}
+
+# case NAME EXPECT PATTERN ARGS...
+#   EXPECT: error (exit 1 or a usage status, the message matching PATTERN, an extended regex), or
+#   ok (exit 0, stderr matching PATTERN; "" for anything).
+case_() {
+  local name=$1 expect=$2 pattern=$3
+  shift 3
+  local stdout=$work/$name.stdout stderr=$work/$name.stderr rc start elapsed
+  start=$(date +%s)
+  if [ "$sanitized" = 1 ]; then
+    timeout -k 10 "$limit" "$ssah" "$@" >"$stdout" 2>"$stderr" </dev/null
+  else
+    (ulimit -v $((memory_mb * 1024)) && exec timeout -k 10 "$limit" "$ssah" "$@") >"$stdout" 2>"$stderr" </dev/null
+  fi
+  rc=$?
+  elapsed=$(($(date +%s) - start))
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    fail_case "$name" "no result within ${limit} s (hang), exit $rc"
+  elif [ $rc -gt 128 ] && [ $rc -ne 130 ]; then
+    fail_case "$name" "killed by signal $((rc - 128)): $(tail -c 300 "$stderr" | tr '\n' ' ')"
+  elif grep -Eq "$forbidden" "$stderr"; then
+    fail_case "$name" "the message shows internals: $(grep -Em1 "$forbidden" "$stderr" | cut -c1-200)"
+  elif LC_ALL=C grep -q '[^[:print:][:space:]]' "$stderr"; then
+    fail_case "$name" "raw bytes in the message"
+  elif [ "$expect" = error ]; then
+    local line
+    line=$(grep -E '^ssah( [a-z]+)?: (usage )?error: ' "$stderr" | tail -n 1)
+    if [ $rc -ne 1 ] && { [ $rc -lt 100 ] || [ $rc -gt 114 ]; }; then
+      fail_case "$name" "exit $rc, expected an error (1 or a usage status): $(tail -c 200 "$stderr" | tr '\n' ' ')"
+    elif [ -z "$line" ]; then
+      fail_case "$name" "no 'ssah <command>: error: ...' line: $(tail -c 300 "$stderr" | tr '\n' ' ')"
+    elif [ "$(grep -c 'error' "$stderr")" -ne 1 ] || [ "$(tail -n 1 "$stderr")" != "$line" ]; then
+      fail_case "$name" "the error is not one last line: $(tr '\n' '|' <"$stderr" | cut -c1-300)"
+    elif [ ${#line} -gt 400 ]; then
+      fail_case "$name" "message of ${#line} characters"
+    elif ! grep -Eq -- "$pattern" <<<"$line"; then
+      fail_case "$name" "message '$line' does not match '$pattern'"
+    else
+      passed=$((passed + 1))
+      echo "ok   $name (${elapsed} s): ${line:0:160}"
+    fi
+  else
+    if [ $rc -ne 0 ]; then
+      fail_case "$name" "exit $rc: $(tail -c 300 "$stderr" | tr '\n' ' ')"
+    elif [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$stderr"; then
+      fail_case "$name" "stderr does not match '$pattern': $(tail -c 300 "$stderr" | tr '\n' ' ')"
+    else
+      passed=$((passed + 1))
+      echo "ok   $name (${elapsed} s)"
+    fi
+  fi
+  if ! checksums | cmp -s - "$work/inputs.md5"; then
+    fail_case "$name" "an input changed: $(checksums | diff - "$work/inputs.md5" | grep '^[<>]' | head -n 2 | tr '\n' ' ')"
+    checksums > "$work/inputs.md5"  # report each change once
+  fi
+}
+
+o=$work/out
+L=(--labels "$in/labels.npy")
+S=(--split "$in/split")
+q4=(--query-codes "$in/run/codes/K16_img_query.npy")
+db=(--db-codes "$in/run/codes/K16_img_db.npy")
+
+# 1. Allocations: refused with the size, before or instead of a kill.
+case_ alloc_hidden error "--hidden 65536,65536: the networks need at least .* GiB.* available" \
+  train "${T0[@]}" "${L[@]}" "${S[@]}" --hidden 65536,65536 --out "$o/hidden"
+case_ alloc_checkpoint_widths error "wide.safetensors': the model it describes does not fit in memory: out of memory: a tensor of .* could not be allocated" \
+  encode --checkpoint "$in/wide.safetensors" --modality "img=$in/img_query.npy" --out "$o/wide.npy"
+case_ alloc_checkpoint_zero_width error "wide.safetensors|zero.safetensors" \
+  encode --checkpoint "$in/zero.safetensors" --modality "img=$in/img_query.npy" --out "$o/zero.npy"
+case_ alloc_checkpoint_shape error "shape.safetensors" \
+  encode --checkpoint "$in/shape.safetensors" --modality "img=$in/img_query.npy" --out "$o/shape.npy"
+case_ alloc_search_k error "out of memory: the 2147483647 nearest neighbours of 24 queries .* would take .*, more than" \
+  search "${db[@]}" "${q4[@]}" -k 2147483647 --out "$o/ids.npy"
+case_ alloc_npy_rows error "huge_rows.npy" \
+  train "${T[@]}" "${L[@]}" --modality "big=$in/huge_rows.npy" --out "$o/rows"
+case_ alloc_npy_overflow error "overflow.npy" \
+  encode --checkpoint "$in/run/model-K16.safetensors" --modality "img=$in/overflow.npy" --out "$o/o.npy"
+
+# 2. Outputs never replace inputs or earlier runs; one process per run folder.
+case_ out_encode_checkpoint error "--out .* is the file of --checkpoint" \
+  encode --checkpoint "$in/run/model-K16.safetensors" --modality "img=$in/img_query.npy" \
+  --out "$in/run/../run/model-K16.safetensors"
+case_ out_search_db error "--out .* is the file of --db-codes" search "${db[@]}" "${q4[@]}" --out "$in/run/codes/K16_img_db.npy"
+case_ out_eval_labels error "--json .* is the file of --db-labels" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/img_query.npy" --db-labels "$in/labels.npy" --json "$in/labels.npy"
+case_ out_train_existing_run error "--out .*run: the folder is not empty .*--resume .*--overwrite" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$in/run"
+case_ out_train_is_file error "--out .*labels.npy: exists and is not a folder" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$in/labels.npy"
+case_ out_resume_and_overwrite error "--overwrite .* --resume .*not both" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/x" --overwrite
+mkdir -p "$o/locked"
+if command -v flock >/dev/null; then
+  flock "$o/locked/.ssah-lock" sleep 30 &
+  holder=$!
+  sleep 1
+  case_ out_train_locked error "--out .*locked: another ssah train is writing to this folder" \
+    train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/locked"
+  kill "$holder" 2>/dev/null
+  wait "$holder" 2>/dev/null
+fi
+mkdir -p "$o/again"
+case_ out_overwrite_first ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --bits 16,32 --out "$o/again"
+echo "mine" > "$o/again/notes.txt"
+case_ out_overwrite ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --bits 16 --out "$o/again" --overwrite
+if [ -e "$o/again/model-K32.safetensors" ] || [ -e "$o/again/codes/K32_img_db.npy" ] || [ ! -e "$o/again/notes.txt" ]; then
+  fail_case out_overwrite_files "--overwrite left the earlier run's K32 files, or removed a file of the user's"
+fi
+
+# 3. Files that declare more than they hold, or are not what they claim.
+case_ mat_garbage_v5 error "garbage_v5.mat" train --mat "$in/garbage_v5.mat" --bits 16 --out "$o/mat5"
+case_ mat_garbage_v73 error "garbage_v73.mat" train --mat "$in/garbage_v73.mat" --bits 16 --out "$o/mat73"
+case_ npy_text error "not_npy.npy" train "${T[@]}" --labels "$in/not_npy.npy" --out "$o/text"
+case_ resume_bad_json error "report.json': not valid JSON" train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$in/bad_run"
+
+# 4. Numbers out of range: a usage error naming the range.
+case_ range_threads_search error "--threads.*0 to 1024" search "${db[@]}" "${q4[@]}" --threads 100000
+case_ range_threads_eval error "--threads.*0 to 1024" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/labels.npy" --db-labels "$in/labels.npy" --threads 100000
+case_ range_k error "-k.*1 to 2147483647" search "${db[@]}" "${q4[@]}" -k 100000000000
+case_ range_items error "--items.*20 to 200000" demo --items 10000000
+case_ range_epochs error "--epochs.*1 to 1000" train "${T[@]}" "${L[@]}" --epochs 1000000000 --out "$o/e"
+case_ range_bits error "--bits: 48 is not supported" train "${T[@]}" "${L[@]}" --bits 48 --out "$o/b"
+case_ range_negative error "--batch-size.*1 to 65536" train "${T[@]}" "${L[@]}" --batch-size -5 --out "$o/n"
+
+# 5. Data that make results meaningless: an error, or a warning the report records.
+case_ data_labels_zero error "labels_zero.npy': no training item has a label" \
+  train "${T[@]}" --labels "$in/labels_zero.npy" "${S[@]}" --out "$o/zero"
+case_ data_split_same error "--split .*every query is also a database item" \
+  train "${T[@]}" "${L[@]}" --split "$in/split_same" --out "$o/same"
+case_ data_split_dup error "--split .*the query set lists row 2 twice" \
+  train "${T[@]}" "${L[@]}" --split "$in/split_dup" --out "$o/dup"
+case_ data_split_overlap ok "warning: 12 of the 24 queries are also database items" \
+  train "${T[@]}" "${L[@]}" --split "$in/split_overlap" --out "$o/overlap"
+grep -q "12 of the 24 queries are also database items" "$o/overlap/report.json" 2>/dev/null ||
+  fail_case data_split_overlap_report "report.json does not record the overlap warning"
+case_ data_some_unlabelled ok "warning: 10 of the 216 database items have no label" \
+  train "${T[@]}" --labels "$in/labels_some_empty.npy" "${S[@]}" --out "$o/unlabelled"
+case_ data_name_path error "--modality: the name 'x/../../evil' becomes part of file names" \
+  train "${T[@]}" "${L[@]}" --modality "x/../../evil=$in/img.npy" --out "$o/name"
+case_ data_fifo error "fifo.npy': not a regular file \(a FIFO\)" train "${T[@]}" --labels "$in/fifo.npy" --out "$o/fifo"
+case_ data_device error "'/dev/zero': not a regular file \(a device\)" \
+  search --db-codes /dev/zero "${q4[@]}"
+case_ data_directory error "not a regular file \(a directory\)" search --db-codes "$in" "${q4[@]}"
+case_ data_backbone error "--backbone img=text: cannot read the items of 'img'" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --backbone img=text --out "$o/bb"
+case_ data_nan error "img_nan.npy" train "${T[@]}" "${L[@]}" --modality "n=$in/img_nan.npy" --out "$o/nan"
+
+echo "hostile: $passed passed, $failed failed"
+for f in "${failures[@]}"; do echo "  $f"; done
+[ "$failed" -eq 0 ]
