@@ -58,6 +58,17 @@ const CLI::Validator& positive_integer() {
   return v;
 }
 
+void check_bits(const std::vector<int>& bits) {
+  if (bits.empty()) detail::fail<InvalidArgument>("--bits: no code length given");
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    const int b = bits[i];
+    if (b != 16 && b != 32 && b != 64 && b != 128)
+      detail::fail<InvalidArgument>("--bits: ", b, " is not supported (16, 32, 64, 128)");
+    for (std::size_t j = 0; j < i; ++j)
+      if (bits[j] == b) detail::fail<InvalidArgument>("--bits: ", b, " is given twice");
+  }
+}
+
 const CLI::Validator& integer_range(std::size_t low, std::size_t high) {
   static std::map<std::pair<std::size_t, std::size_t>, CLI::Validator> validators;  // CLI11 keeps a reference
   auto it = validators.find({low, high});

@@ -48,6 +48,9 @@ void check_name(const char* option, const std::string& name);
 /// Accepts whole numbers >= 1 (CLI11's PositiveNumber prints a range up to DBL_MAX).
 const CLI::Validator& positive_integer();
 
+/// Refuses (InvalidArgument) code lengths the program does not build (16, 32, 64, 128) and repeats.
+void check_bits(const std::vector<int>& bits);
+
 /// Accepts whole numbers from `low` to `high` (the message states the range).
 const CLI::Validator& integer_range(std::size_t low, std::size_t high);
 

@@ -28,6 +28,7 @@ struct DemoArgs {
 };
 
 void run_demo(const DemoArgs& a) {
+  check_bits(a.bits);
   data::SyntheticOptions so;
   so.items = a.items;
   so.seed = a.seed;

@@ -124,10 +124,12 @@ void add_eval_command(CLI::App& app) {
                   "query labels .npy: multi-hot [n, classes] (uint8/int32/float32/...) or class ids [n]")
       ->required();
   cmd->add_option("--db-labels", args->db_labels, "database labels .npy (same format as the query labels)")->required();
-  cmd->add_option("--top", args->top, "also compute mAP@R over the top R of the ranking")->check(positive_integer());
-  cmd->add_option("--precision-at", args->precision_at, "N values of the precision@N curve (comma-separated)")
+  cmd->add_option("--top", args->top, "also compute mAP@R over the top R of the ranking, 1 to 2147483647")
+      ->check(integer_range(1, 2147483647));
+  cmd->add_option("--precision-at", args->precision_at,
+                  "N values of the precision@N curve (comma-separated), each 1 to 2147483647")
       ->delimiter(',')
-      ->check(positive_integer());
+      ->check(integer_range(1, 2147483647));
   cmd->add_option("--json", args->json, "write every metric, the precision@N and PR curves and per-query APs here");
   add_threads_option(*cmd, args->threads);
   cmd->callback([args] { run_eval(*args); });

@@ -371,9 +371,7 @@ void run_train(TrainArgs a) {
   if (!a.resume.empty()) previous = read_report(a.resume);
   if (a.modalities.size() > 3)
     detail::fail<InvalidArgument>(a.modalities.size(), " modalities given; ssah train supports 1 to 3");
-  for (int b : a.bits)
-    if (b != 16 && b != 32 && b != 64 && b != 128)
-      detail::fail<InvalidArgument>("--bits: ", b, " is not supported (16, 32, 64, 128)");
+  check_bits(a.bits);
 
   std::map<std::string, std::string> kinds;
   for (const std::string& s : a.backbones) {

@@ -43,8 +43,9 @@ in=$work/inputs
 "$python" "$here/make_inputs.py" "$in" || exit 1
 mkfifo "$in/fifo.npy"
 
-T0=(--modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --bits 16 --epochs 1 --passes 1 --steps-per-pass 1)
-T=("${T0[@]}" --hidden 16,8)
+# Repeated options accumulate (CLI11), so the cases that set --bits or --hidden start from T0.
+T0=(--modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --epochs 1 --passes 1 --steps-per-pass 1)
+T=("${T0[@]}" --bits 16 --hidden 16,8)
 
 # A trained run whose checkpoint the encode cases read (and must leave alone).
 if ! "$ssah" train "${T[@]}" --labels "$in/labels.npy" --split "$in/split" --out "$in/run" >/dev/null 2>&1; then
@@ -139,7 +140,7 @@ db=(--db-codes "$in/run/codes/K16_img_db.npy")
 
 # 1. Allocations: refused with the size, before or instead of a kill.
 case_ alloc_hidden error "--hidden 65536,65536: the networks need at least .* GiB.* available" \
-  train "${T0[@]}" "${L[@]}" "${S[@]}" --hidden 65536,65536 --out "$o/hidden"
+  train "${T0[@]}" "${L[@]}" "${S[@]}" --bits 16 --hidden 65536,65536 --out "$o/hidden"
 case_ alloc_checkpoint_widths error "wide.safetensors': the model it describes does not fit in memory: out of memory: a tensor of .* could not be allocated" \
   encode --checkpoint "$in/wide.safetensors" --modality "img=$in/img_query.npy" --out "$o/wide.npy"
 case_ alloc_checkpoint_zero_width error "wide.safetensors|zero.safetensors" \
@@ -177,9 +178,9 @@ if command -v flock >/dev/null; then
   wait "$holder" 2>/dev/null
 fi
 mkdir -p "$o/again"
-case_ out_overwrite_first ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --bits 16,32 --out "$o/again"
+case_ out_overwrite_first ok "" train "${T0[@]}" --hidden 16,8 "${L[@]}" "${S[@]}" --bits 16,32 --out "$o/again"
 echo "mine" > "$o/again/notes.txt"
-case_ out_overwrite ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --bits 16 --out "$o/again" --overwrite
+case_ out_overwrite ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/again" --overwrite
 if [ -e "$o/again/model-K32.safetensors" ] || [ -e "$o/again/codes/K32_img_db.npy" ] || [ ! -e "$o/again/notes.txt" ]; then
   fail_case out_overwrite_files "--overwrite left the earlier run's K32 files, or removed a file of the user's"
 fi
@@ -197,7 +198,11 @@ case_ range_threads_eval error "--threads.*0 to 1024" \
 case_ range_k error "-k.*1 to 2147483647" search "${db[@]}" "${q4[@]}" -k 100000000000
 case_ range_items error "--items.*20 to 200000" demo --items 10000000
 case_ range_epochs error "--epochs.*1 to 1000" train "${T[@]}" "${L[@]}" --epochs 1000000000 --out "$o/e"
-case_ range_bits error "--bits: 48 is not supported" train "${T[@]}" "${L[@]}" --bits 48 --out "$o/b"
+case_ range_bits error "--bits: 48 is not supported" train "${T0[@]}" "${L[@]}" --bits 48 --out "$o/b"
+case_ range_bits_demo error "--bits: 7 is not supported" demo --bits 7
+case_ range_bits_twice error "--bits: 16 is given twice" train "${T[@]}" "${L[@]}" --bits 16,16 --out "$o/b2"
+case_ range_top error "--top.*1 to 2147483647" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/labels.npy" --db-labels "$in/labels.npy" --top 99999999999999999999999
 case_ range_negative error "--batch-size.*1 to 65536" train "${T[@]}" "${L[@]}" --batch-size -5 --out "$o/n"
 
 # 5. Data that make results meaningless: an error, or a warning the report records.
