@@ -3,7 +3,8 @@
 // split (given or seeded), standardise dense inputs, train at each K, write checkpoints, codes,
 // report.json, precision-recall / precision@N curves (CSV, and SVG plots when gnuplot is on PATH).
 // `ssah encode`: codes of new items with a checkpoint written by train.
-// Every file is written atomically; nothing already in the output folder is deleted.
+// Every file is written atomically; an output folder that holds files is refused unless --resume
+// continues its run or --overwrite replaces that run's outputs (run_folder.cpp).
 // The checkpoint of each K is rewritten after every epoch with the training state; `--resume DIR`
 // continues an interrupted (or shorter) run from it, and SIGINT / SIGTERM stop training at the next
 // step boundary with exit status 130, leaving the last epoch's checkpoint and report.json intact.
