@@ -308,30 +308,30 @@ void check_backbones(const pipeline::Dataset& data, const pipeline::Experiment& 
   const ModelSpec<float> spec = pipeline::model_spec(data, e, bits);
   // A lower bound of what training needs before anything is built: the weight matrices of the
   // fully connected layers, each with its gradient and Adam's two moments (4 copies of 4 bytes).
-  auto chain = [](long double in, const std::vector<std::size_t>& widths) {
-    long double weights = 0;
+  auto chain = [](double in, const std::vector<std::size_t>& widths) {
+    double weights = 0;
     for (std::size_t w : widths) {
-      weights += in * static_cast<long double>(w);
-      in = static_cast<long double>(w);
+      weights += in * static_cast<double>(w);
+      in = static_cast<double>(w);
     }
     return weights;
   };
-  const long double feature = spec.label_net.hidden.empty() ? 0 : spec.label_net.hidden.back();
-  long double weights = chain(static_cast<long double>(data.classes), spec.label_net.hidden);
+  const double feature = spec.label_net.hidden.empty() ? 0 : spec.label_net.hidden.back();
+  double weights = chain(static_cast<double>(data.classes), spec.label_net.hidden);
   for (std::size_t m = 0; m < data.modalities.size(); ++m) {
     const auto& b = spec.backbones[m];
-    const auto in = static_cast<long double>(data.modalities[m].row_size());
+    const auto in = static_cast<double>(data.modalities[m].row_size());
     if (b.kind == "feature") weights += chain(in, b.feature.hidden);
     if (b.kind == "text") weights += chain(in, b.text.hidden);
     weights += chain(feature, spec.discriminator.hidden);
   }
-  const long double needed = weights * 16, available = static_cast<long double>(detail::available_host_memory());
+  const double needed = weights * 16, available = static_cast<double>(detail::available_host_memory());
   if (needed > available) {
     std::string widths;
     for (std::size_t w : spec.label_net.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
     detail::fail<InvalidArgument>(
         hidden_given ? "--hidden " : "the recipe's widths ", widths, ": the networks need at least ",
-        needed >= 1.8e19L ? std::string("more than any memory")
+        needed >= 1.8e19 ? std::string("more than any memory")
                           : detail::human_bytes(static_cast<std::size_t>(needed)),
         " for their weights, gradients and optimiser state; ", detail::human_bytes(static_cast<std::size_t>(available)),
         " of memory is available");
