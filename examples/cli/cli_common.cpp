@@ -37,15 +37,6 @@ void check_output_not_input(const char* option, const std::string& out,
   }
 }
 
-void check_name(const char* option, const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-                      std::string::npos;
-  if (!ok)
-    detail::fail<InvalidArgument>(option, ": the name '", name.substr(0, 64), name.size() > 64 ? "...'" : "'",
-                                  " becomes part of file names: use 1 to 64 letters, digits, '_' or '-'");
-}
-
 const CLI::Validator& positive_integer() {
   static const CLI::Validator v(
       [](std::string& s) -> std::string {

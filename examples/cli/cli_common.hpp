@@ -41,10 +41,6 @@ void check_same_bits(const CodesFile& query, const CodesFile& database);
 void check_output_not_input(const char* option, const std::string& out,
                             const std::vector<std::pair<const char*, std::string>>& files);
 
-/// Refuses a NAME that becomes part of file names (`--modality NAME=...`) unless it is
-/// [A-Za-z0-9_-]+: no separators, no "..", nothing a shell or a file system reads specially.
-void check_name(const char* option, const std::string& name);
-
 /// Accepts whole numbers >= 1 (CLI11's PositiveNumber prints a range up to DBL_MAX).
 const CLI::Validator& positive_integer();
 

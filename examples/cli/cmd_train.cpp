@@ -35,10 +35,10 @@
 #include "pretrained.hpp"
 #include "run_folder.hpp"
 #include "ssah/checkpoint.hpp"
-#include "ssah/detail/host_memory.hpp"
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/io/checksum.hpp"
 #include "ssah/io/file.hpp"
+#include "ssah/io/json_diff.hpp"
 #include "ssah/io/json_error.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/pipeline.hpp"
@@ -78,46 +78,11 @@ struct PretrainedCnnF {
   std::unique_ptr<CnnF<float>> net;
 };
 
-/// Copies conv1..fc7 and the mean image of `from` into `to` (same configuration and input).
-void copy_pretrained(const CnnF<float>& from, CnnF<float>& to) {
-  for (std::size_t i = 0; i < 5; ++i) {
-    Tensor<float> w = to.conv_weight(i).value(), b = to.conv_bias(i).value();
-    w.assign(from.conv_weight(i).value());
-    b.assign(from.conv_bias(i).value());
-  }
-  Tensor<float> w6 = to.fc6_weight().value(), b6 = to.fc6_bias().value(), w7 = to.fc7_weight().value(),
-                b7 = to.fc7_bias().value();
-  w6.assign(from.fc6_weight().value());
-  b6.assign(from.fc6_bias().value());
-  w7.assign(from.fc7_weight().value());
-  b7.assign(from.fc7_bias().value());
-  to.set_mean_image(from.mean_image());
-}
-
 std::pair<std::string, std::string> split_pair(const std::string& s, const char* option) {
   const std::size_t eq = s.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
     detail::fail<InvalidArgument>(option, " expects NAME=VALUE, got '", s, "'");
   return {s.substr(0, eq), s.substr(eq + 1)};
-}
-
-/// One input of a modality, an array [items, ...] read from a .npy file or a .mat variable
-/// (`path` names it in errors): its values as floats, checked.
-pipeline::Modality read_modality(const std::string& name, const io::NpyArray& a, const std::string& path) {
-  if (a.ndim() < 2 || a.ndim() > 4)
-    detail::fail<ShapeError>("'", path, "': a modality must be an array [items, ...] of 2 to 4 dimensions, got shape ",
-                             io::shape_str(a.shape));
-  if (a.rows() == 0 || a.row_size() == 0) detail::fail<ShapeError>("'", path, "': no items (shape ", io::shape_str(a.shape), ")");
-  io::check_finite(a);
-  pipeline::Modality m;
-  m.name = name;
-  m.sample_shape.assign(a.shape.begin() + 1, a.shape.end());
-  m.values = a.as<float>();
-  return m;
-}
-
-pipeline::Modality read_modality(const std::string& name, const std::string& path) {
-  return read_modality(name, io::read_npy(path), path);
 }
 
 std::vector<std::size_t> read_indices(const std::string& path, std::size_t items) {
@@ -243,36 +208,6 @@ json input_checksums(const pipeline::Dataset& data, const pipeline::Split& split
                      {"train", crc_hex(split.train)}}}};
 }
 
-/// The first entry (as a path "a.b") where two JSON values differ, or "" when they are equal.
-std::string first_difference(const json& a, const json& b, const std::string& path = "") {
-  if (a.is_object() && b.is_object()) {
-    for (const auto& [key, value] : a.items()) {
-      const std::string p = path.empty() ? key : path + "." + key;
-      if (!b.contains(key)) return p;
-      const std::string d = first_difference(value, b.at(key), p);
-      if (!d.empty()) return d;
-    }
-    for (const auto& [key, value] : b.items())
-      if (!a.contains(key)) return path.empty() ? key : path + "." + key;
-    return "";
-  }
-  return a == b ? "" : (path.empty() ? std::string("(value)") : path);
-}
-
-/// The JSON value at a path "a.b" written by first_difference, as text ("absent" when missing).
-std::string value_at(const json& j, const std::string& path) {
-  const json* p = &j;
-  std::size_t begin = 0;
-  while (begin <= path.size()) {
-    const std::size_t end = std::min(path.find('.', begin), path.size());
-    const std::string key = path.substr(begin, end - begin);
-    if (!p->is_object() || !p->contains(key)) return "absent";
-    p = &p->at(key);
-    begin = end + 1;
-  }
-  return p->dump();
-}
-
 /// report.json of the run in `dir` (IoError when it has none).
 json read_report(const std::string& dir) {
   const std::string path = dir + "/report.json";
@@ -287,69 +222,30 @@ json read_report(const std::string& dir) {
   }
 }
 
-/// "CnnF: input ..." -> "input ...": library messages name classes, which mean nothing to users
-/// of the program.
-std::string without_class_prefix(const std::string& message) {
-  std::size_t i = 0;
-  while (i < message.size() && (std::isalnum(static_cast<unsigned char>(message[i])) || message[i] == '_' ||
-                                message[i] == ':'))
-    ++i;
-  if (i > 2 && i + 1 < message.size() && message.compare(i - 1, 2, ": ") == 0 && message[i - 2] != ':')
-    return message.substr(i + 1);
-  return message;
-}
-
-/// Builds each modality's network once before any training, so that a backbone that cannot read
-/// its items (an image too small for CNN-F, a vocabulary narrower than TxtNet's pooling windows)
-/// fails now, naming the modality and where the backbone came from, not at the first K.
-void check_backbones(const pipeline::Dataset& data, const pipeline::Experiment& e, int bits, bool hidden_given,
-                     const std::map<std::string, std::string>& kinds,
-                     const std::map<std::string, std::string>& pretrained) {
+/// The library's checks of the networks (pipeline::check_networks) with the option that set
+/// what failed: --hidden or the recipe for the widths, --backbone, --pretrained or the recipe for
+/// a backbone.
+void check_networks(const pipeline::Dataset& data, const pipeline::Experiment& e, int bits, bool hidden_given,
+                    const std::map<std::string, std::string>& kinds,
+                    const std::map<std::string, std::string>& pretrained) {
   const ModelSpec<float> spec = pipeline::model_spec(data, e, bits);
-  // A lower bound of what training needs before anything is built: the weight matrices of the
-  // fully connected layers, each with its gradient and Adam's two moments (4 copies of 4 bytes).
-  auto chain = [](double in, const std::vector<std::size_t>& widths) {
-    double weights = 0;
-    for (std::size_t w : widths) {
-      weights += in * static_cast<double>(w);
-      in = static_cast<double>(w);
-    }
-    return weights;
-  };
-  const double feature = spec.label_net.hidden.empty() ? 0 : spec.label_net.hidden.back();
-  double weights = chain(static_cast<double>(data.classes), spec.label_net.hidden);
-  for (std::size_t m = 0; m < data.modalities.size(); ++m) {
-    const auto& b = spec.backbones[m];
-    const auto in = static_cast<double>(data.modalities[m].row_size());
-    if (b.kind == "feature") weights += chain(in, b.feature.hidden);
-    if (b.kind == "text") weights += chain(in, b.text.hidden);
-    weights += chain(feature, spec.discriminator.hidden);
-  }
-  const double needed = weights * 16, available = static_cast<double>(detail::available_host_memory());
-  if (needed > available) {
-    std::string widths;
-    for (std::size_t w : spec.label_net.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
-    detail::fail<InvalidArgument>(
-        hidden_given ? "--hidden " : "the recipe's widths ", widths, ": the networks need at least ",
-        needed >= 1.8e19 ? std::string("more than any memory")
-                          : detail::human_bytes(static_cast<std::size_t>(needed)),
-        " for their weights, gradients and optimiser state; ", detail::human_bytes(static_cast<std::size_t>(available)),
-        " of memory is available");
+  try {
+    pipeline::check_training_memory(spec, data);
+  } catch (const OutOfMemory& oom) {
+    detail::fail<OutOfMemory>(hidden_given ? "--hidden: " : "the recipe's widths: ", oom.what());
   }
   for (std::size_t m = 0; m < data.modalities.size(); ++m) {
     const std::string& name = data.modalities[m].name;
     try {
-      ParameterSet<float> params;
-      AnyBackbone<float> net(spec.sample_shapes[m], spec.backbones[m], params);
+      pipeline::check_backbone(spec, m, name);
     } catch (const OutOfMemory& oom) {
       detail::fail<OutOfMemory>("the network of '", name, "': ", oom.what());
-    } catch (const Error& err) {
+    } catch (const InvalidArgument& err) {
       const std::string kind = spec.backbones[m].kind == "cnnf" ? "cnn" : spec.backbones[m].kind;
       const std::string origin = pretrained.count(name) ? "--pretrained " + name
                                  : kinds.count(name)    ? "--backbone " + name + "=" + kind
                                                         : "the recipe's " + kind + " backbone for '" + name + "'";
-      detail::fail<InvalidArgument>(origin, ": cannot read the items of '", name, "' (shape ",
-                                    spec.sample_shapes[m].str(), "): ", without_class_prefix(err.what()));
+      detail::fail<InvalidArgument>(origin, ": ", err.what());
     }
   }
 }
@@ -417,37 +313,23 @@ void run_train(TrainArgs a) {
     detail::fail<InvalidArgument>("no inputs: give --modality NAME=FILE.npy (1 to 3 times) and --labels LABELS.npy, "
                                   "or --mat FILE.mat");
   }
-  const std::string labels_file = from_mat ? mat.labels.source : a.labels;
-  const io::NpyArray labels = from_mat ? std::move(mat.labels) : io::read_npy(a.labels);
-  if (labels.ndim() != 2 || labels.rows() == 0 || labels.shape[1] == 0)
-    detail::fail<ShapeError>("'", labels_file, "': labels must be a multi-hot array [items, classes], got shape ",
-                             io::shape_str(labels.shape));
-  io::check_finite(labels);
-  pipeline::Dataset data;
-  data.items = labels.rows();
-  data.classes = labels.shape[1];
-  data.labels = labels.as<float>();
-  for (std::size_t i = 0; i < data.labels.size(); ++i)
-    if (data.labels[i] != 0.f && data.labels[i] != 1.f)
-      detail::fail<InvalidArgument>("'", labels_file, "': labels must be 0 or 1, found ", data.labels[i], " at row ",
-                                    i / data.classes, ", column ", i % data.classes);
+  pipeline::Dataset data = pipeline::dataset_from_labels(from_mat ? std::move(mat.labels) : io::read_npy(a.labels));
+  const std::string labels_file = data.labels_source;
   std::vector<std::pair<std::string, std::string>> inputs;  // NAME, .npy file or "<file>: <variable>"
   for (const std::string& s : a.modalities) inputs.push_back(split_pair(s, "--modality"));
   for (const MatModality& mm : mat.modalities) inputs.emplace_back(mm.name, mm.array.source);
-  std::vector<std::string> files;
   std::set<std::string> names;
   for (std::size_t input = 0; input < inputs.size(); ++input) {
-    const std::string& name = inputs[input].first;
-    const std::string& path = inputs[input].second;
+    const auto& [name, path] = inputs[input];
     const char* option = from_mat ? "--mat-modality" : "--modality";
-    check_name(option, name);
+    try {  // before the next input is read
+      pipeline::check_modality_name(name);
+    } catch (const InvalidArgument& e) {
+      detail::fail<InvalidArgument>(option, ": ", e.what());
+    }
     if (!names.insert(name).second) detail::fail<InvalidArgument>(option, ": the name '", name, "' is used twice");
-    if (name == "label") detail::fail<InvalidArgument>(option, ": the name 'label' is reserved for label queries");
-    pipeline::Modality m = from_mat ? read_modality(name, mat.modalities[input].array, path) : read_modality(name, path);
+    pipeline::Modality m = pipeline::modality_from_array(name, from_mat ? mat.modalities[input].array : io::read_npy(path));
     if (from_mat) mat.modalities[input].array = io::NpyArray();  // its float copy is in m
-    if (m.values.size() / m.row_size() != data.items)
-      detail::fail<ShapeError>("'", path, "' has ", m.values.size() / m.row_size(), " rows but labels '", labels_file,
-                               "' have ", data.items);
     if (const auto pf = pretrained_files.find(name); pf != pretrained_files.end()) {
       if (m.sample_shape.size() != 3)
         detail::fail<ShapeError>("--pretrained ", name, "=", pf->second, ": '", path, "' holds items of shape ",
@@ -455,8 +337,8 @@ void run_train(TrainArgs a) {
       m.backbone.cnnf = pretrained_cnnf_config(pf->second);
     }
     data.modalities.push_back(std::move(m));
-    files.push_back(path);
   }
+  data.validate();  // rows of every modality against the labels
   for (const auto& [name, file] : pretrained_files)
     if (!names.count(name)) detail::fail<InvalidArgument>("--pretrained ", name, "=", file, ": no modality '", name, "'");
   for (const auto& [name, kind] : kinds)
@@ -509,7 +391,6 @@ void run_train(TrainArgs a) {
     const std::string what = e.what();  // "split: ..."
     detail::fail<InvalidArgument>("--split ", a.split_dir, ": ", what.compare(0, 7, "split: ") == 0 ? what.substr(7) : what);
   }
-  data.validate();
   std::vector<std::string> warnings;
   try {
     warnings = pipeline::data_warnings(data, split);
@@ -545,7 +426,7 @@ void run_train(TrainArgs a) {
   a.epochs = settings.epochs;
   pipeline::Experiment e;
   recipes::apply(settings, data, e);
-  check_backbones(data, e, a.bits.front(), !a.hidden.empty(), kinds, pretrained_files);
+  check_networks(data, e, a.bits.front(), !a.hidden.empty(), kinds, pretrained_files);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
   claim_run_folder(a.out, folder_mode);
@@ -587,7 +468,7 @@ void run_train(TrainArgs a) {
     std::printf(", 10^-%g (%s)", settings.modality_lr[m], data.modalities[m].name.c_str());
   std::printf("\n");
   for (std::size_t m = 0; m < data.modalities.size(); ++m)
-    std::printf("  %s: %s, shape [%zu x %zu], backbone %s, %s\n", data.modalities[m].name.c_str(), files[m].c_str(),
+    std::printf("  %s: %s, shape [%zu x %zu], backbone %s, %s\n", data.modalities[m].name.c_str(), data.modalities[m].source.c_str(),
                 data.items, data.modalities[m].row_size(), data.modalities[m].backbone.kind.c_str(),
                 cms[m].mean.empty() ? "not standardised" : "standardised");
   for (const std::string& line : pretrained_lines) std::printf("%s\n", line.c_str());
@@ -645,7 +526,7 @@ void run_train(TrainArgs a) {
   json jm = json::array();
   for (std::size_t m = 0; m < data.modalities.size(); ++m) {
     jm.push_back({{"name", data.modalities[m].name},
-                  {"file", files[m]},
+                  {"file", data.modalities[m].source},
                   {"sample_shape", data.modalities[m].sample_shape},
                   {"backbone", data.modalities[m].backbone.kind},
                   {"standardized", !cms[m].mean.empty()}});
@@ -685,13 +566,9 @@ void run_train(TrainArgs a) {
     std::unique_ptr<AnyModel<float>> model = load_checkpoint(path, rc);
     Checkpoint here;
     here.spec = pipeline::model_spec(data, e, bits);
-    here.epoch = rc.epoch;
     here.modalities = cms;
-    const json there_spec = json::parse(checkpoint_spec_json(rc)), here_spec = json::parse(checkpoint_spec_json(here));
-    const std::string d = first_difference(there_spec, here_spec);
-    if (!d.empty())
-      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path, "' has ", d, " ", value_at(there_spec, d),
-                                    " where this command line gives ", value_at(here_spec, d));
+    if (const std::string d = checkpoint_spec_difference(rc, here); !d.empty())
+      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path, "' has ", d, " (this command line)");
     if (!rc.state)
       detail::fail<InvalidArgument>("--resume ", a.out, ": '", path,
                                     "' holds no training state (written by an older ssah train)");
@@ -704,10 +581,11 @@ void run_train(TrainArgs a) {
     // The command line must describe the run in a.out: same data, split, structure and options
     // (only --epochs and --bits may change).
     auto check_same = [&](const json& there, const json& here, const std::string& what) {
-      const std::string d = first_difference(there, here);
+      const std::string d = io::json_first_difference(there, here);
       if (!d.empty())
         detail::fail<InvalidArgument>("--resume ", a.out, ": this command line does not describe the run there: ",
-                                      what, " ", d, " is ", value_at(there, d), " there but ", value_at(here, d),
+                                      what, " ", d, " is ", io::json_value_at(there, d), " there but ",
+                                      io::json_value_at(here, d),
                                       " here; give the same inputs and options");
     };
     if (!previous.contains("input_checksums"))
@@ -778,7 +656,7 @@ void run_train(TrainArgs a) {
         for (const auto& p : pretrained) {
           auto* net = std::get_if<CnnF<float>>(&model->backbone(p->modality).variant());
           SSAH_CHECK(net != nullptr, "--pretrained: modality ", p->modality, " was not built as a CNN-F");
-          copy_pretrained(*p->net, *net);
+          net->copy_pretrained_layers(*p->net);
         }
         return model;
       };
@@ -841,25 +719,15 @@ void run_encode(const EncodeArgs& a) {
     for (const auto& cm : c.modalities) known += (known.empty() ? "'" : ", '") + cm.name + "'";
     detail::fail<InvalidArgument>("checkpoint '", a.checkpoint, "' has no modality '", name, "' (it has ", known, ")");
   }
-  pipeline::Modality in = read_modality(name, path);
+  const pipeline::Modality in = pipeline::modality_from_array(name, io::read_npy(path));
   if (in.sample_shape != c.modalities[m].sample_shape)
     detail::fail<ShapeError>("'", path, "': items of shape ", io::shape_str(in.sample_shape), " where the checkpoint's '",
                              name, "' expects ", io::shape_str(c.modalities[m].sample_shape));
   const std::size_t rows = in.values.size() / in.row_size();
-  if (!c.modalities[m].mean.empty()) {
-    pipeline::Standardization st;
-    st.mean = c.modalities[m].mean;
-    st.stddev = c.modalities[m].stddev;
-    st.apply(in.values);
-  }
-  const auto& s = in.sample_shape;
-  Shape shape;
-  switch (s.size()) {
-    case 1: shape = Shape{rows, s[0]}; break;
-    case 2: shape = Shape{rows, s[0], s[1]}; break;
-    default: shape = Shape{rows, s[0], s[1], s[2]}; break;
-  }
-  const std::vector<float> h = model->hashes(m, Tensor<float>::from_host(shape, in.values)).to_host();
+  pipeline::Standardization st;
+  st.mean = c.modalities[m].mean;
+  st.stddev = c.modalities[m].stddev;
+  const std::vector<float> h = pipeline::hashes_of(*model, m, in, st);
   io::write_npy(a.out, sign_codes(h), {rows, static_cast<std::size_t>(c.spec.bits)});
   std::printf("%zu codes of %d bits written to %s\n", rows, c.spec.bits, a.out.c_str());
 }

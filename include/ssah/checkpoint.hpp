@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ssah/error.hpp"
+#include "ssah/io/json_diff.hpp"
 #include "ssah/io/json_error.hpp"
 #include "ssah/io/safetensors.hpp"
 #include "ssah/model/any_model.hpp"
@@ -61,12 +62,9 @@ inline std::vector<std::size_t> checkpoint_dims(const Shape& s) {
 }
 
 inline Shape checkpoint_shape(const std::vector<std::size_t>& d, const std::string& path) {
-  switch (d.size()) {
-    case 1: return Shape{d[0]};
-    case 2: return Shape{d[0], d[1]};
-    case 3: return Shape{d[0], d[1], d[2]};
-    default: detail::fail<IoError>("'", path, "': a sample shape in the checkpoint has ", d.size(), " dimensions");
-  }
+  if (d.empty() || d.size() > 3)
+    detail::fail<IoError>("'", path, "': a sample shape in the checkpoint has ", d.size(), " dimensions");
+  return Shape::from_extents(d);
 }
 
 }  // namespace detail
@@ -112,6 +110,19 @@ inline std::string checkpoint_spec_json(const Checkpoint& c) {
                      {"discriminator_hidden", c.spec.discriminator.hidden},
                      {"modalities", mods}};
   return spec.dump();
+}
+
+/// How the model structure stored in `stored` differs from `wanted` (the structure that a run
+/// would build now), ignoring the epoch: "" when a run may continue from `stored`, else e.g.
+/// "label_hidden [4096,512] where the run gives [1024,512]".
+inline std::string checkpoint_spec_difference(const Checkpoint& stored, const Checkpoint& wanted) {
+  nlohmann::json there = nlohmann::json::parse(checkpoint_spec_json(stored)),
+                 here = nlohmann::json::parse(checkpoint_spec_json(wanted));
+  there.erase("epoch");
+  here.erase("epoch");
+  const std::string d = io::json_first_difference(there, here);
+  if (d.empty()) return d;
+  return d + " " + io::json_value_at(there, d) + " where the run gives " + io::json_value_at(here, d);
 }
 
 /// Writes `model` (built from `c.spec`) and `c` to `path` atomically.

@@ -7,6 +7,7 @@
 /// It sits on top of the model, hashing and evaluation layers; it reads and writes no files.
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -16,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/error.hpp"
 #include "ssah/eval/labels.hpp"
 #include "ssah/eval/metrics.hpp"
 #include "ssah/hashing/codes.hpp"
+#include "ssah/io/array.hpp"
 #include "ssah/model/any_model.hpp"
 #include "ssah/random.hpp"
 
@@ -32,6 +35,7 @@ struct Modality {
   std::vector<std::size_t> sample_shape;  ///< e.g. {4096}, {1386}, {3, 64, 64}
   AnyBackbone<float>::Config backbone;    ///< which network reads it
   bool standardize = true;                ///< z-score with the training rows' mean / std (dense inputs)
+  std::string source;                     ///< where the values came from (a file), named in errors; optional
 
   std::size_t row_size() const {
     std::size_t n = 1;
@@ -40,30 +44,94 @@ struct Modality {
   }
 };
 
+/// 'source' when a source is named, else what = "the labels" / "modality 'img'": the subject of
+/// an error about some input.
+inline std::string input_name(const std::string& source, const std::string& what) {
+  return source.empty() ? what : "'" + source + "'";
+}
+
+/// Names become parts of direction names ("img->txt") and of the file names of programs that
+/// write per-modality outputs: 1 to 64 letters, digits, '_' or '-'; "label" is the label queries'.
+inline void check_modality_name(const std::string& name) {
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                      std::string::npos;
+  if (!ok)
+    detail::fail<InvalidArgument>("the modality name '", name.substr(0, 64), name.size() > 64 ? "...'" : "'",
+                                  " becomes part of direction and file names: use 1 to 64 letters, digits, '_' or '-'");
+  SSAH_CHECK_AS(InvalidArgument, name != "label", "the modality name 'label' is reserved for label queries");
+}
+
 struct Dataset {
   std::size_t items = 0;
   std::size_t classes = 0;
   std::vector<float> labels;  ///< items x classes, multi-hot 0/1
   std::vector<Modality> modalities;
+  std::string labels_source;  ///< where the labels came from (a file), named in errors; optional
 
-  /// Throws a clear error for inconsistent sizes, NaN/Inf, or labels other than 0/1.
+  /// Throws a clear error, naming the input's source when it has one, for inconsistent sizes,
+  /// NaN/Inf, labels other than 0/1, or modality names that are invalid or repeated.
   void validate() const {
-    SSAH_CHECK_AS(ShapeError, items > 0 && classes > 0, "dataset: no items or no classes");
-    SSAH_CHECK_AS(ShapeError, labels.size() == items * classes, "dataset: labels hold ", labels.size(),
-                  " values, expected ", items, " x ", classes);
+    const std::string lab = input_name(labels_source, "the labels");
+    SSAH_CHECK_AS(ShapeError, items > 0 && classes > 0, lab, ": no items or no classes");
+    SSAH_CHECK_AS(ShapeError, labels.size() == items * classes, lab, ": ", labels.size(), " values, expected ", items,
+                  " x ", classes);
     for (std::size_t i = 0; i < labels.size(); ++i)
-      SSAH_CHECK_AS(InvalidArgument, labels[i] == 0.f || labels[i] == 1.f, "dataset: labels must be 0 or 1, found ",
+      SSAH_CHECK_AS(InvalidArgument, labels[i] == 0.f || labels[i] == 1.f, lab, ": labels must be 0 or 1, found ",
                     labels[i], " at row ", i / classes, ", column ", i % classes);
     SSAH_CHECK_AS(ShapeError, !modalities.empty(), "dataset: no modality");
-    for (const Modality& m : modalities) {
-      SSAH_CHECK_AS(ShapeError, m.row_size() > 0 && m.values.size() == items * m.row_size(), "dataset: modality '",
-                    m.name, "' holds ", m.values.size(), " values, expected ", items, " rows of ", m.row_size());
-      for (std::size_t i = 0; i < m.values.size(); ++i)
-        SSAH_CHECK_AS(NumericError, std::isfinite(m.values[i]), "dataset: modality '", m.name,
-                      "' has a non-finite value at row ", i / m.row_size(), ", column ", i % m.row_size());
+    for (std::size_t k = 0; k < modalities.size(); ++k) {
+      const Modality& m = modalities[k];
+      check_modality_name(m.name);
+      for (std::size_t j = 0; j < k; ++j)
+        SSAH_CHECK_AS(InvalidArgument, modalities[j].name != m.name, "the modality name '", m.name, "' is used twice");
+      const std::string what = input_name(m.source, "modality '" + m.name + "'");
+      SSAH_CHECK_AS(ShapeError, m.row_size() > 0, what, ": items of no values (shape ", m.sample_shape.size(), "-d)");
+      SSAH_CHECK_AS(ShapeError, m.values.size() % m.row_size() == 0 && m.values.size() / m.row_size() == items, what,
+                    " has ", m.values.size() / m.row_size(), " rows but the labels",
+                    labels_source.empty() ? "" : " '" + labels_source + "'", " have ", items);
+      io::check_finite(m.values.data(), items, m.row_size(), what);
     }
   }
 };
+
+/// A modality from an array [items, ...] of 2 to 4 dimensions (e.g. read with io::read_npy):
+/// its values as floats, checked; the array's source (a file name) is named in errors.
+inline Modality modality_from_array(std::string name, const io::HostArray& a) {
+  const std::string what = input_name(a.source, "modality '" + name + "'");
+  if (a.ndim() < 2 || a.ndim() > 4)
+    detail::fail<ShapeError>(what, ": a modality must be an array [items, ...] of 2 to 4 dimensions, got shape ",
+                             io::shape_str(a.shape));
+  if (a.rows() == 0 || a.row_size() == 0) detail::fail<ShapeError>(what, ": no items (shape ", io::shape_str(a.shape), ")");
+  io::check_finite(a);
+  Modality m;
+  m.name = std::move(name);
+  m.sample_shape.assign(a.shape.begin() + 1, a.shape.end());
+  m.values = a.as<float>();
+  m.source = a.source;
+  return m;
+}
+
+/// A data set's labels from a multi-hot array [items, classes] of 0/1 (any numeric type), with no
+/// modality yet: items, classes, labels and labels_source (the array's source) are set, and the
+/// values checked.
+inline Dataset dataset_from_labels(const io::HostArray& labels) {
+  const std::string what = input_name(labels.source, "the labels");
+  if (labels.ndim() != 2 || labels.rows() == 0 || labels.shape[1] == 0)
+    detail::fail<ShapeError>(what, ": labels must be a multi-hot array [items, classes], got shape ",
+                             io::shape_str(labels.shape));
+  io::check_finite(labels);
+  Dataset data;
+  data.items = labels.rows();
+  data.classes = labels.shape[1];
+  data.labels = labels.as<float>();
+  data.labels_source = labels.source;
+  for (std::size_t i = 0; i < data.labels.size(); ++i)
+    SSAH_CHECK_AS(InvalidArgument, data.labels[i] == 0.f || data.labels[i] == 1.f, what,
+                  ": labels must be 0 or 1, found ", data.labels[i], " at row ", i / data.classes, ", column ",
+                  i % data.classes);
+  return data;
+}
 
 /// Row indices of the query, database and training sets (training rows may be database rows).
 struct Split {
@@ -289,20 +357,31 @@ struct Prepared {
   Tensor<float> train_labels;
 };
 
+/// The tensor shape of `rows` items of `sample_shape` (1 to 3 dimensions).
+inline Shape items_shape(std::size_t rows, const std::vector<std::size_t>& sample_shape) {
+  SSAH_CHECK_AS(ShapeError, !sample_shape.empty() && sample_shape.size() <= 3,
+                "pipeline: items must have 1 to 3 dimensions, got ", sample_shape.size());
+  return Shape::from_extents(sample_shape, {rows});
+}
+
+/// Hashes H ([rows, bits], row-major; the codes are their signs) of new items of modality `m`
+/// by a trained model, the items first standardised with `standardization` as training did (an
+/// empty one leaves them as they are): e.g. with a checkpoint's statistics.
+inline std::vector<float> hashes_of(AnyModel<float>& model, std::size_t m, const Modality& items,
+                                    const Standardization& standardization) {
+  std::vector<float> values = items.values;
+  if (!standardization.mean.empty()) standardization.apply(values);
+  const std::size_t rows = items.row_size() ? values.size() / items.row_size() : 0;
+  return model.hashes(m, Tensor<float>::from_host(items_shape(rows, items.sample_shape), values)).to_host();
+}
+
 /// Standardises (fitted on the training rows) and uploads the three row sets of every modality.
 inline Prepared prepare(const Dataset& data, const Split& split) {
   data.validate();
   split.validate(data.items);
   Prepared p;
   auto upload = [](const std::vector<float>& v, std::size_t rows, const std::vector<std::size_t>& shape) {
-    Shape s;
-    switch (shape.size()) {
-      case 1: s = Shape{rows, shape[0]}; break;
-      case 2: s = Shape{rows, shape[0], shape[1]}; break;
-      case 3: s = Shape{rows, shape[0], shape[1], shape[2]}; break;
-      default: detail::fail<ShapeError>("pipeline: items must have 1 to 3 dimensions, got ", shape.size());
-    }
-    return Tensor<float>::from_host(s, v);
+    return Tensor<float>::from_host(items_shape(rows, shape), v);
   };
   for (const Modality& m : data.modalities) {
     std::vector<float> all = m.values;
@@ -328,14 +407,8 @@ inline ModelSpec<float> model_spec(const Dataset& data, const Experiment& e, int
   spec.objective = e.objective;
   spec.num_labels = data.classes;
   for (const Modality& m : data.modalities) {
-    Shape s;
-    switch (m.sample_shape.size()) {
-      case 1: s = Shape{m.sample_shape[0]}; break;
-      case 2: s = Shape{m.sample_shape[0], m.sample_shape[1]}; break;
-      case 3: s = Shape{m.sample_shape[0], m.sample_shape[1], m.sample_shape[2]}; break;
-      default: detail::fail<ShapeError>("pipeline: items must have 1 to 3 dimensions");
-    }
-    spec.sample_shapes.push_back(s);
+    items_shape(0, m.sample_shape);  // checks the rank
+    spec.sample_shapes.push_back(Shape::from_extents(m.sample_shape));
     spec.backbones.push_back(m.backbone);
   }
   spec.label_net = e.label_net;
@@ -345,8 +418,85 @@ inline ModelSpec<float> model_spec(const Dataset& data, const Experiment& e, int
   return spec;
 }
 
+/// A lower bound, in bytes, of the memory that training `spec` on `data` needs: the weight
+/// matrices of the fully connected layers of every network, each with its gradient and Adam's
+/// two moments (four float copies). Convolution filters, activations and buffers come on top.
+inline double training_memory_lower_bound(const ModelSpec<float>& spec, const Dataset& data) {
+  auto chain = [](double in, const std::vector<std::size_t>& widths) {
+    double weights = 0;
+    for (std::size_t w : widths) {
+      weights += in * static_cast<double>(w);
+      in = static_cast<double>(w);
+    }
+    return weights;
+  };
+  const double feature = spec.label_net.hidden.empty() ? 0 : static_cast<double>(spec.label_net.hidden.back());
+  double weights = chain(static_cast<double>(data.classes), spec.label_net.hidden);
+  for (std::size_t m = 0; m < data.modalities.size() && m < spec.backbones.size(); ++m) {
+    const auto& b = spec.backbones[m];
+    const auto in = static_cast<double>(data.modalities[m].row_size());
+    if (b.kind == "feature") weights += chain(in, b.feature.hidden);
+    if (b.kind == "text") weights += chain(in, b.text.hidden);
+    weights += chain(feature, spec.discriminator.hidden);
+  }
+  return weights * 4 * sizeof(float);
+}
+
+/// OutOfMemory, before anything is allocated, when `training_memory_lower_bound` exceeds the
+/// memory this process can have (detail::available_host_memory).
+inline void check_training_memory(const ModelSpec<float>& spec, const Dataset& data) {
+  const double needed = training_memory_lower_bound(spec, data);
+  const auto available = static_cast<double>(detail::available_host_memory());
+  if (needed <= available) return;
+  std::string widths;
+  for (std::size_t w : spec.label_net.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
+  detail::fail<OutOfMemory>("the networks need at least ",
+                            needed >= 1.8e19 ? std::string("more than any memory")
+                                             : detail::human_bytes(static_cast<std::size_t>(needed)),
+                            " for their weights, gradients and optimiser state (widths ", widths, "); ",
+                            detail::human_bytes(static_cast<std::size_t>(available)), " of memory is available");
+}
+
+/// "CnnF: input ..." -> "input ...": the reason of a message whose origin, a class or function
+/// name, the caller names in its own words.
+inline std::string message_reason(const std::string& message) {
+  std::size_t i = 0;
+  while (i < message.size() && (std::isalnum(static_cast<unsigned char>(message[i])) || message[i] == '_' ||
+                                message[i] == ':'))
+    ++i;
+  if (i > 2 && i + 1 < message.size() && message.compare(i - 1, 2, ": ") == 0 && message[i - 2] != ':')
+    return message.substr(i + 1);
+  return message;
+}
+
+/// Builds the backbone of modality m of `spec` once, without training, so that one that cannot
+/// read its items (an image too small for CNN-F, a vocabulary narrower than the text network's
+/// pooling windows) fails before anything else: InvalidArgument "the KIND backbone cannot read
+/// the items of 'NAME' (shape [...]): <reason>" (OutOfMemory passes through).
+inline void check_backbone(const ModelSpec<float>& spec, std::size_t m, const std::string& name) {
+  try {
+    ParameterSet<float> params;
+    AnyBackbone<float> net(spec.sample_shapes.at(m), spec.backbones.at(m), params);
+  } catch (const OutOfMemory&) {
+    throw;
+  } catch (const Error& err) {
+    const std::string& kind = spec.backbones[m].kind;
+    detail::fail<InvalidArgument>("the ", kind == "cnnf" ? std::string("CNN-F") : kind,
+                                  " backbone cannot read the items of '", name, "' (shape ",
+                                  spec.sample_shapes[m].str(), "): ", message_reason(err.what()));
+  }
+}
+
+/// Both checks above for every modality at `bits`: what to call before a long run.
+inline void check_networks(const Dataset& data, const Experiment& e, int bits) {
+  const ModelSpec<float> spec = model_spec(data, e, bits);
+  check_training_memory(spec, data);
+  for (std::size_t m = 0; m < data.modalities.size(); ++m) check_backbone(spec, m, data.modalities[m].name);
+}
+
 /// Trains and evaluates at every K of `experiment.bits`.
 inline std::vector<BitsResult> run(const Dataset& data, const Split& split, const Experiment& experiment) {
+  for (int bits : experiment.bits) check_training_memory(model_spec(data, experiment, bits), data);
   const Prepared p = prepare(data, split);
   const LabelMatrix query_labels = LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.query), data.classes);
   const LabelMatrix db_labels =

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <initializer_list>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -22,6 +23,21 @@ class Shape {
     SSAH_CHECK_AS(ShapeError, extents.size() <= static_cast<std::size_t>(max_rank),
                   "a shape has at most ", max_rank, " extents, got ", extents.size());
     std::copy(extents.begin(), extents.end(), extents_.begin());
+  }
+
+  /// The shape of `leading` (when given) followed by `extents`: e.g. rows followed by an item's
+  /// sample shape. ShapeError beyond max_rank extents.
+  template <class Extents>
+  static Shape from_extents(const Extents& extents, std::initializer_list<std::size_t> leading = {}) {
+    const std::size_t n = leading.size() + static_cast<std::size_t>(std::size(extents));
+    if (n > static_cast<std::size_t>(max_rank))
+      detail::fail<ShapeError>("a shape has at most ", max_rank, " extents, got ", n);
+    Shape s;
+    s.rank_ = static_cast<int>(n);
+    std::size_t i = 0;
+    for (std::size_t e : leading) s.extents_[i++] = e;
+    for (auto e : extents) s.extents_[i++] = static_cast<std::size_t>(e);
+    return s;
   }
 
   int rank() const noexcept { return rank_; }

@@ -139,7 +139,7 @@ q4=(--query-codes "$in/run/codes/K16_img_query.npy")
 db=(--db-codes "$in/run/codes/K16_img_db.npy")
 
 # 1. Allocations: refused with the size, before or instead of a kill.
-case_ alloc_hidden error "--hidden 65536,65536: the networks need at least .* GiB.* available" \
+case_ alloc_hidden error "--hidden: the networks need at least .* GiB.*widths 65536,65536.* available" \
   train "${T0[@]}" "${L[@]}" "${S[@]}" --bits 16 --hidden 65536,65536 --out "$o/hidden"
 case_ alloc_checkpoint_widths error "wide.safetensors': the model it describes does not fit in memory: out of memory: a tensor of .* could not be allocated" \
   encode --checkpoint "$in/wide.safetensors" --modality "img=$in/img_query.npy" --out "$o/wide.npy"
@@ -218,13 +218,13 @@ grep -q "12 of the 24 queries are also database items" "$o/overlap/report.json" 
   fail_case data_split_overlap_report "report.json does not record the overlap warning"
 case_ data_some_unlabelled ok "warning: 10 of the 216 database items have no label" \
   train "${T[@]}" --labels "$in/labels_some_empty.npy" "${S[@]}" --out "$o/unlabelled"
-case_ data_name_path error "--modality: the name 'x/../../evil' becomes part of file names" \
+case_ data_name_path error "--modality: the modality name 'x/../../evil' becomes part of direction and file names" \
   train "${T[@]}" "${L[@]}" --modality "x/../../evil=$in/img.npy" --out "$o/name"
 case_ data_fifo error "fifo.npy': not a regular file \(a FIFO\)" train "${T[@]}" --labels "$in/fifo.npy" --out "$o/fifo"
 case_ data_device error "'/dev/zero': not a regular file \(a device\)" \
   search --db-codes /dev/zero "${q4[@]}"
 case_ data_directory error "not a regular file \(a directory\)" search --db-codes "$in" "${q4[@]}"
-case_ data_backbone error "--backbone img=text: cannot read the items of 'img'" \
+case_ data_backbone error "--backbone img=text: the text backbone cannot read the items of 'img' .shape .32.): pooling window" \
   train "${T[@]}" "${L[@]}" "${S[@]}" --backbone img=text --out "$o/bb"
 case_ data_nan error "img_nan.npy" train "${T[@]}" "${L[@]}" --modality "n=$in/img_nan.npy" --out "$o/nan"
 

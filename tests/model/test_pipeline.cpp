@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ssah/io/array.hpp"
 #include "ssah/pipeline.hpp"
 
 using namespace ssah;
@@ -90,4 +91,67 @@ TEST_CASE("Split::validate refuses repeated rows and a query set inside the data
   s.train = {3};
   CHECK_THROWS_WITH_AS(pipeline::data_warnings(unlabelled, s), doctest::Contains("no training item has a label"),
                        InvalidArgument);
+}
+
+TEST_CASE("dataset_from_labels, modality_from_array and Dataset::validate name the file that is wrong") {
+  const auto labels = io::HostArray::from(std::vector<float>{1, 0, 0, 1, 1, 1}, {3, 2}, "lab.npy");
+  pipeline::Dataset data = pipeline::dataset_from_labels(labels);
+  CHECK(data.items == 3);
+  CHECK(data.classes == 2);
+  CHECK(data.labels_source == "lab.npy");
+  CHECK_THROWS_WITH_AS(pipeline::dataset_from_labels(io::HostArray::from(std::vector<float>{1, 0, 2}, {3, 1}, "l.npy")),
+                       "'l.npy': labels must be 0 or 1, found 2 at row 2, column 0", InvalidArgument);
+  CHECK_THROWS_WITH_AS(pipeline::dataset_from_labels(io::HostArray::from(std::vector<int>{1, 0}, {2}, "l.npy")),
+                       "'l.npy': labels must be a multi-hot array [items, classes], got shape [2]", ShapeError);
+
+  const auto img = io::HostArray::from(std::vector<double>{1, 2, 3, 4, 5, 6}, {3, 1, 2}, "img.npy");
+  pipeline::Modality m = pipeline::modality_from_array("img", img);
+  CHECK(m.sample_shape == std::vector<std::size_t>{1, 2});
+  CHECK(m.values == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(m.source == "img.npy");
+  data.modalities.push_back(m);
+  CHECK_NOTHROW(data.validate());
+  CHECK_THROWS_WITH_AS(pipeline::modality_from_array("v", io::HostArray::from(std::vector<float>{1, 2}, {2}, "v.npy")),
+                       doctest::Contains("'v.npy': a modality must be an array [items, ...] of 2 to 4 dimensions"),
+                       ShapeError);
+  CHECK_THROWS_WITH_AS(pipeline::modality_from_array(
+                           "v", io::HostArray::from(std::vector<float>{1, NAN}, {1, 2}, "v.npy")),
+                       doctest::Contains("v.npy: non-finite value nan at row 0, column 1"), NumericError);
+
+  pipeline::Dataset twice = data;
+  twice.modalities.push_back(m);
+  CHECK_THROWS_WITH_AS(twice.validate(), "the modality name 'img' is used twice", InvalidArgument);
+  pipeline::Dataset bad_name = data;
+  bad_name.modalities[0].name = "a/../b";
+  CHECK_THROWS_WITH_AS(bad_name.validate(), doctest::Contains("the modality name 'a/../b' becomes part of"),
+                       InvalidArgument);
+  bad_name.modalities[0].name = "label";
+  CHECK_THROWS_WITH_AS(bad_name.validate(), doctest::Contains("'label' is reserved"), InvalidArgument);
+  pipeline::Dataset short_rows = data;
+  short_rows.modalities[0].values.resize(4);
+  CHECK_THROWS_WITH_AS(short_rows.validate(), "'img.npy' has 2 rows but the labels 'lab.npy' have 3", ShapeError);
+  short_rows.modalities[0].source.clear();
+  short_rows.labels_source.clear();
+  CHECK_THROWS_WITH_AS(short_rows.validate(), "modality 'img' has 2 rows but the labels have 3", ShapeError);
+  pipeline::Dataset nan = data;
+  nan.modalities[0].values[3] = INFINITY;
+  CHECK_THROWS_WITH_AS(nan.validate(), doctest::Contains("'img.npy': non-finite value inf at row 1, column 1"),
+                       NumericError);
+}
+
+TEST_CASE("check_networks: widths beyond memory and a backbone that cannot read its items fail before training") {
+  pipeline::Dataset data = pipeline::dataset_from_labels(io::HostArray::from(std::vector<float>{1, 0, 0, 1, 1, 1}, {3, 2}));
+  data.modalities.push_back(pipeline::modality_from_array("txt", io::HostArray::from(std::vector<float>(96, 1.f), {3, 32})));
+  data.modalities[0].backbone.kind = "text";
+  pipeline::Experiment e;
+  CHECK_THROWS_WITH_AS(pipeline::check_networks(data, e, 16),
+                       doctest::Contains("the text backbone cannot read the items of 'txt' (shape [32]): pooling window"),
+                       InvalidArgument);
+  data.modalities[0].backbone.kind = "feature";
+  CHECK_NOTHROW(pipeline::check_networks(data, e, 16));
+  e.label_net.hidden = {std::size_t(1) << 20, std::size_t(1) << 20};
+  // 2^40 weights between the two hidden layers alone, four float copies each: 16 TiB.
+  CHECK(pipeline::training_memory_lower_bound(pipeline::model_spec(data, e, 16), data) >= 16.0 * (1ull << 40));
+  CHECK_THROWS_WITH_AS(pipeline::check_networks(data, e, 16),
+                       doctest::Contains("the networks need at least"), OutOfMemory);
 }

@@ -147,6 +147,33 @@ TEST_CASE("CnnF: the mean image is subtracted before conv1 (whole image or one v
   CHECK_THROWS_AS(net.set_mean_image(Tensor<double>::zeros(Shape{4})), ShapeError);
 }
 
+TEST_CASE("CnnF::copy_pretrained_layers: conv1..fc7 and the mean image copied, fc8 kept") {
+  NoGradGuard no_grad;
+  ParameterSet<double> pa, pb;
+  CnnF<double> a(Shape{3, 63, 63}, tiny_config<double>(), pa), b(Shape{3, 63, 63}, tiny_config<double>(), pb);
+  init_for_test(pa, 1);
+  init_for_test(pb, 2);
+  a.set_mean_image(test::random_tensor(Shape{3, 63, 63}, 5, 100.0, 150.0));
+  const auto fc8_before = b.fc8().weight().value().to_host();
+  b.copy_pretrained_layers(a);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(b.conv_weight(i).value().to_host() == a.conv_weight(i).value().to_host());
+    CHECK(b.conv_bias(i).value().to_host() == a.conv_bias(i).value().to_host());
+  }
+  CHECK(b.fc6_weight().value().to_host() == a.fc6_weight().value().to_host());
+  CHECK(b.fc7_bias().value().to_host() == a.fc7_bias().value().to_host());
+  CHECK(b.mean_image().to_host() == a.mean_image().to_host());
+  CHECK(b.fc8().weight().value().to_host() == fc8_before);
+  CHECK(b.fc8().weight().value().to_host() != a.fc8().weight().value().to_host());
+  // The copy is of values: changing the source afterwards leaves b alone.
+  Tensor<double> w = a.conv_weight(0).value();
+  w.fill(7.0);
+  CHECK(b.conv_weight(0).value().to_host() != w.to_host());
+  ParameterSet<double> pc;
+  CnnF<double> other(Shape{3, 64, 64}, tiny_config<double>(), pc);
+  CHECK_THROWS_AS(other.copy_pretrained_layers(a), ShapeError);
+}
+
 TEST_CASE("gradient check: CnnF parameters and input on a tiny configuration (3x63x63)") {
   ParameterSet<double> params;
   CnnF<double> net(Shape{3, 63, 63}, tiny_config<double>(), params);

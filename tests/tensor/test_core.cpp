@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "ssah/autodiff.hpp"
 #include "ssah/ops/linalg.hpp"
 #include "ssah/parameters.hpp"
@@ -13,6 +15,14 @@ TEST_CASE("tensor views share storage and shape errors name both shapes") {
   mid.fill(9.f);
   CHECK(t.to_host() == std::vector<float>{1, 2, 9, 9, 5, 6});
   CHECK_THROWS_WITH_AS(t.reshape(Shape{4, 2}), "Tensor::reshape: cannot view [3, 2] as [4, 2]", ShapeError);
+}
+
+TEST_CASE("Shape::from_extents: a leading row count followed by an item's extents") {
+  CHECK(Shape::from_extents(std::vector<std::size_t>{3, 64, 64}, {10}) == Shape{10, 3, 64, 64});
+  CHECK(Shape::from_extents(std::vector<std::size_t>{4096}) == Shape{4096});
+  CHECK(Shape::from_extents(std::vector<std::size_t>{}).rank() == 0);
+  CHECK_THROWS_WITH_AS(Shape::from_extents(std::vector<std::size_t>{1, 2, 3, 4}, {5}),
+                       "a shape has at most 4 extents, got 5", ShapeError);
 }
 
 TEST_CASE("a tensor larger than memory is an OutOfMemory error naming its size, and the pool stays usable") {

@@ -54,7 +54,7 @@ ssah_train_test(train_dtype EXPECT fail
   STDERR "^ssah train: error: .*img_f16[.]npy.*unsupported dtype")
 ssah_train_test(train_rows EXPECT fail
   ARGS train --modality img=${td}/img_rows.npy --labels ${td}/labels.npy --out ${tout}/bad
-  STDERR "^ssah train: error: .*img_rows[.]npy' has 239 rows but labels .* have 240")
+  STDERR "^ssah train: error: .*img_rows[.]npy' has 239 rows but the labels .* have 240")
 ssah_train_test(train_nan EXPECT fail
   ARGS train --modality img=${td}/img_nan.npy --labels ${td}/labels.npy --out ${tout}/bad
   STDERR "^ssah train: error: .*img_nan[.]npy.*non-finite value nan at row 3, column 2")
@@ -81,7 +81,7 @@ ssah_train_test(train_bad_backbone EXPECT fail
   STDERR "^ssah train: error: --backbone img=resnet: the backbone must be feature, text or cnn")
 ssah_train_test(train_bad_name EXPECT fail
   ARGS train --modality x/../../y=${td}/img.npy --labels ${td}/labels.npy --out ${tout}/bad
-  STDERR "^ssah train: error: --modality: the name 'x/[.][.]/[.][.]/y' becomes part of file names: use 1 to 64 letters, digits, '_' or '-'\n$")
+  STDERR "^ssah train: error: --modality: the modality name 'x/[.][.]/[.][.]/y' becomes part of direction and file names: use 1 to 64 letters, digits, '_' or '-'\n$")
 ssah_train_test(encode_out_is_checkpoint EXPECT fail
   ARGS encode --checkpoint ${tout}/run/model-K16.safetensors --modality img=${td}/img_query.npy
        --out ${tout}/run/model-K16.safetensors

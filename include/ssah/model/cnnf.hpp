@@ -219,6 +219,28 @@ class CnnF {
     neg_mean_ = Var<T>(neg, false);
   }
 
+  /// Copies conv1..fc7 and the mean image of `from` (e.g. a network loaded once from a
+  /// pretrained file) into this network, whose fc8 stays as initialised; both need the same
+  /// configuration and input shape.
+  void copy_pretrained_layers(const CnnF& from) {
+    SSAH_CHECK_AS(ShapeError, from.sample_shape_ == sample_shape_ && from.fc6_input_ == fc6_input_,
+                  "CnnF::copy_pretrained_layers: a network of input ", from.sample_shape_.str(), " into one of ",
+                  sample_shape_.str());
+    auto copy = [](const Var<T>& src, const Var<T>& dst) {
+      Tensor<T> d = dst.value();  // shares dst's storage
+      d.assign(src.value());
+    };
+    for (std::size_t i = 0; i < conv_weights_.size(); ++i) {
+      copy(from.conv_weights_[i], conv_weights_[i]);
+      copy(from.conv_biases_[i], conv_biases_[i]);
+    }
+    copy(from.fc6_weight_, fc6_weight_);
+    copy(from.fc6_bias_, fc6_bias_);
+    copy(from.fc7_weight_, fc7_weight_);
+    copy(from.fc7_bias_, fc7_bias_);
+    set_mean_image(from.mean_image_);
+  }
+
   const Var<T>& conv_weight(std::size_t i) const { return conv_weights_.at(i); }
   const Var<T>& conv_bias(std::size_t i) const { return conv_biases_.at(i); }
   const Var<T>& fc6_weight() const noexcept { return fc6_weight_; }
