@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """PyTorch side of bench/compare_pytorch.sh: one training step of each SSAH network on the issue-6
 workload (n = 10,000 buffered items, batch 128, K = 64, c = 24, objective Paper; image = 4,096-d
 features through FeatureNet 4096 -> 4096 -> 512, text = 1,386-d bag-of-words through the multi-scale

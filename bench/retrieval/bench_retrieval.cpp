@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "ssah/eval/metrics.hpp"
-#include "ssah/eval/npy_inputs.hpp"
 #include "ssah/hashing/hamming.hpp"
 #include "ssah/hashing/index.hpp"
+#include "ssah/io/code_arrays.hpp"
 #include "ssah/io/npy.hpp"
 
 namespace {
@@ -45,7 +45,7 @@ ssah::PackedCodes<K> random_codes(std::size_t n, std::uint64_t seed) {
 
 template <int K>
 ssah::PackedCodes<K> codes_or_random(const std::string& file, std::size_t n, std::uint64_t seed) {
-  if (!workload_dir.empty()) return ssah::codes_from_array<K>(ssah::io::read_npy(workload_dir + "/" + file));
+  if (!workload_dir.empty()) return ssah::io::codes_from_array<K>(ssah::io::read_npy(workload_dir + "/" + file));
   return random_codes<K>(n, seed);
 }
 
@@ -73,11 +73,11 @@ struct MapData {
     MapData d;
     if (!workload_dir.empty()) {
       const std::string w = workload_dir + "/";
-      d.queries = ssah::codes_from_array<64>(ssah::io::read_npy(w + "map_query_codes.npy"));
-      d.database = ssah::codes_from_array<64>(ssah::io::read_npy(w + "map_db_codes.npy"));
+      d.queries = ssah::io::codes_from_array<64>(ssah::io::read_npy(w + "map_query_codes.npy"));
+      d.database = ssah::io::codes_from_array<64>(ssah::io::read_npy(w + "map_db_codes.npy"));
       const auto ql = ssah::io::read_npy(w + "map_query_labels.npy"), dl = ssah::io::read_npy(w + "map_db_labels.npy");
-      d.query_labels = ssah::labels_from_array(ql, ssah::label_classes(ql));
-      d.database_labels = ssah::labels_from_array(dl, ssah::label_classes(dl));
+      d.query_labels = ssah::io::labels_from_array(ql, ssah::io::label_classes(ql));
+      d.database_labels = ssah::io::labels_from_array(dl, ssah::io::label_classes(dl));
       d.source = "workload files";
       return d;
     }

@@ -1,6 +1,7 @@
 #include "cli_common.hpp"
 
 #include "ssah/hashing/select.hpp"
+#include "ssah/model/any_model.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -12,14 +13,14 @@ namespace ssah::cli {
 CodesFile read_codes(const std::string& path) {
   CodesFile f;
   f.array = io::read_npy(path);
-  f.layout = code_array_layout(f.array);
+  f.layout = io::code_array_layout(f.array);
   return f;
 }
 
 void check_same_bits(const CodesFile& query, const CodesFile& database) {
   if (query.layout.bits != database.layout.bits)
-    detail::fail<ShapeError>("query codes '", query.array.source, "' have ", query.layout.bits,
-                             " bits but database codes '", database.array.source, "' have ", database.layout.bits);
+    SSAH_THROW(ShapeError, "query codes '", query.array.source, "' have ", query.layout.bits,
+               " bits but database codes '", database.array.source, "' have ", database.layout.bits);
 }
 
 void check_output_not_input(const char* option, const std::string& out,
@@ -32,8 +33,8 @@ void check_output_not_input(const char* option, const std::string& out,
     const bool same = fs::absolute(out, ec).lexically_normal() == fs::absolute(path, ec).lexically_normal() ||
                       fs::equivalent(out, path, ec);
     if (same)
-      detail::fail<InvalidArgument>(option, " '", out, "' is the file of ", other_option,
-                                    "; writing it would replace that file: choose another path");
+      SSAH_THROW(InvalidArgument, option, " '", out, "' is the file of ", other_option,
+                 "; writing it would replace that file: choose another path");
   }
 }
 
@@ -50,13 +51,12 @@ const CLI::Validator& positive_integer() {
 }
 
 void check_bits(const std::vector<int>& bits) {
-  if (bits.empty()) detail::fail<InvalidArgument>("--bits: no code length given");
+  if (bits.empty()) SSAH_THROW(InvalidArgument, "--bits: no code length given");
   for (std::size_t i = 0; i < bits.size(); ++i) {
     const int b = bits[i];
-    if (b != 16 && b != 32 && b != 64 && b != 128)
-      detail::fail<InvalidArgument>("--bits: ", b, " is not supported (16, 32, 64, 128)");
+    if (!is_model_bits(b)) SSAH_THROW(InvalidArgument, "--bits: ", b, " is not supported (", model_bits_list(), ")");
     for (std::size_t j = 0; j < i; ++j)
-      if (bits[j] == b) detail::fail<InvalidArgument>("--bits: ", b, " is given twice");
+      if (bits[j] == b) SSAH_THROW(InvalidArgument, "--bits: ", b, " is given twice");
   }
 }
 

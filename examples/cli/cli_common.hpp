@@ -11,7 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "ssah/eval/npy_inputs.hpp"
+#include "ssah/io/code_arrays.hpp"
 #include "ssah/io/npy.hpp"
 
 namespace ssah::cli {
@@ -25,7 +25,7 @@ void add_encode_command(CLI::App& app);  // cmd_train.cpp
 /// Codes read from a .npy file, with their layout checked.
 struct CodesFile {
   io::NpyArray array;
-  CodeArrayLayout layout;
+  io::CodeArrayLayout layout;
 };
 
 /// Reads a .npy file of codes (IoError / ShapeError naming the file when it is not one).
@@ -44,7 +44,7 @@ void check_output_not_input(const char* option, const std::string& out,
 /// Accepts whole numbers >= 1 (CLI11's PositiveNumber prints a range up to DBL_MAX).
 const CLI::Validator& positive_integer();
 
-/// Refuses (InvalidArgument) code lengths the program does not build (16, 32, 64, 128) and repeats.
+/// Refuses (InvalidArgument) code lengths the program does not build (ssah::model_bits) and repeats.
 void check_bits(const std::vector<int>& bits);
 
 /// Accepts whole numbers from `low` to `high` (the message states the range).

@@ -128,7 +128,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--items", args->items, "Number of synthetic items, 20 to 200000")->check(integer_range(20, 200000));
   cmd->add_option("--epochs", args->epochs, "Training epochs, 1 to 1000")->check(integer_range(1, 1000));
   cmd->add_option("--seed", args->seed, "Seed of the data, split and training");
-  cmd->add_option("--bits", args->bits, "Code lengths (16, 32, 64, 128)")->delimiter(',');
+  cmd->add_option("--bits", args->bits, "Code lengths (" + model_bits_list() + ")")->delimiter(',');
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));
   cmd->add_option("--recipe", args->recipe, "training recipe (recommended, faithful or authors; docs/model.md)")
       ->check(CLI::IsMember(recipes::names()));

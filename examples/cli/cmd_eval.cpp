@@ -26,8 +26,8 @@ struct EvalArgs {
 void check_rows(const std::string& what_codes, const io::NpyArray& codes, std::size_t code_rows,
                 const std::string& what_labels, const io::NpyArray& labels) {
   if (code_rows != labels.rows())
-    detail::fail<ShapeError>(what_codes, " '", codes.source, "' have ", code_rows, " rows but ", what_labels, " '",
-                             labels.source, "' have ", labels.rows());
+    SSAH_THROW(ShapeError, what_codes, " '", codes.source, "' have ", code_rows, " rows but ", what_labels, " '",
+               labels.source, "' have ", labels.rows());
 }
 
 void write_json(const std::string& path, const EvalResult& r, int bits, std::size_t classes, double seconds) {
@@ -67,22 +67,24 @@ void write_json(const std::string& path, const EvalResult& r, int bits, std::siz
 
 void run_eval(const EvalArgs& a) {
   check_output_not_input("--json", a.json,
-                         {{"--query-codes", a.query_codes}, {"--db-codes", a.db_codes},
-                          {"--query-labels", a.query_labels}, {"--db-labels", a.db_labels}});
+                         {{"--query-codes", a.query_codes},
+                          {"--db-codes", a.db_codes},
+                          {"--query-labels", a.query_labels},
+                          {"--db-labels", a.db_labels}});
   const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
   check_same_bits(q, d);
   const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);
   check_rows("query codes", q.array, q.layout.rows, "query labels", ql);
   check_rows("database codes", d.array, d.layout.rows, "database labels", dl);
-  const std::size_t qc = label_classes(ql), dc = label_classes(dl);
+  const std::size_t qc = io::label_classes(ql), dc = io::label_classes(dl);
   if (ql.ndim() == 2 && dl.ndim() == 2 && qc != dc)
-    detail::fail<ShapeError>("query labels '", ql.source, "' have ", qc, " classes but database labels '", dl.source,
-                             "' have ", dc);
+    SSAH_THROW(ShapeError, "query labels '", ql.source, "' have ", qc, " classes but database labels '", dl.source,
+               "' have ", dc);
   if (ql.ndim() != dl.ndim())
-    detail::fail<ShapeError>("query labels '", ql.source, "' and database labels '", dl.source,
-                             "' must both be multi-hot [n, classes] or both class ids [n]");
+    SSAH_THROW(ShapeError, "query labels '", ql.source, "' and database labels '", dl.source,
+               "' must both be multi-hot [n, classes] or both class ids [n]");
   const std::size_t classes = std::max(qc, dc);
-  const LabelMatrix qlab = labels_from_array(ql, classes), dlab = labels_from_array(dl, classes);
+  const LabelMatrix qlab = io::labels_from_array(ql, classes), dlab = io::labels_from_array(dl, classes);
 
   EvalOptions opt;
   opt.top_r = a.top;
@@ -92,7 +94,7 @@ void run_eval(const EvalArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   const EvalResult r = with_code_bits(bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
-    return evaluate_retrieval(codes_from_array<K>(q.array), codes_from_array<K>(d.array), qlab, dlab, opt);
+    return evaluate_retrieval(io::codes_from_array<K>(q.array), io::codes_from_array<K>(d.array), qlab, dlab, opt);
   });
   const double seconds = seconds_since(start);
 

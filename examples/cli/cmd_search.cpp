@@ -28,7 +28,7 @@ void run_search(const SearchArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   const KnnResult r = with_code_bits(q.layout.bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
-    const PackedCodes<K> db = codes_from_array<K>(d.array), queries = codes_from_array<K>(q.array);
+    const PackedCodes<K> db = io::codes_from_array<K>(d.array), queries = io::codes_from_array<K>(q.array);
     if (a.device) return ThrustHammingIndex<K>(db).search(queries, a.k);
     return HammingIndex<K>(db).search(queries, a.k, SearchOptions{a.threads, KnnSelector::Auto});
   });

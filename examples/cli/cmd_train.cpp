@@ -60,13 +60,13 @@ struct TrainArgs {
   std::size_t epochs = 0;              ///< 0: the recipe's
   std::uint64_t seed = 0;
   bool no_standardize = false;
-  std::vector<std::size_t> hidden;  ///< empty: the recipe's
-  std::size_t batch_size = 0;       ///< 0: the recipe's
-  std::size_t passes = 0;           ///< 0: the recipe's
-  std::size_t steps_per_pass = 0;   ///< 0: the recipe's (n / batch size)
-  std::string resume;  ///< --resume DIR
-  bool overwrite = false;  ///< --overwrite: replace an earlier run's outputs in --out
-  MatInputOptions mat;  ///< --mat FILE and its keys (instead of --modality / --labels)
+  std::vector<std::size_t> hidden;      ///< empty: the recipe's
+  std::size_t batch_size = 0;           ///< 0: the recipe's
+  std::size_t passes = 0;               ///< 0: the recipe's
+  std::size_t steps_per_pass = 0;       ///< 0: the recipe's (n / batch size)
+  std::string resume;                   ///< --resume DIR
+  bool overwrite = false;               ///< --overwrite: replace an earlier run's outputs in --out
+  MatInputOptions mat;                  ///< --mat FILE and its keys (instead of --modality / --labels)
   std::vector<std::string> pretrained;  ///< --pretrained NAME=FILE.mat (MatConvNet CNN-F)
 };
 
@@ -81,21 +81,22 @@ struct PretrainedCnnF {
 std::pair<std::string, std::string> split_pair(const std::string& s, const char* option) {
   const std::size_t eq = s.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-    detail::fail<InvalidArgument>(option, " expects NAME=VALUE, got '", s, "'");
+    SSAH_THROW(InvalidArgument, option, " expects NAME=VALUE, got '", s, "'");
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
 std::vector<std::size_t> read_indices(const std::string& path, std::size_t items) {
   const io::NpyArray a = io::read_npy(path);
   if (a.dtype != io::DType::I32 && a.dtype != io::DType::I64)
-    detail::fail<IoError>("'", path, "': split indices must be int32 or int64, got ", io::dtype_name(a.dtype));
-  if (a.ndim() != 1) detail::fail<ShapeError>("'", path, "': split indices must be 1-D, got shape ", io::shape_str(a.shape));
-  if (a.size() == 0) detail::fail<InvalidArgument>("'", path, "': the split is empty");
+    SSAH_THROW(IoError, "'", path, "': split indices must be int32 or int64, got ", io::dtype_name(a.dtype));
+  if (a.ndim() != 1)
+    SSAH_THROW(ShapeError, "'", path, "': split indices must be 1-D, got shape ", io::shape_str(a.shape));
+  if (a.size() == 0) SSAH_THROW(InvalidArgument, "'", path, "': the split is empty");
   std::vector<std::size_t> out;
   out.reserve(a.size());
   for (std::int64_t v : a.as<std::int64_t>()) {
     if (v < 0 || static_cast<std::uint64_t>(v) >= items)
-      detail::fail<InvalidArgument>("'", path, "': index ", v, " is out of range for ", items, " items");
+      SSAH_THROW(InvalidArgument, "'", path, "': index ", v, " is out of range for ", items, " items");
     out.push_back(static_cast<std::size_t>(v));
   }
   return out;
@@ -204,8 +205,8 @@ json input_checksums(const pipeline::Dataset& data, const pipeline::Split& split
   for (const pipeline::Modality& m : data.modalities) mods[m.name] = crc_hex(m.values);
   return {{"labels", crc_hex(data.labels)},
           {"modalities", mods},
-          {"split", {{"query", crc_hex(split.query)}, {"database", crc_hex(split.database)},
-                     {"train", crc_hex(split.train)}}}};
+          {"split",
+           {{"query", crc_hex(split.query)}, {"database", crc_hex(split.database)}, {"train", crc_hex(split.train)}}}};
 }
 
 /// report.json of the run in `dir` (IoError when it has none).
@@ -213,12 +214,12 @@ json read_report(const std::string& dir) {
   const std::string path = dir + "/report.json";
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
-    detail::fail<IoError>("--resume ", dir, ": no report.json there (not an output folder of ssah train)");
+    SSAH_THROW(IoError, "--resume ", dir, ": no report.json there (not an output folder of ssah train)");
   const std::vector<unsigned char> bytes = io::read_file(path);
   try {
     return json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& e) {
-    detail::fail<IoError>("'", path, "': not valid JSON (", io::json_error_text(e), ")");
+    SSAH_THROW(IoError, "'", path, "': not valid JSON (", io::json_error_text(e), ")");
   }
 }
 
@@ -232,20 +233,20 @@ void check_networks(const pipeline::Dataset& data, const pipeline::Experiment& e
   try {
     pipeline::check_training_memory(spec, data);
   } catch (const OutOfMemory& oom) {
-    detail::fail<OutOfMemory>(hidden_given ? "--hidden: " : "the recipe's widths: ", oom.what());
+    SSAH_THROW(OutOfMemory, hidden_given ? "--hidden: " : "the recipe's widths: ", oom.what());
   }
   for (std::size_t m = 0; m < data.modalities.size(); ++m) {
     const std::string& name = data.modalities[m].name;
     try {
       pipeline::check_backbone(spec, m, name);
     } catch (const OutOfMemory& oom) {
-      detail::fail<OutOfMemory>("the network of '", name, "': ", oom.what());
+      SSAH_THROW(OutOfMemory, "the network of '", name, "': ", oom.what());
     } catch (const InvalidArgument& err) {
       const std::string kind = spec.backbones[m].kind == "cnnf" ? "cnn" : spec.backbones[m].kind;
       const std::string origin = pretrained.count(name) ? "--pretrained " + name
                                  : kinds.count(name)    ? "--backbone " + name + "=" + kind
                                                         : "the recipe's " + kind + " backbone for '" + name + "'";
-      detail::fail<InvalidArgument>(origin, ": ", err.what());
+      SSAH_THROW(InvalidArgument, origin, ": ", err.what());
     }
   }
 }
@@ -255,19 +256,19 @@ void run_train(TrainArgs a) {
   json previous;  // report.json of the run that --resume continues
   if (!a.resume.empty()) {
     if (!a.out.empty() && fs::path(a.out).lexically_normal() != fs::path(a.resume).lexically_normal())
-      detail::fail<InvalidArgument>("--resume ", a.resume, " continues in that folder; --out ", a.out,
-                                    " must be omitted or the same");
-    if (a.overwrite) detail::fail<InvalidArgument>("--overwrite replaces a run and --resume continues one: not both");
+      SSAH_THROW(InvalidArgument, "--resume ", a.resume, " continues in that folder; --out ", a.out,
+                 " must be omitted or the same");
+    if (a.overwrite) SSAH_THROW(InvalidArgument, "--overwrite replaces a run and --resume continues one: not both");
     a.out = a.resume;
   }
-  if (a.out.empty()) detail::fail<InvalidArgument>("--out DIR (or --resume DIR) is required");
+  if (a.out.empty()) SSAH_THROW(InvalidArgument, "--out DIR (or --resume DIR) is required");
   const RunFolderMode folder_mode = !a.resume.empty() ? RunFolderMode::resume
                                     : a.overwrite     ? RunFolderMode::overwrite
                                                       : RunFolderMode::fresh;
   check_run_folder(a.out, folder_mode);  // before any input is read
   if (!a.resume.empty()) previous = read_report(a.resume);
   if (a.modalities.size() > 3)
-    detail::fail<InvalidArgument>(a.modalities.size(), " modalities given; ssah train supports 1 to 3");
+    SSAH_THROW(InvalidArgument, a.modalities.size(), " modalities given; ssah train supports 1 to 3");
   check_bits(a.bits);
 
   std::map<std::string, std::string> kinds;
@@ -275,21 +276,21 @@ void run_train(TrainArgs a) {
     auto [name, kind] = split_pair(s, "--backbone");
     if (kind == "cnn") kind = "cnnf";
     if (kind != "feature" && kind != "text" && kind != "cnnf")
-      detail::fail<InvalidArgument>("--backbone ", s, ": the backbone must be feature, text or cnn");
+      SSAH_THROW(InvalidArgument, "--backbone ", s, ": the backbone must be feature, text or cnn");
     kinds[name] = kind;
   }
   std::map<std::string, std::string> pretrained_files;
   for (const std::string& s : a.pretrained) {
     const auto [name, file] = split_pair(s, "--pretrained");
     if (!mat_input_supported())
-      detail::fail<InvalidArgument>("--pretrained ", s,
-                                    ": this ssah was built without MATLAB .mat support (matio was not found)");
+      SSAH_THROW(InvalidArgument, "--pretrained ", s,
+                 ": this ssah was built without MATLAB .mat support (matio was not found)");
     if (!pretrained_files.emplace(name, file).second)
-      detail::fail<InvalidArgument>("--pretrained: the modality '", name, "' is given twice");
+      SSAH_THROW(InvalidArgument, "--pretrained: the modality '", name, "' is given twice");
     const auto k = kinds.find(name);
     if (k != kinds.end() && k->second != "cnnf")
-      detail::fail<InvalidArgument>("--pretrained ", s, " makes '", name, "' a CNN-F, but --backbone gives it ",
-                                    k->second);
+      SSAH_THROW(InvalidArgument, "--pretrained ", s, " makes '", name, "' a CNN-F, but --backbone gives it ",
+                 k->second);
     kinds[name] = "cnnf";
   }
 
@@ -299,8 +300,9 @@ void run_train(TrainArgs a) {
   MatInput mat;
   if (from_mat) {
     if (!a.modalities.empty() || !a.labels.empty())
-      detail::fail<InvalidArgument>("--mat reads the modalities and the labels from one .mat file: give either --mat "
-                                    "or --modality and --labels, not both");
+      SSAH_THROW(InvalidArgument,
+                 "--mat reads the modalities and the labels from one .mat file: give either --mat "
+                 "or --modality and --labels, not both");
     mat = read_mat_input(a.mat);
     std::printf("ssah train: %s (MATLAB v%s%s)\n", a.mat.file.c_str(), mat.version.c_str(),
                 a.mat.layout.empty() ? "" : (", layout " + a.mat.layout).c_str());
@@ -308,10 +310,11 @@ void run_train(TrainArgs a) {
       std::printf("  %s = %s, %s\n", mm.name.c_str(), mm.variable.c_str(), mm.arrangement.c_str());
     std::printf("  labels = %s\n", mat.labels_variable.c_str());
   } else if (a.mat.any()) {
-    detail::fail<InvalidArgument>("--mat-modality, --mat-labels and --mat-layout need --mat FILE");
+    SSAH_THROW(InvalidArgument, "--mat-modality, --mat-labels and --mat-layout need --mat FILE");
   } else if (a.modalities.empty() || a.labels.empty()) {
-    detail::fail<InvalidArgument>("no inputs: give --modality NAME=FILE.npy (1 to 3 times) and --labels LABELS.npy, "
-                                  "or --mat FILE.mat");
+    SSAH_THROW(InvalidArgument,
+               "no inputs: give --modality NAME=FILE.npy (1 to 3 times) and --labels LABELS.npy, "
+               "or --mat FILE.mat");
   }
   pipeline::Dataset data = pipeline::dataset_from_labels(from_mat ? std::move(mat.labels) : io::read_npy(a.labels));
   const std::string labels_file = data.labels_source;
@@ -325,24 +328,25 @@ void run_train(TrainArgs a) {
     try {  // before the next input is read
       pipeline::check_modality_name(name);
     } catch (const InvalidArgument& e) {
-      detail::fail<InvalidArgument>(option, ": ", e.what());
+      SSAH_THROW(InvalidArgument, option, ": ", e.what());
     }
-    if (!names.insert(name).second) detail::fail<InvalidArgument>(option, ": the name '", name, "' is used twice");
-    pipeline::Modality m = pipeline::modality_from_array(name, from_mat ? mat.modalities[input].array : io::read_npy(path));
+    if (!names.insert(name).second) SSAH_THROW(InvalidArgument, option, ": the name '", name, "' is used twice");
+    pipeline::Modality m =
+        pipeline::modality_from_array(name, from_mat ? mat.modalities[input].array : io::read_npy(path));
     if (from_mat) mat.modalities[input].array = io::NpyArray();  // its float copy is in m
     if (const auto pf = pretrained_files.find(name); pf != pretrained_files.end()) {
       if (m.sample_shape.size() != 3)
-        detail::fail<ShapeError>("--pretrained ", name, "=", pf->second, ": '", path, "' holds items of shape ",
-                                 io::shape_str(m.sample_shape), "; CNN-F reads images [C, H, W]");
+        SSAH_THROW(ShapeError, "--pretrained ", name, "=", pf->second, ": '", path, "' holds items of shape ",
+                   io::shape_str(m.sample_shape), "; CNN-F reads images [C, H, W]");
       m.backbone.cnnf = pretrained_cnnf_config(pf->second);
     }
     data.modalities.push_back(std::move(m));
   }
   data.validate();  // rows of every modality against the labels
   for (const auto& [name, file] : pretrained_files)
-    if (!names.count(name)) detail::fail<InvalidArgument>("--pretrained ", name, "=", file, ": no modality '", name, "'");
+    if (!names.count(name)) SSAH_THROW(InvalidArgument, "--pretrained ", name, "=", file, ": no modality '", name, "'");
   for (const auto& [name, kind] : kinds)
-    if (!names.count(name)) detail::fail<InvalidArgument>("--backbone ", name, "=", kind, ": no modality '", name, "'");
+    if (!names.count(name)) SSAH_THROW(InvalidArgument, "--backbone ", name, "=", kind, ": no modality '", name, "'");
 
   // --pretrained: read each file once into a CnnF of the modality's input size (which checks that
   // the file's filters fit those images); every K's fresh model gets a copy.
@@ -362,8 +366,8 @@ void run_train(TrainArgs a) {
       p->net = std::make_unique<CnnF<float>>(Shape{s[0], s[1], s[2]}, c, p->params);
       loaded = load_pretrained_cnnf(*p->net, p->file);
     } catch (const Error& err) {
-      detail::fail<InvalidArgument>("--pretrained ", pm.name, "=", p->file, ": does not fit the images of '", pm.name,
-                                    "' (", io::shape_str(s), "): ", err.what());
+      SSAH_THROW(InvalidArgument, "--pretrained ", pm.name, "=", p->file, ": does not fit the images of '", pm.name,
+                 "' (", io::shape_str(s), "): ", err.what());
     }
     std::string widths;
     for (std::size_t w : c.conv_channels) widths += (widths.empty() ? "" : ",") + std::to_string(w);
@@ -381,7 +385,7 @@ void run_train(TrainArgs a) {
     split.train = read_indices(a.split_dir + "/train_idx.npy", data.items);
   } else {
     const std::size_t queries = std::max<std::size_t>(1, std::min<std::size_t>(data.items / 10, 2000));
-    if (queries >= data.items) detail::fail<InvalidArgument>("too few items (", data.items, ") to split");
+    if (queries >= data.items) SSAH_THROW(InvalidArgument, "too few items (", data.items, ") to split");
     split = pipeline::Split::random(data.items, queries, std::min<std::size_t>(10000, data.items - queries), a.seed);
   }
   try {
@@ -389,13 +393,14 @@ void run_train(TrainArgs a) {
   } catch (const InvalidArgument& e) {
     if (a.split_dir.empty()) throw;
     const std::string what = e.what();  // "split: ..."
-    detail::fail<InvalidArgument>("--split ", a.split_dir, ": ", what.compare(0, 7, "split: ") == 0 ? what.substr(7) : what);
+    SSAH_THROW(InvalidArgument, "--split ", a.split_dir, ": ",
+               what.compare(0, 7, "split: ") == 0 ? what.substr(7) : what);
   }
   std::vector<std::string> warnings;
   try {
     warnings = pipeline::data_warnings(data, split);
   } catch (const InvalidArgument& e) {  // "labels: ..."
-    detail::fail<InvalidArgument>("'", labels_file, "': ", std::string(e.what()).substr(8));
+    SSAH_THROW(InvalidArgument, "'", labels_file, "': ", std::string(e.what()).substr(8));
   }
 
   // The recipe (ssah/recipes.hpp), resolved for this data set, then the options given.
@@ -435,7 +440,7 @@ void run_train(TrainArgs a) {
   fs::create_directories(a.out + "/codes", ec);
   fs::create_directories(a.out + "/curves", ec);
   if (!fs::is_directory(a.out + "/codes") || !fs::is_directory(a.out + "/curves"))
-    detail::fail<IoError>("'", a.out, "': cannot create the output folder");
+    SSAH_THROW(IoError, "'", a.out, "': cannot create the output folder");
   if (a.split_dir.empty() && a.resume.empty()) {  // a resumed run checks that it drew the same split (input_checksums)
     fs::create_directories(a.out + "/split", ec);
     write_indices(a.out + "/split/query_idx.npy", split.query);
@@ -447,8 +452,8 @@ void run_train(TrainArgs a) {
   const std::vector<pipeline::Standardization> standardization = pipeline::standardize(data, split);
   std::vector<CheckpointModality> cms;
   for (std::size_t m = 0; m < data.modalities.size(); ++m)
-    cms.push_back({data.modalities[m].name, data.modalities[m].sample_shape, standardization[m].mean,
-                   standardization[m].stddev});
+    cms.push_back(
+        {data.modalities[m].name, data.modalities[m].sample_shape, standardization[m].mean, standardization[m].stddev});
 
   e.bits = a.bits;
   e.objective = a.objective;
@@ -468,9 +473,9 @@ void run_train(TrainArgs a) {
     std::printf(", 10^-%g (%s)", settings.modality_lr[m], data.modalities[m].name.c_str());
   std::printf("\n");
   for (std::size_t m = 0; m < data.modalities.size(); ++m)
-    std::printf("  %s: %s, shape [%zu x %zu], backbone %s, %s\n", data.modalities[m].name.c_str(), data.modalities[m].source.c_str(),
-                data.items, data.modalities[m].row_size(), data.modalities[m].backbone.kind.c_str(),
-                cms[m].mean.empty() ? "not standardised" : "standardised");
+    std::printf("  %s: %s, shape [%zu x %zu], backbone %s, %s\n", data.modalities[m].name.c_str(),
+                data.modalities[m].source.c_str(), data.items, data.modalities[m].row_size(),
+                data.modalities[m].backbone.kind.c_str(), cms[m].mean.empty() ? "not standardised" : "standardised");
   for (const std::string& line : pretrained_lines) std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 
@@ -482,9 +487,8 @@ void run_train(TrainArgs a) {
     if (!interrupt_requested.load()) return;
     if (tty) std::fprintf(stderr, "\r%160s\r", "");
     const std::string k = "K" + std::to_string(current_bits);
-    throw Interrupted("interrupted: " + k + " has " + std::to_string(epochs_saved) + " of " +
-                      std::to_string(a.epochs) + " epochs saved" +
-                      (epochs_saved > 0 ? " in model-" + k + ".safetensors" : std::string()) +
+    throw Interrupted("interrupted: " + k + " has " + std::to_string(epochs_saved) + " of " + std::to_string(a.epochs) +
+                      " epochs saved" + (epochs_saved > 0 ? " in model-" + k + ".safetensors" : std::string()) +
                       "; resume with `ssah train ... --resume " + a.out + "` (the same inputs and options)");
   };
   e.train.on_progress = [tty, &current_bits, last_key, &stop_if_interrupted](const TrainingProgress& p) {
@@ -568,13 +572,13 @@ void run_train(TrainArgs a) {
     here.spec = pipeline::model_spec(data, e, bits);
     here.modalities = cms;
     if (const std::string d = checkpoint_spec_difference(rc, here); !d.empty())
-      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path, "' has ", d, " (this command line)");
+      SSAH_THROW(InvalidArgument, "--resume ", a.out, ": '", path, "' has ", d, " (this command line)");
     if (!rc.state)
-      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path,
-                                    "' holds no training state (written by an older ssah train)");
+      SSAH_THROW(InvalidArgument, "--resume ", a.out, ": '", path,
+                 "' holds no training state (written by an older ssah train)");
     if (rc.epoch > a.epochs)
-      detail::fail<InvalidArgument>("--resume ", a.out, ": '", path, "' has ", rc.epoch, " epochs, more than --epochs ",
-                                    a.epochs);
+      SSAH_THROW(InvalidArgument, "--resume ", a.out, ": '", path, "' has ", rc.epoch, " epochs, more than --epochs ",
+                 a.epochs);
     return model;
   };
   if (!a.resume.empty()) {
@@ -583,14 +587,13 @@ void run_train(TrainArgs a) {
     auto check_same = [&](const json& there, const json& here, const std::string& what) {
       const std::string d = io::json_first_difference(there, here);
       if (!d.empty())
-        detail::fail<InvalidArgument>("--resume ", a.out, ": this command line does not describe the run there: ",
-                                      what, " ", d, " is ", io::json_value_at(there, d), " there but ",
-                                      io::json_value_at(here, d),
-                                      " here; give the same inputs and options");
+        SSAH_THROW(InvalidArgument, "--resume ", a.out, ": this command line does not describe the run there: ", what,
+                   " ", d, " is ", io::json_value_at(there, d), " there but ", io::json_value_at(here, d),
+                   " here; give the same inputs and options");
     };
     if (!previous.contains("input_checksums"))
-      detail::fail<InvalidArgument>("--resume ", a.out,
-                                    ": its report.json has no input checksums (written by an older ssah train)");
+      SSAH_THROW(InvalidArgument, "--resume ", a.out,
+                 ": its report.json has no input checksums (written by an older ssah train)");
     check_same(previous["input_checksums"], report["input_checksums"], "the checksum of");
     json hp_there = previous.value("hyperparameters", json::object()), hp_here = report["hyperparameters"];
     for (const char* key : {"epochs", "bits"}) {
@@ -665,8 +668,8 @@ void run_train(TrainArgs a) {
       try {
         r = std::move(pipeline::run(data, split, e).front());
       } catch (const OutOfMemory& oom) {  // name what the user can change
-        detail::fail<OutOfMemory>("K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths,
-                                  "), --batch-size and the number of items set how much training needs");
+        SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths,
+                   "), --batch-size and the number of items set how much training needs");
       }
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
       for (std::size_t m = 0; m < data.modalities.size(); ++m) {
@@ -717,12 +720,12 @@ void run_encode(const EncodeArgs& a) {
   if (m == c.modalities.size()) {
     std::string known;
     for (const auto& cm : c.modalities) known += (known.empty() ? "'" : ", '") + cm.name + "'";
-    detail::fail<InvalidArgument>("checkpoint '", a.checkpoint, "' has no modality '", name, "' (it has ", known, ")");
+    SSAH_THROW(InvalidArgument, "checkpoint '", a.checkpoint, "' has no modality '", name, "' (it has ", known, ")");
   }
   const pipeline::Modality in = pipeline::modality_from_array(name, io::read_npy(path));
   if (in.sample_shape != c.modalities[m].sample_shape)
-    detail::fail<ShapeError>("'", path, "': items of shape ", io::shape_str(in.sample_shape), " where the checkpoint's '",
-                             name, "' expects ", io::shape_str(c.modalities[m].sample_shape));
+    SSAH_THROW(ShapeError, "'", path, "': items of shape ", io::shape_str(in.sample_shape), " where the checkpoint's '",
+               name, "' expects ", io::shape_str(c.modalities[m].sample_shape));
   const std::size_t rows = in.values.size() / in.row_size();
   pipeline::Standardization st;
   st.mean = c.modalities[m].mean;
@@ -736,7 +739,8 @@ void run_encode(const EncodeArgs& a) {
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train SSAH on .npy or .mat data, write checkpoints, codes, report and curves");
+  CLI::App* cmd =
+      app.add_subcommand("train", "Train SSAH on .npy or .mat data, write checkpoints, codes, report and curves");
   cmd->add_option("--modality", args->modalities, "NAME=FILE.npy, items [N, ...] (1 to 3 modalities)");
   cmd->add_option("--labels", args->labels, "multi-hot labels .npy [N, classes] of 0/1");
   cmd->add_option("--mat", args->mat.file,
@@ -745,9 +749,10 @@ void add_train_command(CLI::App& app) {
                   "variable names of a known layout: dcmh-flickr (image=images, text=YAll, labels LAll), nus-wide or "
                   "coco (image=IAll, text=YAll, labels LAll)");
   cmd->add_option("--mat-modality", args->mat.modalities, "NAME=VARIABLE of the --mat file (replaces the layout's)");
-  cmd->add_option("--mat-labels", args->mat.labels, "labels VARIABLE of the --mat file, 0/1, N x classes or classes x N");
+  cmd->add_option("--mat-labels", args->mat.labels,
+                  "labels VARIABLE of the --mat file, 0/1, N x classes or classes x N");
   cmd->add_option("--split", args->split_dir, "folder with query_idx.npy, db_idx.npy, train_idx.npy (int32/int64)");
-  cmd->add_option("--bits", args->bits, "code lengths (16, 32, 64, 128)")->delimiter(',');
+  cmd->add_option("--bits", args->bits, "code lengths (" + model_bits_list() + ")")->delimiter(',');
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));
   cmd->add_option("--recipe", args->recipe,
                   "training recipe (docs/model.md): recommended (the default: the best configuration known), "

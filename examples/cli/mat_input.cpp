@@ -19,11 +19,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <new>
 #include <set>
 #include <utility>
@@ -40,8 +40,6 @@
 
 namespace ssah::cli {
 namespace {
-
-using ::ssah::detail::fail;
 
 /// "224 x 224 x 3 x 20015", MATLAB's way of writing a size.
 std::string dims_str(const std::vector<std::size_t>& d) {
@@ -132,11 +130,20 @@ void items_last_to_first(const unsigned char* in, const std::vector<std::size_t>
 template <class F>
 void by_element_size(std::size_t es, F&& f) {
   switch (es) {
-    case 1: f(std::integral_constant<std::size_t, 1>{}); break;
-    case 2: f(std::integral_constant<std::size_t, 2>{}); break;
-    case 4: f(std::integral_constant<std::size_t, 4>{}); break;
-    case 8: f(std::integral_constant<std::size_t, 8>{}); break;
-    default: fail<Error>("mat input: unexpected element size ", es);
+    case 1:
+      f(std::integral_constant<std::size_t, 1>{});
+      break;
+    case 2:
+      f(std::integral_constant<std::size_t, 2>{});
+      break;
+    case 4:
+      f(std::integral_constant<std::size_t, 4>{});
+      break;
+    case 8:
+      f(std::integral_constant<std::size_t, 8>{});
+      break;
+    default:
+      SSAH_THROW(Error, "mat input: unexpected element size ", es);
   }
 }
 
@@ -154,7 +161,8 @@ io::HostArray permuted(const io::HostArray& a, const std::vector<std::size_t>& p
   std::vector<std::size_t> shape(perm.size());
   for (std::size_t k = 0; k < perm.size(); ++k) shape[k] = a.shape[perm[k]];
   io::HostArray out = with_shape(a, shape);
-  by_element_size(io::dtype_size(a.dtype), [&](auto es) { gather<decltype(es)::value>(a.bytes.data(), a.shape, perm, out.bytes.data()); });
+  by_element_size(io::dtype_size(a.dtype),
+                  [&](auto es) { gather<decltype(es)::value>(a.bytes.data(), a.shape, perm, out.bytes.data()); });
   return out;
 }
 
@@ -211,12 +219,23 @@ bool only_01(const io::HostArray& a, unsigned char* out = nullptr) {
   };
   bool converted = false;
   switch (a.dtype) {
-    case io::DType::U8: return a;
-    case io::DType::I8: converted = convert(std::int8_t{}); break;
-    case io::DType::I32: converted = convert(std::int32_t{}); break;
-    case io::DType::I64: converted = convert(std::int64_t{}); break;
-    case io::DType::F32: converted = convert(float{}); break;
-    case io::DType::F64: converted = convert(double{}); break;
+    case io::DType::U8:
+      return a;
+    case io::DType::I8:
+      converted = convert(std::int8_t{});
+      break;
+    case io::DType::I32:
+      converted = convert(std::int32_t{});
+      break;
+    case io::DType::I64:
+      converted = convert(std::int64_t{});
+      break;
+    case io::DType::F32:
+      converted = convert(float{});
+      break;
+    case io::DType::F64:
+      converted = convert(double{});
+      break;
   }
   if (converted) arrangement += "; only 0/1: read as uint8";
   return a;
@@ -228,14 +247,14 @@ io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::strin
   const std::vector<std::size_t>& d = a.shape;
   const std::vector<std::size_t> axes = item_axes(d, items);
   if (d.size() < 2 || d.size() > 4)
-    fail<ShapeError>(what, " is ", dims_str(d), ": a modality must have 2 to 4 dimensions (N x D, D x N, images ",
-                     "H x W x C x N or N x C x H x W)");
+    SSAH_THROW(ShapeError, what, " is ", dims_str(d), ": a modality must have 2 to 4 dimensions (N x D, D x N, images ",
+               "H x W x C x N or N x C x H x W)");
   if (axes.empty())
-    fail<ShapeError>(what, " is ", dims_str(d), ", with no ", d.size() == 2 ? "axis" : "first or last axis", " of ",
-                     items, " items");
+    SSAH_THROW(ShapeError, what, " is ", dims_str(d), ", with no ", d.size() == 2 ? "axis" : "first or last axis",
+               " of ", items, " items");
   if (axes.size() > 1)
-    fail<ShapeError>(what, " is ", dims_str(d), " and the data set has ", items,
-                     " items: cannot tell which axis holds the items");
+    SSAH_THROW(ShapeError, what, " is ", dims_str(d), " and the data set has ", items,
+               " items: cannot tell which axis holds the items");
   const bool first = axes[0] == 0;
   if (d.size() == 2) {
     if (first) {
@@ -270,7 +289,7 @@ io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::strin
 MatLayout mat_layout(const std::string& layout) {
   if (layout == "dcmh-flickr") return {{"image=images", "text=YAll"}, "LAll"};
   if (layout == "nus-wide" || layout == "coco") return {{"image=IAll", "text=YAll"}, "LAll"};
-  fail<InvalidArgument>("--mat-layout: unknown layout '", layout, "' (dcmh-flickr, nus-wide or coco)");
+  SSAH_THROW(InvalidArgument, "--mat-layout: unknown layout '", layout, "' (dcmh-flickr, nus-wide or coco)");
 }
 
 #if SSAH_CLI_HAVE_MATIO
@@ -278,8 +297,7 @@ MatLayout mat_layout(const std::string& layout) {
 bool mat_input_supported() noexcept { return true; }
 
 MatInput read_mat_input_here(const MatInputOptions& o) {
-  if (o.file.empty())
-    fail<InvalidArgument>("--mat-modality, --mat-labels and --mat-layout need --mat FILE");
+  if (o.file.empty()) SSAH_THROW(InvalidArgument, "--mat-modality, --mat-labels and --mat-layout need --mat FILE");
   io::MatFile f(o.file);
   MatInput in;
   in.file = o.file;
@@ -288,7 +306,8 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
   const std::vector<io::MatVarInfo> vars = f.variables();
   auto listing = [&] {
     std::string s;
-    for (const io::MatVarInfo& v : vars) s += (s.empty() ? "" : ", ") + v.name + " (" + v.class_name + " " + dims_str(v.dims) + ")";
+    for (const io::MatVarInfo& v : vars)
+      s += (s.empty() ? "" : ", ") + v.name + " (" + v.class_name + " " + dims_str(v.dims) + ")";
     return s.empty() ? std::string("no variables") : s;
   };
 
@@ -298,7 +317,7 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
   auto add = [&](const std::string& s) {
     const std::size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      fail<InvalidArgument>("--mat-modality expects NAME=VARIABLE, got '", s, "'");
+      SSAH_THROW(InvalidArgument, "--mat-modality expects NAME=VARIABLE, got '", s, "'");
     const std::string name = s.substr(0, eq), var = s.substr(eq + 1);
     for (auto& m : mods)
       if (m.first == name) {
@@ -315,36 +334,36 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
   std::set<std::string> given;
   for (const std::string& s : o.modalities) {
     const std::string name = s.substr(0, s.find('='));
-    if (!given.insert(name).second) fail<InvalidArgument>("--mat-modality: the name '", name, "' is used twice");
+    if (!given.insert(name).second) SSAH_THROW(InvalidArgument, "--mat-modality: the name '", name, "' is used twice");
     add(s);
   }
   if (!o.labels.empty()) labels_var = o.labels;
   if (mods.empty() || labels_var.empty())
-    fail<InvalidArgument>("--mat '", o.file, "': say which variables to read, with --mat-layout dcmh-flickr|nus-wide|coco ",
-                          "or --mat-modality NAME=VARIABLE and --mat-labels VARIABLE (the file has ", listing(), ")");
-  if (mods.size() > 3)
-    fail<InvalidArgument>(mods.size(), " modalities given; ssah train supports 1 to 3");
+    SSAH_THROW(InvalidArgument, "--mat '", o.file,
+               "': say which variables to read, with --mat-layout dcmh-flickr|nus-wide|coco ",
+               "or --mat-modality NAME=VARIABLE and --mat-labels VARIABLE (the file has ", listing(), ")");
+  if (mods.size() > 3) SSAH_THROW(InvalidArgument, mods.size(), " modalities given; ssah train supports 1 to 3");
 
   // Every variable present and numeric; their dimensions, before any data are read.
   auto info = [&](const std::string& var, const std::string& role) -> const io::MatVarInfo& {
     for (const io::MatVarInfo& v : vars)
       if (v.name == var) {
-        static const std::set<std::string> numeric = {"double", "single", "int8",  "uint8",  "int16",
-                                                      "uint16", "int32",  "uint32", "int64", "uint64",
+        static const std::set<std::string> numeric = {"double",  "single", "int8",          "uint8", "int16",
+                                                      "uint16",  "int32",  "uint32",        "int64", "uint64",
                                                       "logical", "sparse", "sparse logical"};
         if (v.is_complex || !numeric.count(v.class_name))
-          fail<IoError>("'", o.file, "': variable '", var, "' (", role, ") is ", v.is_complex ? "complex " : "a ",
-                        v.class_name, " ", dims_str(v.dims), ", not a real numeric or logical array");
+          SSAH_THROW(IoError, "'", o.file, "': variable '", var, "' (", role, ") is ", v.is_complex ? "complex " : "a ",
+                     v.class_name, " ", dims_str(v.dims), ", not a real numeric or logical array");
         return v;
       }
-    fail<IoError>("'", o.file, "': no variable '", var, "' (", role, "); the file has ", listing());
+    SSAH_THROW(IoError, "'", o.file, "': no variable '", var, "' (", role, "); the file has ", listing());
   };
   std::vector<const io::MatVarInfo*> minfo;
   for (const auto& [name, var] : mods) minfo.push_back(&info(var, "modality " + name));
   const io::MatVarInfo& lab = info(labels_var, "the labels");
   if (lab.dims.size() != 2)
-    fail<ShapeError>("'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),
-                     ": labels must be a matrix N x classes (or classes x N) of 0/1");
+    SSAH_THROW(ShapeError, "'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),
+               ": labels must be a matrix N x classes (or classes x N) of 0/1");
 
   // The item count: the length of a labels axis that every modality has too.
   std::vector<std::size_t> fits;
@@ -358,31 +377,32 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
   }
   auto all_shapes = [&] {
     std::string s = "labels '" + labels_var + "' " + dims_str(lab.dims);
-    for (std::size_t i = 0; i < mods.size(); ++i) s += ", " + mods[i].first + " '" + mods[i].second + "' " + dims_str(minfo[i]->dims);
+    for (std::size_t i = 0; i < mods.size(); ++i)
+      s += ", " + mods[i].first + " '" + mods[i].second + "' " + dims_str(minfo[i]->dims);
     return s;
   };
   if (fits.empty()) {
     if (best_count == 0)
-      fail<ShapeError>("'", o.file, "': no modality has an axis of the length of either axis of the labels (",
-                       all_shapes(), "); the items must lie along one axis of every variable (the first or last of ",
-                       "an image array)");
+      SSAH_THROW(ShapeError, "'", o.file, "': no modality has an axis of the length of either axis of the labels (",
+                 all_shapes(), "); the items must lie along one axis of every variable (the first or last of ",
+                 "an image array)");
     std::string bad;
     for (std::size_t i = 0; i < mods.size(); ++i)
       if (item_axes(minfo[i]->dims, best).empty())
         bad += std::string(bad.empty() ? "" : ", ") + "'" + mods[i].second + "' (" + mods[i].first + ") is " +
                dims_str(minfo[i]->dims);
-    fail<ShapeError>("'", o.file, "': the variables do not agree on the number of items: labels '", labels_var,
-                     "' are ", dims_str(lab.dims), " (", best, " items), but ", bad, ", with no axis of ", best,
-                     " (the items must lie along one axis of every variable, the first or last of an image array)");
+    SSAH_THROW(ShapeError, "'", o.file, "': the variables do not agree on the number of items: labels '", labels_var,
+               "' are ", dims_str(lab.dims), " (", best, " items), but ", bad, ", with no axis of ", best,
+               " (the items must lie along one axis of every variable, the first or last of an image array)");
   }
   if (fits.size() > 1)
-    fail<ShapeError>("'", o.file, "': the number of items is ambiguous: both ", fits[0], " and ", fits[1],
-                     " fit every variable (", all_shapes(), "); store the labels as N x classes with N not equal to ",
-                     "any other size");
+    SSAH_THROW(ShapeError, "'", o.file, "': the number of items is ambiguous: both ", fits[0], " and ", fits[1],
+               " fit every variable (", all_shapes(), "); store the labels as N x classes with N not equal to ",
+               "any other size");
   const std::size_t n = fits[0];
   if (lab.dims[0] == lab.dims[1])
-    fail<ShapeError>("'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),
-                     ": cannot tell the items from the classes");
+    SSAH_THROW(ShapeError, "'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),
+               ": cannot tell the items from the classes");
 
   // Read, one variable at a time (the file's copy is freed before the next is read).
   {
@@ -398,9 +418,8 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
     m.variable = mods[i].second;
     io::HostArray raw = f.read(m.variable).to_array();
     m.dims = raw.shape;
-    io::HostArray arranged = arrange_items(std::move(raw), n,
-                                           "'" + o.file + "': variable '" + m.variable + "' (" + m.name + ")",
-                                           m.arrangement);
+    io::HostArray arranged = arrange_items(
+        std::move(raw), n, "'" + o.file + "': variable '" + m.variable + "' (" + m.name + ")", m.arrangement);
     m.array = as_u8_if_01(std::move(arranged), m.arrangement);
     in.modalities.push_back(std::move(m));
   }
@@ -436,9 +455,11 @@ struct Pipe {
     auto* c = static_cast<unsigned char*>(p);
     while (n > 0) {
       if (deadline != std::chrono::steady_clock::time_point{}) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         pollfd pfd{fd, POLLIN, 0};
-        const int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30))) : 0;
+        const int ready =
+            left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30))) : 0;
         if (ready < 0 && errno == EINTR) continue;
         if (ready == 0) return timed_out = true, false;
       }
@@ -529,14 +550,14 @@ bool is_mat73(const std::string& path) {
 MatInput read_mat_input(const MatInputOptions& o) {
   if (o.file.empty() || !is_mat73(o.file)) return read_mat_input_here(o);
   int fds[2];
-  if (::pipe(fds) != 0) fail<IoError>("--mat '", o.file, "': cannot create a pipe: ", std::strerror(errno));
+  if (::pipe(fds) != 0) SSAH_THROW(IoError, "--mat '", o.file, "': cannot create a pipe: ", std::strerror(errno));
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t child = ::fork();
   if (child < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    fail<IoError>("--mat '", o.file, "': cannot start the reading process: ", std::strerror(errno));
+    SSAH_THROW(IoError, "--mat '", o.file, "': cannot start the reading process: ", std::strerror(errno));
   }
   if (child == 0) {  // the child: read, send, and leave without running the parent's exit handlers
     ::close(fds[0]);
@@ -611,20 +632,25 @@ MatInput read_mat_input(const MatInputOptions& o) {
   while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (r.pipe.timed_out)
-    fail<IoError>("--mat '", o.file, "': the HDF5 library did not finish reading this MATLAB v7.3 file within ",
-                  allowed.count(), " s: the file is malformed; convert it to v5 or .npy where it was written");
+    SSAH_THROW(IoError, "--mat '", o.file, "': the HDF5 library did not finish reading this MATLAB v7.3 file within ",
+               allowed.count(), " s: the file is malformed; convert it to v5 or .npy where it was written");
   if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) != SIGKILL)
-    fail<IoError>("--mat '", o.file, "': the HDF5 library failed reading this MATLAB v7.3 file (", strsignal(WTERMSIG(wstatus)),
-                  "): the file is malformed; convert it to v5 or .npy where it was written");
+    SSAH_THROW(IoError, "--mat '", o.file, "': the HDF5 library failed reading this MATLAB v7.3 file (",
+               strsignal(WTERMSIG(wstatus)), "): the file is malformed; convert it to v5 or .npy where it was written");
   if (!complete || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
-    fail<IoError>("--mat '", o.file, "': reading this MATLAB v7.3 file failed (the reading process ended early)");
+    SSAH_THROW(IoError, "--mat '", o.file, "': reading this MATLAB v7.3 file failed (the reading process ended early)");
   if (status == 0) {
     switch (kind) {
-      case ErrorKind::io: throw IoError(message);
-      case ErrorKind::invalid: throw InvalidArgument(message);
-      case ErrorKind::shape: throw ShapeError(message);
-      case ErrorKind::memory: throw OutOfMemory(message.empty() ? "out of memory reading '" + o.file + "'" : message);
-      default: throw Error(message);
+      case ErrorKind::io:
+        throw IoError(message);
+      case ErrorKind::invalid:
+        throw InvalidArgument(message);
+      case ErrorKind::shape:
+        throw ShapeError(message);
+      case ErrorKind::memory:
+        throw OutOfMemory(message.empty() ? "out of memory reading '" + o.file + "'" : message);
+      default:
+        throw Error(message);
     }
   }
   return in;
@@ -635,9 +661,9 @@ MatInput read_mat_input(const MatInputOptions& o) {
 bool mat_input_supported() noexcept { return false; }
 
 MatInput read_mat_input(const MatInputOptions& o) {
-  fail<InvalidArgument>("--mat '", o.file, "': this ssah was built without MATLAB .mat support (matio was not found ",
-                        "when it was configured; Debian: libmatio-dev); convert the file to .npy and use --modality ",
-                        "and --labels");
+  SSAH_THROW(
+      InvalidArgument, "--mat '", o.file, "': this ssah was built without MATLAB .mat support (matio was not found ",
+      "when it was configured; Debian: libmatio-dev); convert the file to .npy and use --modality ", "and --labels");
 }
 
 #endif

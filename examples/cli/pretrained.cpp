@@ -4,7 +4,7 @@
 #include "ssah/error.hpp"
 
 #if SSAH_CLI_HAVE_MATIO
-#include "ssah/model/cnnf_matconvnet.hpp"
+#include "ssah/matconvnet.hpp"
 #endif
 
 namespace ssah::cli {
@@ -23,8 +23,8 @@ std::string load_pretrained_cnnf(CnnF<float>& net, const std::string& path) {
 
 namespace {
 [[noreturn]] void unsupported(const std::string& path) {
-  ::ssah::detail::fail<InvalidArgument>("--pretrained '", path,
-                                        "': this ssah was built without MATLAB .mat support (matio was not found)");
+  SSAH_THROW(InvalidArgument, "--pretrained '", path,
+             "': this ssah was built without MATLAB .mat support (matio was not found)");
 }
 }  // namespace
 

@@ -1,6 +1,6 @@
 #pragma once
 // `ssah train --pretrained NAME=FILE.mat`: MatConvNet's CNN-F (`imagenet-vgg-f.mat`) as the
-// backbone of a modality, read with matio (ssah/model/cnnf_matconvnet.hpp) in pretrained.cpp
+// backbone of a modality, read with matio (ssah/matconvnet.hpp) in pretrained.cpp
 // only, so that the command's other translation units build without matio's headers. When ssah
 // was configured without matio, both functions throw an `InvalidArgument` saying so.
 #include <string>

@@ -52,20 +52,20 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st)) {
-    if (mode == RunFolderMode::resume) detail::fail<InvalidArgument>("--resume ", dir, ": no such folder");
+    if (mode == RunFolderMode::resume) SSAH_THROW(InvalidArgument, "--resume ", dir, ": no such folder");
     return;
   }
   if (!fs::is_directory(st))
-    detail::fail<InvalidArgument>(mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
-                                  ": exists and is not a folder");
+    SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
+               ": exists and is not a folder");
   if (mode != RunFolderMode::fresh) return;
   const std::string entry = first_entry(dir);
   if (entry.empty()) return;
   const bool run = fs::exists(fs::path(dir) / "report.json", ec);
-  detail::fail<InvalidArgument>("--out ", dir, ": the folder is not empty (it holds '", entry, "'",
-                                run ? ", and report.json: an earlier run" : "",
-                                "); give --resume ", dir, " to continue that run, --overwrite to replace its outputs, "
-                                "or a new folder");
+  SSAH_THROW(InvalidArgument, "--out ", dir, ": the folder is not empty (it holds '", entry, "'",
+             run ? ", and report.json: an earlier run" : "", "); give --resume ", dir,
+             " to continue that run, --overwrite to replace its outputs, "
+             "or a new folder");
 }
 
 }  // namespace
@@ -76,19 +76,21 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir, ec))
-    detail::fail<IoError>("--out ", dir, ": cannot create the folder", ec ? ": " + ec.message() : std::string());
+    SSAH_THROW(IoError, "--out ", dir, ": cannot create the folder", ec ? ": " + ec.message() : std::string());
   const std::string lock_path = (fs::path(dir) / kLockName).string();
   // Kept open (and locked) until the process ends; the kernel releases the lock however it ends,
   // so a lock file left behind by a crash blocks nothing.
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) detail::fail<IoError>("--out ", dir, ": cannot create the lock file '", lock_path, "': ", std::strerror(errno));
+  if (fd < 0)
+    SSAH_THROW(IoError, "--out ", dir, ": cannot create the lock file '", lock_path, "': ", std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK)
-      detail::fail<InvalidArgument>("--out ", dir, ": another ssah train is writing to this folder; wait for it to end "
-                                    "or choose another folder");
-    detail::fail<IoError>("--out ", dir, ": cannot lock '", lock_path, "': ", std::strerror(err));
+      SSAH_THROW(InvalidArgument, "--out ", dir,
+                 ": another ssah train is writing to this folder; wait for it to end "
+                 "or choose another folder");
+    SSAH_THROW(IoError, "--out ", dir, ": cannot lock '", lock_path, "': ", std::strerror(err));
   }
   check_contents(dir, mode);
   if (mode != RunFolderMode::overwrite) return;

@@ -78,6 +78,11 @@ template <class E = Error, class... Args>
 }  // namespace detail
 }  // namespace ssah
 
+/// Throws ExceptionType (ssah::InvalidArgument, ssah::IoError, ...) with the message made of the
+/// arguments written one after the other, e.g. SSAH_THROW(InvalidArgument, "--bits ", k, ": ...").
+/// What programs built on ssah use to report errors the way the library does.
+#define SSAH_THROW(ExceptionType, ...) ::ssah::detail::fail<ExceptionType>(__VA_ARGS__)
+
 /// Throws `ssah::Error` (or the type given first via SSAH_CHECK_AS) with the concatenated message.
 #define SSAH_CHECK(cond, ...)                                   \
   do {                                                          \

@@ -295,13 +295,11 @@ inline EvalResult evaluate_hashes(int bits, const std::vector<float>& queries, c
                                   const LabelMatrix& query_labels, const LabelMatrix& database_labels,
                                   const EvalOptions& options) {
   const auto b = static_cast<std::size_t>(bits);
-  switch (bits) {
-    case 16: return evaluate_retrieval(PackedCodes<16>::from_values(queries, b), PackedCodes<16>::from_values(database, b), query_labels, database_labels, options);
-    case 32: return evaluate_retrieval(PackedCodes<32>::from_values(queries, b), PackedCodes<32>::from_values(database, b), query_labels, database_labels, options);
-    case 64: return evaluate_retrieval(PackedCodes<64>::from_values(queries, b), PackedCodes<64>::from_values(database, b), query_labels, database_labels, options);
-    case 128: return evaluate_retrieval(PackedCodes<128>::from_values(queries, b), PackedCodes<128>::from_values(database, b), query_labels, database_labels, options);
-    default: detail::fail<InvalidArgument>("evaluate_hashes: ", bits, " bits is not supported (16, 32, 64, 128)");
-  }
+  return with_model_bits(bits, [&](auto k) {
+    constexpr int K = decltype(k)::value;
+    return evaluate_retrieval(PackedCodes<K>::from_values(queries, b), PackedCodes<K>::from_values(database, b),
+                              query_labels, database_labels, options);
+  });
 }
 
 /// What to train and evaluate.

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ssah/eval/metrics.hpp"
-#include "ssah/eval/npy_inputs.hpp"
+#include "ssah/io/code_arrays.hpp"
 #include "ssah/hashing/dispatch.hpp"
 #include "ssah/io/npy.hpp"
 
@@ -24,16 +24,16 @@ void check_case(const std::string& name) {
   const io::NpyArray qc = io::read_npy(dir + "query_codes.npy"), dc = io::read_npy(dir + "db_codes.npy");
   const io::NpyArray qlab = io::read_npy(dir + "query_labels.npy"), dlab = io::read_npy(dir + "db_labels.npy");
   const int bits = static_cast<int>(load(dir, "bits.npy").at(0));
-  REQUIRE(code_array_layout(qc).bits >= bits);
-  const std::size_t classes = label_classes(qlab);
-  const LabelMatrix ql = labels_from_array(qlab, classes), dl = labels_from_array(dlab, classes);
+  REQUIRE(io::code_array_layout(qc).bits >= bits);
+  const std::size_t classes = io::label_classes(qlab);
+  const LabelMatrix ql = io::labels_from_array(qlab, classes), dl = io::labels_from_array(dlab, classes);
   EvalOptions opt;
   opt.top_r = static_cast<std::size_t>(load(dir, "top_r.npy").at(0));
   opt.precision_at.clear();
   for (double v : load(dir, "precision_n.npy")) opt.precision_at.push_back(static_cast<std::size_t>(v));
-  const EvalResult r = with_code_bits(code_array_layout(qc).bits, [&](auto kc) {
+  const EvalResult r = with_code_bits(io::code_array_layout(qc).bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
-    return evaluate_retrieval(codes_from_array<K>(qc), codes_from_array<K>(dc), ql, dl, opt);
+    return evaluate_retrieval(io::codes_from_array<K>(qc), io::codes_from_array<K>(dc), ql, dl, opt);
   });
   INFO("fixture " << name << ": mAP " << r.map << ", tie-aware " << r.map_tie_aware);
   // Differences come only from the order of floating-point additions.

@@ -11,6 +11,10 @@
 
 #include <doctest/doctest.h>
 
+#ifndef SSAH_TEST_PYTHON  // set by tests/CMakeLists.txt (FindPython3)
+#define SSAH_TEST_PYTHON "python3"
+#endif
+
 namespace ssah::test {
 
 /// A fresh directory under the system temporary directory, removed with its content.
@@ -75,10 +79,11 @@ inline std::string data_file(const std::string& relative) {
   return path;
 }
 
-/// Whether /usr/bin/python3 can import every module in `modules` (space-separated).
+/// Whether the tests' Python (SSAH_TEST_PYTHON: CMake's FindPython3) can import every module in
+/// `modules` (space-separated).
 inline bool python_has(const std::string& modules) {
-  if (!std::filesystem::exists("/usr/bin/python3")) return false;
-  std::string cmd = "/usr/bin/python3 -c 'import ";
+  if (std::string(SSAH_TEST_PYTHON).empty() || !std::filesystem::exists(SSAH_TEST_PYTHON)) return false;
+  std::string cmd = SSAH_TEST_PYTHON " -c 'import ";
   for (char c : modules) cmd += c == ' ' ? ',' : c;
   cmd += "' >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;

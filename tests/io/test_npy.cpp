@@ -371,7 +371,7 @@ TEST_CASE("npy: seeded random corruptions of valid files either parse or throw I
 
 TEST_CASE("npy: files written by NumPy (v1.0, v2.0, v3.0, bool) read back, and NumPy reads ours") {
   if (!ssah::test::python_has("numpy")) {
-    MESSAGE("skipped: /usr/bin/python3 with numpy not available");
+    MESSAGE("skipped: " SSAH_TEST_PYTHON " with numpy not available");
     return;
   }
   TempDir dir;
@@ -387,7 +387,7 @@ TEST_CASE("npy: files written by NumPy (v1.0, v2.0, v3.0, bool) read back, and N
       "np.save(d + '/f.npy', np.asfortranarray(a))\n"
       "np.save(d + '/be.npy', a.astype('>f8'))\n";
   write_bytes(dir / "gen.py", script);
-  REQUIRE(std::system(("/usr/bin/python3 " + (dir / "gen.py") + " " + dir.path().string()).c_str()) == 0);
+  REQUIRE(std::system((SSAH_TEST_PYTHON " " + (dir / "gen.py") + " " + dir.path().string()).c_str()) == 0);
   std::vector<double> expect(12);
   for (int i = 0; i < 12; ++i) expect[static_cast<std::size_t>(i)] = i / 4.0;
   CHECK(read_npy(dir / "v1.npy").as<double>() == expect);
@@ -403,7 +403,7 @@ TEST_CASE("npy: files written by NumPy (v1.0, v2.0, v3.0, bool) read back, and N
   write_npy(dir / "ours8.npy", std::vector<std::int8_t>{1, -1}, {2});
   int status = 0;
   const std::string out = ssah::test::run_command(
-      "/usr/bin/python3 -c \"import numpy as np; a = np.load('" + (dir / "ours.npy") + "'); b = np.load('" +
+      SSAH_TEST_PYTHON " -c \"import numpy as np; a = np.load('" + (dir / "ours.npy") + "'); b = np.load('" +
           (dir / "ours8.npy") + "'); print(a.dtype, a.shape, a.sum(), a[1, 2], b.dtype, b.tolist())\"",
       status);
   CHECK(status == 0);

@@ -262,7 +262,7 @@ TEST_CASE("safetensors: seeded random corruptions either parse or throw IoError"
 
 TEST_CASE("safetensors: plain Python (json + struct + zlib) reads what we write") {
   if (!ssah::test::python_has("json struct zlib")) {
-    MESSAGE("skipped: /usr/bin/python3 not available");
+    MESSAGE("skipped: " SSAH_TEST_PYTHON " not available");
     return;
   }
   TempDir dir;
@@ -270,7 +270,7 @@ TEST_CASE("safetensors: plain Python (json + struct + zlib) reads what we write"
   sample_writer().write(path);
   int status = 0;
   const std::string out = ssah::test::run_command(
-      "/usr/bin/python3 " SSAH_TEST_SOURCE_DIR "/../reference/read_safetensors.py '" + path + "'", status);
+      SSAH_TEST_PYTHON " " SSAH_TEST_SOURCE_DIR "/../reference/read_safetensors.py '" + path + "'", status);
   REQUIRE(status == 0);
   const nlohmann::json r = nlohmann::json::parse(out);
   CHECK(r["crc32_ok"] == true);
@@ -293,7 +293,7 @@ TEST_CASE("safetensors: plain Python (json + struct + zlib) reads what we write"
   img.back() ^= 1;
   write_bytes(dir / "bad.safetensors", img);
   const nlohmann::json bad = nlohmann::json::parse(ssah::test::run_command(
-      "/usr/bin/python3 " SSAH_TEST_SOURCE_DIR "/../reference/read_safetensors.py '" + (dir / "bad.safetensors") + "'",
+      SSAH_TEST_PYTHON " " SSAH_TEST_SOURCE_DIR "/../reference/read_safetensors.py '" + (dir / "bad.safetensors") + "'",
       status));
   CHECK(bad["crc32_ok"] == false);
 }
@@ -301,7 +301,7 @@ TEST_CASE("safetensors: plain Python (json + struct + zlib) reads what we write"
 // Importing torch takes about 3 s: this case carries the CTest label "torch" (ctest -LE torch skips it).
 TEST_CASE("safetensors: PyTorch builds tensors from what we write" * doctest::test_suite("torch")) {
   if (!ssah::test::python_has("torch")) {
-    MESSAGE("skipped: /usr/bin/python3 with torch not available");
+    MESSAGE("skipped: " SSAH_TEST_PYTHON " with torch not available");
     return;
   }
   TempDir dir;
@@ -309,7 +309,7 @@ TEST_CASE("safetensors: PyTorch builds tensors from what we write" * doctest::te
   sample_writer().write(path);
   int status = 0;
   const std::string out = ssah::test::run_command(
-      "/usr/bin/python3 " SSAH_TEST_SOURCE_DIR "/../reference/read_safetensors.py '" + path + "' --torch", status);
+      SSAH_TEST_PYTHON " " SSAH_TEST_SOURCE_DIR "/../reference/read_safetensors.py '" + path + "' --torch", status);
   REQUIRE(status == 0);
   const nlohmann::json t = nlohmann::json::parse(out)["torch"];
   CHECK(t["img.fc1.weight"]["dtype"] == "torch.float32");

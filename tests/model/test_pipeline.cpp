@@ -155,3 +155,13 @@ TEST_CASE("check_networks: widths beyond memory and a backbone that cannot read 
   CHECK_THROWS_WITH_AS(pipeline::check_networks(data, e, 16),
                        doctest::Contains("the networks need at least"), OutOfMemory);
 }
+
+TEST_CASE("with_model_bits: the one switch from a run-time code length to a model's K") {
+  for (int k : model_bits) CHECK(with_model_bits(k, [](auto kc) { return int(decltype(kc)::value); }) == k);
+  CHECK(is_model_bits(64));
+  CHECK_FALSE(is_model_bits(48));
+  CHECK(model_bits_list() == "16, 32, 64, 128");
+  CHECK_THROWS_WITH_AS(with_model_bits(48, [](auto) { return 0; }),
+                       doctest::Contains("48 bits is not one of the code lengths built in (16, 32, 64, 128)"),
+                       InvalidArgument);
+}

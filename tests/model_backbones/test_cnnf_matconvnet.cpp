@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ssah/model/cnnf.hpp"
-#include "ssah/model/cnnf_matconvnet.hpp"
+#include "ssah/matconvnet.hpp"
 
 #include "../support/fake_cnnf_mat.hpp"
 

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Golden fixtures for ssah's SSAH networks and losses, from an independent PyTorch implementation.
 
 Written from the formulas of ../shared/docs/ssah-reference.md (sections 1-2) and docs/model.md,

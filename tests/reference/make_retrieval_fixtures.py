@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Golden fixtures for ssah's retrieval metrics, from NumPy implementations of the reference code.
 
 `calc_map` below is DCMH's / SSAH's `calc_map` (utils/calc_hammingranking.py) with one change: the

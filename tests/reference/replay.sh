@@ -9,7 +9,8 @@
 #
 # Usage: tests/reference/replay.sh SET [SEED] [BATCH]     SET: wiki, uci or mir730 (text through a FeatureNet)
 # Environment: SSAH_BUILD_DIR (default: build; it must hold tests/reference/ssah_replay_reference),
-#              SSAH_REPLAY_DIR (default: a new temporary folder; the arrays, batches and logs stay there).
+#              SSAH_REPLAY_DIR (default: a new temporary folder; the arrays, batches and logs stay there),
+#              PYTHON (default: python3 on PATH; it needs numpy and torch).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -21,7 +22,7 @@ bin="$build/tests/reference/ssah_replay_reference"
 [ -x "$bin" ] || { echo "replay: no $bin (cmake --build $build --target ssah_replay_reference)" >&2; exit 2; }
 dir="${SSAH_REPLAY_DIR:-$(mktemp -d)}"
 mkdir -p "$dir"
-py=/usr/bin/python3
+py="${PYTHON:-python3}"  # with numpy and torch (Debian: PYTHON=/usr/bin/python3 after scripts/setup-debian.sh)
 common=(--set "$set" --seed "$seed" --batch "$batch" --bits 32)
 "$py" "$here/train_ssah.py" "${common[@]}" --epochs 0 --save-init "$dir" > "$dir/init.out" 2> "$dir/init.log"
 "$bin" "$dir" "$batch" "$seed" 2> "$dir/ssah.log"

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """An independent SSAH training run in PyTorch, for checking ssah's `faithful` figures end to end.
 
 issue 3's reference column is "a PyTorch SSAH reference (paper objective, default schedule)". This

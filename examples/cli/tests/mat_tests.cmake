@@ -18,9 +18,6 @@ ssah_cli_clean(ssah_mat_data "${mout}")
 add_test(NAME ssah_cli.mat_input_values COMMAND ssah_cli_mat_test_data check "${md}")
 set_tests_properties(ssah_cli.mat_input_values PROPERTIES FIXTURES_REQUIRED ssah_mat_data LABELS cli)
 
-if(NOT DEFINED SSAH_DATA_DIR)
-  set(SSAH_DATA_DIR "${PROJECT_SOURCE_DIR}/../shared/datasets")
-endif()
 add_test(NAME ssah_cli.mat_wikipedia_values COMMAND ssah_cli_mat_test_data wiki "${SSAH_DATA_DIR}")
 set_tests_properties(ssah_cli.mat_wikipedia_values PROPERTIES LABELS cli SKIP_REGULAR_EXPRESSION "SKIPPED")
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -161,23 +162,48 @@ std::unique_ptr<AnyModel<T>> make_model_for_bits(const ModelSpec<T>& spec) {
 
 }  // namespace detail
 
-/// The supported K values of `make_model`.
-inline constexpr std::array<int, 4> any_model_bits{{16, 32, 64, 128}};
+/// The code lengths K that the entry points taking K at run time (`make_model`, the pipeline, the
+/// `ssah` program) are compiled for; `BasicSsah<T, K, ...>` itself takes any K.
+inline constexpr std::array<int, 4> model_bits{{16, 32, 64, 128}};
+
+/// Whether `bits` is one of `model_bits`.
+constexpr bool is_model_bits(int bits) noexcept {
+  for (int k : model_bits)
+    if (k == bits) return true;
+  return false;
+}
+
+/// "16, 32, 64, 128": `model_bits` for messages.
+inline std::string model_bits_list() {
+  std::string s;
+  for (int k : model_bits) s += (s.empty() ? "" : ", ") + std::to_string(k);
+  return s;
+}
+
+/// Calls f(std::integral_constant<int, K>{}) with K = bits when bits is one of `model_bits`: the
+/// one place where a run-time code length becomes the compile-time K of a model and its codes.
+/// InvalidArgument otherwise.
+template <class F>
+decltype(auto) with_model_bits(int bits, F&& f) {
+  static_assert(model_bits.size() == 4, "with_model_bits: one case per entry of model_bits");
+  switch (bits) {
+    case model_bits[0]: return std::forward<F>(f)(std::integral_constant<int, model_bits[0]>{});
+    case model_bits[1]: return std::forward<F>(f)(std::integral_constant<int, model_bits[1]>{});
+    case model_bits[2]: return std::forward<F>(f)(std::integral_constant<int, model_bits[2]>{});
+    case model_bits[3]: return std::forward<F>(f)(std::integral_constant<int, model_bits[3]>{});
+    default:
+      detail::fail<InvalidArgument>(bits, " bits is not one of the code lengths built in (", model_bits_list(),
+                                    "); BasicSsah<T, K, ...> takes any K");
+  }
+}
 
 template <class T>
 std::unique_ptr<AnyModel<T>> make_model(const ModelSpec<T>& spec) {
   SSAH_CHECK_AS(InvalidArgument, spec.backbones.size() == spec.sample_shapes.size(), "make_model: ",
                 spec.backbones.size(), " backbone configs for ", spec.sample_shapes.size(), " modalities");
-  switch (spec.bits) {
-    case 16: return detail::make_model_for_bits<T, 16>(spec);
-    case 32: return detail::make_model_for_bits<T, 32>(spec);
-    case 64: return detail::make_model_for_bits<T, 64>(spec);
-    case 128: return detail::make_model_for_bits<T, 128>(spec);
-    default:
-      detail::fail<InvalidArgument>("make_model: ", spec.bits,
-                                    " bits is not built into this program (16, 32, 64 or 128); use BasicSsah<T, K, ...> "
-                                    "for other K");
-  }
+  return with_model_bits(spec.bits, [&](auto k) -> std::unique_ptr<AnyModel<T>> {
+    return detail::make_model_for_bits<T, decltype(k)::value>(spec);
+  });
 }
 
 }  // namespace ssah

@@ -25,7 +25,7 @@
 /// `fc6.weight` [fc6, C5, h5, w5] (the remaining map), `fc7.weight` [fc7, fc6, 1, 1], their biases,
 /// and `fc8.weight` [feature, fc7] / `fc8.bias` (a new layer, PyTorch's Linear layout). fc6 and fc7
 /// are evaluated as matrix products on the flattened (c, h, w) map, which is the same as the
-/// VALID convolution of the reference. Pretrained weights: ssah/model/cnnf_matconvnet.hpp.
+/// VALID convolution of the reference. Pretrained weights: ssah/matconvnet.hpp.
 ///
 /// Sizes: the geometry above needs images of at least 63 x 63 (conv1 -> 14, pool1 -> 7,
 /// pool2 -> 3, pool5 -> 1); 64 x 64 photos give a 1 x 1 map before fc6. `Config::full()` is

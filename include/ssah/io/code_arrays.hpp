@@ -18,7 +18,7 @@
 #include "ssah/hashing/codes.hpp"
 #include "ssah/io/array.hpp"
 
-namespace ssah {
+namespace ssah::io {
 
 /// How an array holds codes.
 struct CodeArrayLayout {
@@ -29,90 +29,90 @@ struct CodeArrayLayout {
 };
 
 namespace detail {
-inline std::string array_name(const io::HostArray& a, const char* what) {
+inline std::string array_name(const HostArray& a, const char* what) {
   return a.source.empty() ? std::string(what) : "'" + a.source + "'";
 }
 }  // namespace detail
 
 /// Checks that `a` holds codes and says how (ShapeError / IoError naming the file otherwise).
-inline CodeArrayLayout code_array_layout(const io::HostArray& a) {
+inline CodeArrayLayout code_array_layout(const HostArray& a) {
   const std::string name = detail::array_name(a, "codes");
   if (a.ndim() != 2)
-    detail::fail<ShapeError>(name, ": codes must be a 2-D array [n, K], got shape ", io::shape_str(a.shape));
+    ::ssah::detail::fail<ShapeError>(name, ": codes must be a 2-D array [n, K], got shape ", shape_str(a.shape));
   CodeArrayLayout l;
   l.rows = a.shape[0];
   switch (a.dtype) {
-    case io::DType::U8:
+    case DType::U8:
       l.packed = true;
       break;
-    case io::DType::I8:
-    case io::DType::F32:
-    case io::DType::F64:
+    case DType::I8:
+    case DType::F32:
+    case DType::F64:
       break;
     default:
-      detail::fail<IoError>(name, ": unsupported dtype ", io::dtype_name(a.dtype),
+      ::ssah::detail::fail<IoError>(name, ": unsupported dtype ", dtype_name(a.dtype),
                             " for codes (use int8, float32 or float64 values [n, K], or uint8 packed bits [n, K/8])");
   }
   const std::size_t cols = a.shape[1];
-  if (cols == 0) detail::fail<ShapeError>(name, ": codes have 0 bits (shape ", io::shape_str(a.shape), ")");
-  if (cols > 1u << 20) detail::fail<ShapeError>(name, ": ", cols, " columns are too many for a code");
+  if (cols == 0) ::ssah::detail::fail<ShapeError>(name, ": codes have 0 bits (shape ", shape_str(a.shape), ")");
+  if (cols > 1u << 20) ::ssah::detail::fail<ShapeError>(name, ": ", cols, " columns are too many for a code");
   l.bits = static_cast<int>(l.packed ? 8 * cols : cols);
   return l;
 }
 
 /// The codes of `a` as PackedCodes<K> (K >= the array's bits; extra bits are zero).
 template <int K>
-PackedCodes<K> codes_from_array(const io::HostArray& a) {
+PackedCodes<K> codes_from_array(const HostArray& a) {
   const CodeArrayLayout l = code_array_layout(a);
   const std::string name = detail::array_name(a, "codes");
-  if (l.bits > K) detail::fail<ShapeError>(name, ": codes of ", l.bits, " bits do not fit PackedCodes<", K, ">");
+  if (l.bits > K) ::ssah::detail::fail<ShapeError>(name, ": codes of ", l.bits, " bits do not fit PackedCodes<", K, ">");
   a.check_consistent();
   const std::size_t cols = a.shape[1];
   switch (a.dtype) {
-    case io::DType::U8:
+    case DType::U8:
       return PackedCodes<K>::from_bytes(a.bytes.data(), l.rows, cols);
-    case io::DType::I8:
+    case DType::I8:
       return PackedCodes<K>::from_values(a.as<std::int8_t>().data(), l.rows, cols);
-    case io::DType::F32:
-      io::check_finite(a);
+    case DType::F32:
+      check_finite(a);
       return PackedCodes<K>::from_values(a.as<float>().data(), l.rows, cols);
     default:
-      io::check_finite(a);
+      check_finite(a);
       return PackedCodes<K>::from_values(a.as<double>().data(), l.rows, cols);
   }
 }
 
 /// Number of classes in a label array: columns of a multi-hot array, largest id + 1 of class ids.
-inline std::size_t label_classes(const io::HostArray& a) {
+inline std::size_t label_classes(const HostArray& a) {
   const std::string name = detail::array_name(a, "labels");
   const bool integer =
-      a.dtype == io::DType::U8 || a.dtype == io::DType::I8 || a.dtype == io::DType::I32 || a.dtype == io::DType::I64;
+      a.dtype == DType::U8 || a.dtype == DType::I8 || a.dtype == DType::I32 || a.dtype == DType::I64;
   if (a.ndim() == 2) {
-    if (a.shape[1] == 0) detail::fail<ShapeError>(name, ": labels have 0 classes (shape ", io::shape_str(a.shape), ")");
+    if (a.shape[1] == 0) ::ssah::detail::fail<ShapeError>(name, ": labels have 0 classes (shape ", shape_str(a.shape), ")");
     return a.shape[1];
   }
   if (a.ndim() != 1 || !integer)
-    detail::fail<ShapeError>(name, ": labels must be a multi-hot array [n, classes] or integer class ids [n], got ",
-                             io::dtype_name(a.dtype), " of shape ", io::shape_str(a.shape));
+    ::ssah::detail::fail<ShapeError>(name, ": labels must be a multi-hot array [n, classes] or integer class ids [n], got ",
+                             dtype_name(a.dtype), " of shape ", shape_str(a.shape));
   std::int64_t top = -1;
   for (std::int64_t v : a.as<std::int64_t>()) {
-    if (v < 0) detail::fail<IoError>(name, ": class id ", v, " is negative");
+    if (v < 0) ::ssah::detail::fail<IoError>(name, ": class id ", v, " is negative");
     top = v > top ? v : top;
   }
   return static_cast<std::size_t>(top + 1);
 }
 
 /// The labels of `a` over `classes` classes (>= label_classes(a)).
-inline LabelMatrix labels_from_array(const io::HostArray& a, std::size_t classes) {
+inline LabelMatrix labels_from_array(const HostArray& a, std::size_t classes) {
   const std::string name = detail::array_name(a, "labels");
   const std::size_t own = label_classes(a);
-  if (classes < own) detail::fail<ShapeError>(name, ": ", own, " classes do not fit ", classes);
+  if (classes < own) ::ssah::detail::fail<ShapeError>(name, ": ", own, " classes do not fit ", classes);
   a.check_consistent();
   if (a.ndim() == 1) {
     const std::vector<std::int64_t> ids = a.as<std::int64_t>();
     return LabelMatrix::from_class_ids(ids.data(), ids.size(), classes);
   }
-  io::check_finite(a);
+  check_finite(a);
   const std::vector<double> v = a.as<double>();
   LabelMatrix m(a.shape[0], classes);
   for (std::size_t i = 0; i < a.shape[0]; ++i)
@@ -121,4 +121,4 @@ inline LabelMatrix labels_from_array(const io::HostArray& a, std::size_t classes
   return m;
 }
 
-}  // namespace ssah
+}  // namespace ssah::io
