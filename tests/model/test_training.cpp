@@ -280,3 +280,18 @@ TEST_CASE("restore_training_state rejects a state that does not fit the model or
   fresh.restore_training_state(d.train, t, state);
   CHECK(fresh.epoch() == 1);
 }
+
+TEST_CASE("the model keeps its own handles to the training data: run_epoch() after fit() on a temporary set") {
+  SmallData d = make_small(64, 7);
+  TrainOptions t = quick_schedule();
+  t.label_passes = {1, 1};
+  t.modality_passes = {1, 1, 1};
+  TwoModal from_temporary(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  TwoModal from_named(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  from_temporary.fit(TrainingSet<float>{d.labels, {d.image, d.text}}, t);  // the set ends with this line
+  from_temporary.run_epoch();  // used to read the modalities through a pointer to it (ASan: use after scope)
+  from_named.fit(d.train, t);
+  from_named.run_epoch();
+  CHECK(from_temporary.epoch() == 2);
+  CHECK(parameter_values(from_temporary) == parameter_values(from_named));
+}

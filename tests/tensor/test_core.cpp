@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "ssah/autodiff.hpp"
+#include "ssah/ops/elementwise.hpp"
 #include "ssah/ops/linalg.hpp"
 #include "ssah/parameters.hpp"
 

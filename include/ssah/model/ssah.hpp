@@ -206,7 +206,7 @@ class BasicSsah {
     SSAH_CHECK_AS(InvalidArgument, options.batch_size > 0, "TrainOptions: batch_size must be positive");
     const std::size_t n = data.labels.rows();
     const bool same_data = state_ && state_->n == n && state_->labels.same_storage(data.labels);
-    data_ = &data;
+    data_ = data;  // handles to the same storage: the caller's TrainingSet may be a temporary
     options_train_ = options;
     if (same_data) return;
     State s;
@@ -227,7 +227,7 @@ class BasicSsah {
 
   /// One epoch of the schedule: LabNet, discriminators, each modality network in turn.
   void run_epoch() {
-    SSAH_CHECK(state_.has_value() && data_ != nullptr, "BasicSsah::run_epoch: call begin() or fit() first");
+    SSAH_CHECK(state_.has_value() && data_.has_value(), "BasicSsah::run_epoch: call begin() or fit() first");
     const TrainOptions& o = options_train_;
     const std::size_t e = state_->epoch;
     // 1. LabNet: break a sub-stage when a pass's loss did not decrease.
@@ -527,7 +527,7 @@ class BasicSsah {
   }
 
   void require_state(const char* what) const {
-    SSAH_CHECK(state_.has_value() && data_ != nullptr, "BasicSsah::", what, ": call begin() or fit() first");
+    SSAH_CHECK(state_.has_value() && data_.has_value(), "BasicSsah::", what, ": call begin() or fit() first");
   }
   TrainingProgress single_step_progress(const std::string& network, double lr) const {
     return TrainingProgress{network, state_->epoch, 0, 0, 0, 1, 0, 1, lr};
@@ -673,7 +673,7 @@ class BasicSsah {
   std::vector<Adam<T>> net_opts_, dis_opts_, dis_gen_opts_;
 
   std::optional<State> state_;
-  const TrainingSet<T>* data_ = nullptr;
+  std::optional<TrainingSet<T>> data_;  ///< the data of begin() / fit(): tensor handles, not copies
   TrainOptions options_train_;
   std::size_t total_epochs_ = 0;
   std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();

@@ -19,7 +19,7 @@
 #include "ssah/detail/parallel.hpp"
 #include "ssah/error.hpp"
 #include "ssah/gemm.hpp"
-#include "ssah/ops/elementwise.hpp"
+#include "ssah/ops/detail/common.hpp"
 #include "ssah/ops/pool.hpp"  // Padding2d, detail::window_output_extent
 
 namespace ssah {

@@ -10,7 +10,7 @@
 #include "ssah/autodiff.hpp"
 #include "ssah/detail/parallel.hpp"
 #include "ssah/error.hpp"
-#include "ssah/ops/elementwise.hpp"
+#include "ssah/ops/detail/common.hpp"
 #include "ssah/random.hpp"
 
 namespace ssah {

@@ -12,23 +12,10 @@
 #include "ssah/autodiff.hpp"
 #include "ssah/detail/math.hpp"
 #include "ssah/detail/parallel.hpp"
+#include "ssah/ops/detail/common.hpp"
 
 namespace ssah {
 namespace detail {
-
-/// Adds or writes (beta = 1 or 0) `value` into `out[i]` without reading `out` when beta == 0.
-template <class T>
-SSAH_HOST_DEVICE inline void accumulate(T* out, std::size_t i, T beta, T value) {
-  out[i] = beta == T(0) ? value : out[i] + value;
-}
-
-/// Keeps a parameter out of template argument deduction (`x * 2.0` on a Var<float>).
-template <class T>
-struct NonDeduced {
-  using type = T;
-};
-template <class T>
-using non_deduced_t = typename NonDeduced<T>::type;
 
 /// y = f(x); dx += d(x, y) * dy. F and D are functors with SSAH_HOST_DEVICE calls.
 template <class T, class F, class D>

@@ -5,8 +5,9 @@
 #include <cstddef>
 
 #include "ssah/autodiff.hpp"
+#include "ssah/detail/parallel.hpp"
 #include "ssah/gemm.hpp"
-#include "ssah/ops/elementwise.hpp"
+#include "ssah/ops/detail/common.hpp"
 
 namespace ssah {
 

@@ -17,7 +17,7 @@
 #include "ssah/detail/math.hpp"
 #include "ssah/detail/parallel.hpp"
 #include "ssah/error.hpp"
-#include "ssah/ops/elementwise.hpp"
+#include "ssah/ops/detail/common.hpp"
 
 namespace ssah {
 

@@ -22,7 +22,7 @@
 #include "ssah/detail/math.hpp"
 #include "ssah/detail/parallel.hpp"
 #include "ssah/gemm.hpp"
-#include "ssah/ops/elementwise.hpp"
+#include "ssah/ops/detail/common.hpp"
 
 namespace ssah {
 

@@ -11,7 +11,7 @@
 #include "ssah/autodiff.hpp"
 #include "ssah/detail/parallel.hpp"
 #include "ssah/error.hpp"
-#include "ssah/ops/elementwise.hpp"
+#include "ssah/ops/detail/common.hpp"
 
 namespace ssah {
 namespace detail {
