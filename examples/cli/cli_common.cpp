@@ -38,18 +38,6 @@ void check_output_not_input(const char* option, const std::string& out,
   }
 }
 
-const CLI::Validator& positive_integer() {
-  static const CLI::Validator v(
-      [](std::string& s) -> std::string {
-        const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-        if (!digits || s.find_first_not_of('0') == std::string::npos)
-          return "must be a positive integer, got '" + s.substr(0, 32) + "'";
-        return {};
-      },
-      "POSITIVE");
-  return v;
-}
-
 void check_bits(const std::vector<int>& bits) {
   if (bits.empty()) SSAH_THROW(InvalidArgument, "--bits: no code length given");
   for (std::size_t i = 0; i < bits.size(); ++i) {

@@ -41,9 +41,6 @@ void check_same_bits(const CodesFile& query, const CodesFile& database);
 void check_output_not_input(const char* option, const std::string& out,
                             const std::vector<std::pair<const char*, std::string>>& files);
 
-/// Accepts whole numbers >= 1 (CLI11's PositiveNumber prints a range up to DBL_MAX).
-const CLI::Validator& positive_integer();
-
 /// Refuses (InvalidArgument) code lengths the program does not build (ssah::model_bits) and repeats.
 void check_bits(const std::vector<int>& bits);
 

@@ -76,9 +76,9 @@ inline std::vector<std::int8_t> sign_codes(const std::vector<float>& hashes) {
   return codes;
 }
 
-/// The metadata "ssah.spec" of a checkpoint (JSON text): equal for the same model structure,
-/// modality names and shapes, seed and epoch.
-inline std::string checkpoint_spec_json(const Checkpoint& c) {
+/// The metadata "ssah.spec" of a checkpoint: equal for the same model structure, modality names
+/// and shapes, seed and epoch.
+inline nlohmann::json checkpoint_spec(const Checkpoint& c) {
   nlohmann::json mods = nlohmann::json::array();
   for (std::size_t m = 0; m < c.modalities.size(); ++m) {
     const CheckpointModality& cm = c.modalities[m];
@@ -98,26 +98,25 @@ inline std::string checkpoint_spec_json(const Checkpoint& c) {
                       {"fc7", b.cnnf.fc7},
                       {"feature", b.cnnf.feature}}}});
   }
-  const nlohmann::json spec = {{"format", "ssah-cli-checkpoint-1"},
-                     {"bits", c.spec.bits},
-                     {"objective", c.spec.objective},
-                     {"num_labels", c.spec.num_labels},
-                     {"seed", c.spec.seed},
-                     {"epoch", c.epoch},
-                     {"init", static_cast<int>(c.spec.init)},
-                     {"label_hidden", c.spec.label_net.hidden},
-                     {"label_lrn_after_first", c.spec.label_net.lrn_after_first},
-                     {"discriminator_hidden", c.spec.discriminator.hidden},
-                     {"modalities", mods}};
-  return spec.dump();
+  nlohmann::json spec = {{"format", "ssah-cli-checkpoint-1"},
+                         {"bits", c.spec.bits},
+                         {"objective", c.spec.objective},
+                         {"num_labels", c.spec.num_labels},
+                         {"seed", c.spec.seed},
+                         {"epoch", c.epoch},
+                         {"init", static_cast<int>(c.spec.init)},
+                         {"label_hidden", c.spec.label_net.hidden},
+                         {"label_lrn_after_first", c.spec.label_net.lrn_after_first},
+                         {"discriminator_hidden", c.spec.discriminator.hidden},
+                         {"modalities", mods}};
+  return spec;
 }
 
 /// How the model structure stored in `stored` differs from `wanted` (the structure that a run
 /// would build now), ignoring the epoch: "" when a run may continue from `stored`, else e.g.
 /// "label_hidden [4096,512] where the run gives [1024,512]".
 inline std::string checkpoint_spec_difference(const Checkpoint& stored, const Checkpoint& wanted) {
-  nlohmann::json there = nlohmann::json::parse(checkpoint_spec_json(stored)),
-                 here = nlohmann::json::parse(checkpoint_spec_json(wanted));
+  nlohmann::json there = checkpoint_spec(stored), here = checkpoint_spec(wanted);
   there.erase("epoch");
   here.erase("epoch");
   const std::string d = io::json_first_difference(there, here);
@@ -162,13 +161,13 @@ inline void save_checkpoint(const std::string& path, const Checkpoint& c, AnyMod
       w.add("state.optimizer." + name + ".v", a.v.to_host(), detail::checkpoint_dims(a.v.shape()));
     }
     const nlohmann::json js = {{"format", "ssah-training-state-1"},
-                     {"epoch", st.epoch},
-                     {"steps_done", st.steps_done},
-                     {"rng", st.rng},
-                     {"optimizer_steps", steps}};
+                               {"epoch", st.epoch},
+                               {"steps_done", st.steps_done},
+                               {"rng", st.rng},
+                               {"optimizer_steps", steps}};
     w.set_metadata("ssah.state", js.dump());
   }
-  w.set_metadata("ssah.spec", checkpoint_spec_json(c));
+  w.set_metadata("ssah.spec", checkpoint_spec(c).dump());
   w.set_metadata("ssah.bits", std::to_string(c.spec.bits));
   w.set_metadata("ssah.objective", c.spec.objective);
   w.set_metadata("ssah.epoch", std::to_string(c.epoch));
@@ -222,7 +221,8 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       c.modalities.push_back(cm);
     }
   } catch (const nlohmann::json::exception& e) {
-    detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", io::json_error_text(e), ")");
+    detail::fail<IoError>(
+        "'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", io::json_error_text(e), ")");
   }
   if (f.metadata.count("ssah.state")) {
     try {
@@ -236,7 +236,8 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       for (const auto& [name, array] : f.tensors) {
         if (name.compare(0, prefix.size(), prefix) != 0 || name.compare(0, 16, "state.optimizer.") == 0) continue;
         const std::vector<float> v = array.as<float>();
-        st.buffers.emplace(name.substr(prefix.size()), Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
+        st.buffers.emplace(name.substr(prefix.size()),
+                           Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
       }
       for (const auto& [name, step] : js.at("optimizer_steps").items()) {
         AdamState<float> a;
@@ -274,7 +275,8 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
     auto* net = std::get_if<CnnF<float>>(&model->backbone(m).variant());
     const std::string key = "cnnf." + c.modalities[m].name + ".mean_image";
     if (net == nullptr || !f.contains(key)) continue;  // absent: no mean subtracted (zeros)
-    net->set_mean_image(Tensor<float>::from_host(net->sample_shape(), f.get<float>(key, detail::checkpoint_dims(net->sample_shape()))));
+    net->set_mean_image(
+        Tensor<float>::from_host(net->sample_shape(), f.get<float>(key, detail::checkpoint_dims(net->sample_shape()))));
   }
   return model;
 }

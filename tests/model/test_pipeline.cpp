@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ssah/checkpoint.hpp"
 #include "ssah/io/array.hpp"
 #include "ssah/pipeline.hpp"
 
@@ -164,4 +165,17 @@ TEST_CASE("with_model_bits: the one switch from a run-time code length to a mode
   CHECK_THROWS_WITH_AS(with_model_bits(48, [](auto) { return 0; }),
                        doctest::Contains("48 bits is not one of the code lengths built in (16, 32, 64, 128)"),
                        InvalidArgument);
+}
+
+TEST_CASE("checkpoint_spec_difference: none for the same structure at another epoch, else the first difference") {
+  Checkpoint stored;
+  stored.spec.bits = 16;
+  stored.spec.num_labels = 3;
+  stored.spec.label_net.hidden = {64, 32};
+  stored.epoch = 1;
+  Checkpoint wanted = stored;
+  wanted.epoch = 4;
+  CHECK(checkpoint_spec_difference(stored, wanted).empty());
+  wanted.spec.label_net.hidden = {128, 32};
+  CHECK(checkpoint_spec_difference(stored, wanted) == "label_hidden [64,32] where the run gives [128,32]");
 }

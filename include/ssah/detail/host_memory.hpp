@@ -44,6 +44,12 @@ inline std::size_t available_host_memory() noexcept {
   return available;
 }
 
+/// Whether a host block of `bytes` is beyond what the host has left. Blocks under 256 MiB always
+/// pass: reading /proc/meminfo costs more than they matter, and overcommit cannot hurt much there.
+inline bool exceeds_host_memory(std::size_t bytes) noexcept {
+  return bytes >= (std::size_t(1) << 28) && bytes > available_host_memory();
+}
+
 /// Refuses (OutOfMemory, naming `what` and the sizes) a host buffer of `count` elements of
 /// `element_bytes` each that overflows size_t or exceeds what the host has left: called before
 /// allocating a buffer whose size comes from user input (k, item counts), so that the request
@@ -52,12 +58,9 @@ inline std::size_t check_host_allocation(std::size_t count, std::size_t element_
   if (element_bytes != 0 && count > std::numeric_limits<std::size_t>::max() / element_bytes)
     fail<OutOfMemory>("out of memory: ", what, " would take more bytes than memory can hold");
   const std::size_t bytes = count * element_bytes;
-  if (bytes >= (std::size_t(1) << 28)) {
-    const std::size_t available = available_host_memory();
-    if (bytes > available)
-      fail<OutOfMemory>("out of memory: ", what, " would take ", human_bytes(bytes), ", more than the ",
-                        human_bytes(available), " available");
-  }
+  if (exceeds_host_memory(bytes))
+    fail<OutOfMemory>("out of memory: ", what, " would take ", human_bytes(bytes), ", more than the ",
+                      human_bytes(available_host_memory()), " available");
   return bytes;
 }
 

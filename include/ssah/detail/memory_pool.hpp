@@ -65,9 +65,9 @@ class MemoryPool {
                                         " could not be allocated (", human_bytes(stats_.in_use),
                                         " held by other tensors)");
 #else
-      ::ssah::detail::fail<OutOfMemory>("out of memory: a tensor of ", human_bytes(bytes),
-                                        " could not be allocated (", human_bytes(available_host_memory()),
-                                        " available, ", human_bytes(stats_.in_use), " held by other tensors)");
+      ::ssah::detail::fail<OutOfMemory>("out of memory: a tensor of ", human_bytes(bytes), " could not be allocated (",
+                                        human_bytes(available_host_memory()), " available, ",
+                                        human_bytes(stats_.in_use), " held by other tensors)");
 #endif
     }
     return p;
@@ -137,7 +137,7 @@ class MemoryPool {
   /// and kill the process when its pages are touched.
   static void* system_allocate(std::size_t bytes) noexcept {
 #if !SSAH_DEVICE_CUDA
-    if (bytes >= (std::size_t(1) << 28) && bytes > available_host_memory()) return nullptr;
+    if (exceeds_host_memory(bytes)) return nullptr;
 #endif
     try {
       return thrust::raw_pointer_cast(thrust::device_malloc<unsigned char>(bytes));
