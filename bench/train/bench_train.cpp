@@ -57,14 +57,12 @@ double gemm_rate() {
   return 2.0 * double(m) * double(n) * double(k) / best / 1e9;
 }
 
+using Trainer = ssah::SsahTrainer<ssah_bench::Model>;
+
 struct Fixture {
   ssah::TrainingSet<float> data = ssah_bench::make_workload();
   std::unique_ptr<ssah_bench::Model> model = ssah_bench::make_model();
-  Fixture() {
-    ssah::TrainOptions o;
-    o.batch_size = ssah_bench::kBatch;
-    model->begin(data, o);
-  }
+  Trainer trainer{*model, data, ssah_bench::workload_options()};
 };
 Fixture& fixture() {
   static Fixture f;
@@ -74,13 +72,13 @@ Fixture& fixture() {
 template <class Step>
 void run_step(benchmark::State& state, double flops, Step step) {
   Fixture& f = fixture();
-  step(*f.model);  // warm-up: the memory pool, Adam's moments, thread pools
-  step(*f.model);
+  step(f.trainer);  // warm-up: the memory pool, Adam's moments, thread pools
+  step(f.trainer);
   const double rate_before = gemm_rate();
   double seconds = 0;
   for (auto _ : state) {
     const auto t0 = Clock::now();
-    benchmark::DoNotOptimize(step(*f.model));
+    benchmark::DoNotOptimize(step(f.trainer));
     seconds += std::chrono::duration<double>(Clock::now() - t0).count();
   }
   const double rate = std::max(rate_before, gemm_rate());
@@ -101,17 +99,16 @@ void BM_gemm_rate(benchmark::State& state) {
 BENCHMARK(BM_gemm_rate)->Iterations(1);
 
 void BM_step_label(benchmark::State& state) {
-  run_step(state, ssah_bench::label_step_flops(), [](ssah_bench::Model& m) { return m.train_label_step(kLr); });
+  run_step(state, ssah_bench::label_step_flops(), [](Trainer& t) { return t.train_label_step(kLr); });
 }
 void BM_step_image(benchmark::State& state) {
-  run_step(state, ssah_bench::image_step_flops(), [](ssah_bench::Model& m) { return m.train_modality_step<0>(kLr); });
+  run_step(state, ssah_bench::image_step_flops(), [](Trainer& t) { return t.train_modality_step<0>(kLr); });
 }
 void BM_step_text(benchmark::State& state) {
-  run_step(state, ssah_bench::text_step_flops(), [](ssah_bench::Model& m) { return m.train_modality_step<1>(kLr); });
+  run_step(state, ssah_bench::text_step_flops(), [](Trainer& t) { return t.train_modality_step<1>(kLr); });
 }
 void BM_step_discriminator(benchmark::State& state) {
-  run_step(state, ssah_bench::discriminator_step_flops(),
-           [](ssah_bench::Model& m) { return m.train_discriminator_step(kLr); });
+  run_step(state, ssah_bench::discriminator_step_flops(), [](Trainer& t) { return t.train_discriminator_step(kLr); });
 }
 BENCHMARK(BM_step_label)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_step_image)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -39,21 +39,20 @@ int main(int argc, char** argv) {
 
   ssah::TrainingSet<float> data = make_workload();
   std::unique_ptr<Model> model = make_model();
-  ssah::TrainOptions o;
-  o.batch_size = kBatch;
-  model->begin(data, o);
+  ssah::SsahTrainer<Model> trainer(*model, data, workload_options());
   const double lr = 3e-5;
   for (int s = 0; s < steps; ++s) {
-    model->train_label_step(lr);
-    model->train_discriminator_step(lr);
-    model->train_modality_step<0>(lr);
-    model->train_modality_step<1>(lr);
-    model->refresh_codes();
+    trainer.train_label_step(lr);
+    trainer.train_discriminator_step(lr);
+    trainer.train_modality_step<0>(lr);
+    trainer.train_modality_step<1>(lr);
+    trainer.refresh_codes();
   }
 
   // ---- what training needs at the least
   double params = 0;
-  model->for_each_parameter_set([&](ssah::ParameterSet<float>& ps, const std::string&) { params += double(ps.size()); });
+  model->for_each_parameter_set(
+      [&](ssah::ParameterSet<float>& ps, const std::string&) { params += double(ps.size()); });
   // Under Paper the label, modality and discriminator optimizers step (not the ".generator" ones).
   const double parameters = params * kFloat, gradients = params * kFloat, adam = 2 * params * kFloat;
   const double n = kItems, b = kBatch;
@@ -64,8 +63,8 @@ int main(int argc, char** argv) {
   // pre-/post-activations, D's layers on the features, and the n x b similarity plus the two
   // n x b pairwise matrices kept for the backward pass.
   const double text_in = kTextDim * (1 + kTextChannels);
-  const double acts = b * (text_in + 3 * kHidden + 3 * kFeature + 2 * kBits + 2 * kLabels + 2 * (512 + 256) + 1) +
-                      3 * n * b;
+  const double acts =
+      b * (text_in + 3 * kHidden + 3 * kFeature + 2 * kBits + 2 * kLabels + 2 * (512 + 256) + 1) + 3 * n * b;
   const double activations = acts * kFloat;
   const double needed = parameters + gradients + adam + buffers + dataset + activations;
 

@@ -51,6 +51,13 @@ inline ssah::TrainingSet<float> make_workload(std::size_t n = kItems, std::uint6
   return set;
 }
 
+/// The workload's training options: batch 128, the rest at their defaults.
+inline ssah::TrainOptions workload_options() {
+  ssah::TrainOptions o;
+  o.batch_size = kBatch;
+  return o;
+}
+
 inline std::unique_ptr<Model> make_model() {
   return std::make_unique<Model>(kLabels, std::array<ssah::Shape, 2>{ssah::Shape{kImageDim}, ssah::Shape{kTextDim}});
 }

@@ -61,8 +61,8 @@ int main() {
   const std::vector<float> third = noisy_copy(d.image, 7);  // a third, noisier view of the same items
 
   auto rows = [&](const std::vector<float>& v, std::size_t width, std::size_t first, std::size_t last) {
-    return Tensor<float>::from_host(Shape{last - first, width},
-                                    std::vector<float>(v.begin() + long(first * width), v.begin() + long(last * width)));
+    return Tensor<float>::from_host(Shape{last - first, width}, std::vector<float>(v.begin() + long(first * width),
+                                                                                   v.begin() + long(last * width)));
   };
   using Model = BasicSsah<float, K, objective::Paper, FeatureNet, FeatureNet, ResidualMlp>;
   Model::Options options;
@@ -81,7 +81,7 @@ int main() {
   t.modality_lr = {SsahTableLr{2.0}, SsahTableLr{2.0}, SsahTableLr{2.0}};
   t.label_passes = {5, 3};
   t.modality_passes = {5, 3, 2};
-  model.fit(train, t);
+  ssah::fit(model, train, t);
 
   // Queries: the 200 held-out items; database: the training items.
   const std::vector<float> query_labels(labels.begin() + long(train_n * so.labels), labels.end());

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -62,9 +63,7 @@ struct SsahTableLr {
   double start;
   double stop = 100.0;
   /// Number of entries, as len(np.arange(start, stop, 0.5)).
-  std::size_t size() const {
-    return stop > start ? static_cast<std::size_t>(std::ceil((stop - start) / 0.5)) : 0;
-  }
+  std::size_t size() const { return stop > start ? static_cast<std::size_t>(std::ceil((stop - start) / 0.5)) : 0; }
   double operator()(std::size_t epoch, std::size_t stage = 0) const {
     const std::size_t k = epoch + stage;
     SSAH_CHECK_AS(InvalidArgument, k < size(), "SsahTableLr: entry ", k, " (epoch ", epoch, ", stage ", stage,
@@ -198,6 +197,18 @@ class Adam {
     SSAH_CHECK_AS(InvalidArgument, options.eps >= 0, "Adam: negative eps ", options.eps);
   }
 
+  using State = AdamState<T>;
+
+  /// Checks that `state` can continue training `parameters` parameters (moments of that many
+  /// entries, or none before the first step); InvalidArgument / ShapeError naming `who`.
+  static void check_state(const State& state, std::size_t parameters, const std::string& who) {
+    SSAH_CHECK_AS(ShapeError, state.m.size() == state.v.size() && (!state.m.defined() || state.m.size() == parameters),
+                  who, " holds moments of ", state.m.size(), " and ", state.v.size(), " entries for ", parameters,
+                  " parameters");
+    SSAH_CHECK_AS(InvalidArgument, state.step >= 0 && (state.m.defined() || state.step == 0), who, " has step count ",
+                  state.step, state.m.defined() ? "" : " but no moments");
+  }
+
   const Options& options() const noexcept { return options_; }
   const AdamState<T>& state() const noexcept { return state_; }
   /// Mutable state, e.g. to share a step count between optimizers as TF1's one Adam instance does.
@@ -245,6 +256,9 @@ template <class T>
 struct SgdState {
   Tensor<T> momentum_buffer;
   std::int64_t step = 0;
+
+  /// A deep copy (tensors share storage when copied; a saved or restored state must not).
+  SgdState clone() const { return SgdState{momentum_buffer.defined() ? momentum_buffer.clone() : Tensor<T>{}, step}; }
 };
 
 /// Stochastic gradient descent with (optionally Nesterov) momentum, in PyTorch's form:
@@ -266,6 +280,17 @@ class Sgd {
     SSAH_CHECK_AS(InvalidArgument, options.momentum >= 0, "Sgd: negative momentum ", options.momentum);
     SSAH_CHECK_AS(InvalidArgument, !options.nesterov || (options.momentum > 0 && options.dampening == 0),
                   "Sgd: Nesterov momentum needs momentum > 0 and no dampening");
+  }
+
+  using State = SgdState<T>;
+
+  /// Checks that `state` can continue training `parameters` parameters (a momentum buffer of that
+  /// many entries, or none); InvalidArgument / ShapeError naming `who`.
+  static void check_state(const State& state, std::size_t parameters, const std::string& who) {
+    SSAH_CHECK_AS(ShapeError, !state.momentum_buffer.defined() || state.momentum_buffer.size() == parameters, who,
+                  " holds a momentum buffer of ", state.momentum_buffer.size(), " entries for ", parameters,
+                  " parameters");
+    SSAH_CHECK_AS(InvalidArgument, state.step >= 0, who, " has step count ", state.step);
   }
 
   const Options& options() const noexcept { return options_; }

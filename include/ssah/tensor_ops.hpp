@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// Plain (not differentiable) tensor utilities: gathering and scattering rows by index, as
-/// training does when it writes a batch's outputs into n-row buffers and reads them back.
+/// training does when it writes a batch's outputs into n-row buffers and reads them back; the
+/// sign of a sum of tensors; predicates for checking values on the device.
 
 #include <cstddef>
 #include <vector>
@@ -50,9 +51,8 @@ void gather_rows(const Tensor<T>& src, const std::vector<std::size_t>& indices, 
   const std::size_t row = src.row_size();
   const T* s = src.data();
   T* d = out.data();
-  detail::parallel_for(indices.size() * row, [=] SSAH_HOST_DEVICE(std::size_t i) {
-    d[i] = s[ip[i / row] * row + i % row];
-  });
+  detail::parallel_for(indices.size() * row,
+                       [=] SSAH_HOST_DEVICE(std::size_t i) { d[i] = s[ip[i / row] * row + i % row]; });
 }
 
 /// A new tensor of src's rows `indices` (in that order), shape [indices.size(), ...].
@@ -76,9 +76,37 @@ void scatter_rows(Tensor<T>& dst, const std::vector<std::size_t>& indices, const
   const std::size_t row = dst.row_size();
   const T* s = src.data();
   T* d = dst.data();
-  detail::parallel_for(indices.size() * row, [=] SSAH_HOST_DEVICE(std::size_t i) {
-    d[ip[i / row] * row + i % row] = s[i];
-  });
+  detail::parallel_for(indices.size() * row,
+                       [=] SSAH_HOST_DEVICE(std::size_t i) { d[ip[i / row] * row + i % row] = s[i]; });
 }
+
+namespace detail {
+
+/// out = sign(first + sum of rest), sign(0) = 0 (numpy's convention, as the reference).
+template <class T>
+void sign_of_sum(Tensor<T>& out, const Tensor<T>& first, const std::vector<Tensor<T>>& rest) {
+  T* o = out.data();
+  const T* a = first.data();
+  parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] = a[i]; });
+  for (const Tensor<T>& t : rest) {
+    check_same_shape(t.shape(), out.shape(), "sign_of_sum");
+    const T* p = t.data();
+    parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] += p[i]; });
+  }
+  parallel_for(out.size(),
+               [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] = o[i] > T(0) ? T(1) : (o[i] < T(0) ? T(-1) : T(0)); });
+}
+
+/// Predicates for checking values on the device (public: Thrust kernels call them).
+template <class T>
+struct NotBinary {
+  SSAH_HOST_DEVICE bool operator()(T v) const { return !(v == T(0) || v == T(1)); }
+};
+template <class T>
+struct NotFinite {
+  SSAH_HOST_DEVICE bool operator()(T v) const { return !(v - v == T(0)); }  // true for NaN and +-Inf
+};
+
+}  // namespace detail
 
 }  // namespace ssah

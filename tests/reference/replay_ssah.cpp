@@ -71,7 +71,8 @@ int replay(const std::string& dir, std::size_t batch, std::uint64_t seed) {
   options.batch_size = std::min(batch, n);
   options.seed = seed;
   options.label_lr = ssah::SsahTableLr{3.0};
-  for (std::size_t m = 0; m < modalities; ++m) options.modality_lr.push_back(ssah::SsahTableLr{m + 1 == modalities ? 3.5 : 4.5});
+  for (std::size_t m = 0; m < modalities; ++m)
+    options.modality_lr.push_back(ssah::SsahTableLr{m + 1 == modalities ? 3.5 : 4.5});
   double pass_sum = 0;
   options.on_progress = [&](const ssah::TrainingProgress& p) {
     pass_sum += p.loss;
@@ -85,8 +86,8 @@ int replay(const std::string& dir, std::size_t batch, std::uint64_t seed) {
   // many as an epoch without early stops takes.
   {
     auto total = [](const std::vector<std::size_t>& v) { return std::accumulate(v.begin(), v.end(), std::size_t(0)); };
-    const std::size_t passes = total(options.label_passes) + total(options.discriminator_passes) +
-                               modalities * total(options.modality_passes);
+    const std::size_t passes =
+        total(options.label_passes) + total(options.discriminator_passes) + modalities * total(options.modality_passes);
     const std::size_t batches = passes * std::max<std::size_t>(1, n / options.batch_size);
     ssah::HostRng rng(seed);
     std::vector<std::int32_t> rows;
@@ -95,11 +96,11 @@ int replay(const std::string& dir, std::size_t batch, std::uint64_t seed) {
     ssah::io::write_npy(dir + "/batches.npy", rows.data(), {batches, options.batch_size});
   }
 
-  model.begin(data, options);
-  ssah::TrainingState<T> state = model.training_state();
+  ssah::SsahTrainer<Model> trainer(model, data, options);
+  ssah::TrainingState<T> state = trainer.training_state();
   for (auto& [name, buffer] : state.buffers) buffer = load(dir, "buf." + name);
-  model.restore_training_state(data, options, state);
-  model.fit(data, options);
+  trainer.restore_training_state(state);
+  trainer.fit();
   return 0;
 }
 

@@ -5,12 +5,15 @@
 /// `make_model(spec)` instantiates `BasicSsah<T, K, Objective, AnyBackbone...>` for
 /// K in {16, 32, 64, 128}, objective "paper" or "reference", and 1 to 3 modalities.
 /// Library users who know their configuration at compile time should use `BasicSsah` directly.
+/// An AnyModel trains through an `SsahTrainer` it keeps (Adam, as the reference): `begin` or
+/// `fit` on data with other label storage starts a new one, on the same data they continue.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -19,6 +22,7 @@
 #include "ssah/error.hpp"
 #include "ssah/model/any_backbone.hpp"
 #include "ssah/model/ssah.hpp"
+#include "ssah/model/trainer.hpp"
 
 namespace ssah {
 
@@ -27,7 +31,7 @@ struct ModelSpec {
   int bits = 32;
   std::string objective = "paper";  ///< "paper" or "reference"
   std::size_t num_labels = 0;
-  std::vector<Shape> sample_shapes;  ///< one per modality
+  std::vector<Shape> sample_shapes;                        ///< one per modality
   std::vector<typename AnyBackbone<T>::Config> backbones;  ///< one per modality
   typename FeatureNet<T>::Config label_net{};
   typename Discriminator<T>::Config discriminator{};
@@ -39,14 +43,15 @@ template <class T>
 class AnyModel {
  public:
   using ParameterVisitor = std::function<void(ParameterSet<T>&, const std::string&)>;
-  using OptimizerVisitor = std::function<void(Adam<T>&, const std::string&)>;
 
   virtual ~AnyModel() = default;
   virtual int bits() const = 0;
   virtual std::size_t num_modalities() const = 0;
   virtual std::size_t num_labels() const = 0;
   virtual std::string objective() const = 0;
+  /// Trains options.epochs epochs (continuing when `data` is the data of the last begin/fit).
   virtual void fit(const TrainingSet<T>& data, const TrainOptions& options) = 0;
+  /// Prepares training on `data` (a new trainer unless `data` has the label storage of the last one).
   virtual void begin(const TrainingSet<T>& data, const TrainOptions& options) = 0;
   virtual void run_epoch() = 0;
   virtual std::size_t epoch() const = 0;
@@ -56,7 +61,6 @@ class AnyModel {
   virtual Tensor<T> hashes(std::size_t modality, const Tensor<T>& inputs) const = 0;
   virtual Tensor<T> label_hashes(const Tensor<T>& labels) const = 0;
   virtual void for_each_parameter_set(const ParameterVisitor& f) = 0;
-  virtual void for_each_optimizer(const OptimizerVisitor& f) = 0;
   /// The backbone of modality `m` (e.g. to load pretrained weights into a CnnF after
   /// `make_model`: `std::get_if<CnnF<T>>(&model->backbone(m).variant())`). InvalidArgument when
   /// `m >= num_modalities()`.
@@ -72,33 +76,53 @@ class AnyModelHolder final : public AnyModel<typename Model::value_type> {
  public:
   template <class... Args>
   explicit AnyModelHolder(Args&&... args) : model_(std::forward<Args>(args)...) {}
+  AnyModelHolder(const AnyModelHolder&) = delete;  // the trainer points at model_
+  AnyModelHolder& operator=(const AnyModelHolder&) = delete;
   int bits() const override { return static_cast<int>(Model::bits); }
   std::size_t num_modalities() const override { return Model::num_modalities; }
   std::size_t num_labels() const override { return model_.num_labels(); }
   std::string objective() const override { return Model::objective_type::name; }
-  void fit(const TrainingSet<T>& data, const TrainOptions& options) override { model_.fit(data, options); }
-  void begin(const TrainingSet<T>& data, const TrainOptions& options) override { model_.begin(data, options); }
-  void run_epoch() override { model_.run_epoch(); }
-  std::size_t epoch() const override { return model_.epoch(); }
-  TrainingState<T> training_state() const override { return model_.training_state(); }
+  void fit(const TrainingSet<T>& data, const TrainOptions& options) override {
+    begin(data, options);
+    trainer_->fit();
+  }
+  void begin(const TrainingSet<T>& data, const TrainOptions& options) override {
+    if (trainer_ && trainer_->data().labels.same_storage(data.labels) &&
+        trainer_->data().labels.rows() == data.labels.rows()) {
+      trainer_->set_options(options);
+      return;
+    }
+    trainer_.reset();
+    trainer_.emplace(model_, data, options);
+  }
+  void run_epoch() override { trainer().run_epoch(); }
+  std::size_t epoch() const override { return trainer_ ? trainer_->epoch() : 0; }
+  TrainingState<T> training_state() const override {
+    SSAH_CHECK_AS(InvalidArgument, trainer_.has_value(), "AnyModel::training_state: training has not begun");
+    return trainer_->training_state();
+  }
   void restore_training_state(const TrainingSet<T>& data, const TrainOptions& options,
                               const TrainingState<T>& state) override {
-    model_.restore_training_state(data, options, state);
+    begin(data, options);
+    trainer_->restore_training_state(state);
   }
   Tensor<T> hashes(std::size_t m, const Tensor<T>& inputs) const override { return model_.hashes(m, inputs); }
   Tensor<T> label_hashes(const Tensor<T>& labels) const override { return model_.label_hashes(labels); }
   void for_each_parameter_set(const typename AnyModel<T>::ParameterVisitor& f) override {
     model_.for_each_parameter_set(f);
   }
-  void for_each_optimizer(const typename AnyModel<T>::OptimizerVisitor& f) override { model_.for_each_optimizer(f); }
   AnyBackbone<T>& backbone(std::size_t m) override {
     SSAH_CHECK_AS(InvalidArgument, m < Model::num_modalities, "AnyModel::backbone: modality ", m, " of ",
                   Model::num_modalities);
     return backbone_at(m, std::make_index_sequence<Model::num_modalities>{});
   }
-  Model& model() noexcept { return model_; }
 
  private:
+  SsahTrainer<Model>& trainer() {
+    SSAH_CHECK_AS(InvalidArgument, trainer_.has_value(), "AnyModel::run_epoch: call begin() or fit() first");
+    return *trainer_;
+  }
+
   template <std::size_t... I>
   AnyBackbone<T>& backbone_at(std::size_t m, std::index_sequence<I...>) {
     AnyBackbone<T>* found = nullptr;
@@ -107,6 +131,7 @@ class AnyModelHolder final : public AnyModel<typename Model::value_type> {
   }
 
   Model model_;
+  std::optional<SsahTrainer<Model>> trainer_;
 };
 
 /// BasicSsah with M AnyBackbones.
@@ -143,9 +168,12 @@ std::unique_ptr<AnyModel<T>> make_model_fixed(const ModelSpec<T>& spec) {
 template <class T, std::size_t K, class Objective>
 std::unique_ptr<AnyModel<T>> make_model_for_objective(const ModelSpec<T>& spec) {
   switch (spec.sample_shapes.size()) {
-    case 1: return make_model_fixed<T, K, Objective, 1>(spec);
-    case 2: return make_model_fixed<T, K, Objective, 2>(spec);
-    case 3: return make_model_fixed<T, K, Objective, 3>(spec);
+    case 1:
+      return make_model_fixed<T, K, Objective, 1>(spec);
+    case 2:
+      return make_model_fixed<T, K, Objective, 2>(spec);
+    case 3:
+      return make_model_fixed<T, K, Objective, 3>(spec);
     default:
       fail<InvalidArgument>("make_model: ", spec.sample_shapes.size(),
                             " modalities given; programs built on AnyModel support 1 to 3 (use BasicSsah for more)");
@@ -187,10 +215,14 @@ template <class F>
 decltype(auto) with_model_bits(int bits, F&& f) {
   static_assert(model_bits.size() == 4, "with_model_bits: one case per entry of model_bits");
   switch (bits) {
-    case model_bits[0]: return std::forward<F>(f)(std::integral_constant<int, model_bits[0]>{});
-    case model_bits[1]: return std::forward<F>(f)(std::integral_constant<int, model_bits[1]>{});
-    case model_bits[2]: return std::forward<F>(f)(std::integral_constant<int, model_bits[2]>{});
-    case model_bits[3]: return std::forward<F>(f)(std::integral_constant<int, model_bits[3]>{});
+    case model_bits[0]:
+      return std::forward<F>(f)(std::integral_constant<int, model_bits[0]>{});
+    case model_bits[1]:
+      return std::forward<F>(f)(std::integral_constant<int, model_bits[1]>{});
+    case model_bits[2]:
+      return std::forward<F>(f)(std::integral_constant<int, model_bits[2]>{});
+    case model_bits[3]:
+      return std::forward<F>(f)(std::integral_constant<int, model_bits[3]>{});
     default:
       detail::fail<InvalidArgument>(bits, " bits is not one of the code lengths built in (", model_bits_list(),
                                     "); BasicSsah<T, K, ...> takes any K");
@@ -199,8 +231,9 @@ decltype(auto) with_model_bits(int bits, F&& f) {
 
 template <class T>
 std::unique_ptr<AnyModel<T>> make_model(const ModelSpec<T>& spec) {
-  SSAH_CHECK_AS(InvalidArgument, spec.backbones.size() == spec.sample_shapes.size(), "make_model: ",
-                spec.backbones.size(), " backbone configs for ", spec.sample_shapes.size(), " modalities");
+  SSAH_CHECK_AS(InvalidArgument, spec.backbones.size() == spec.sample_shapes.size(),
+                "make_model: ", spec.backbones.size(), " backbone configs for ", spec.sample_shapes.size(),
+                " modalities");
   return with_model_bits(spec.bits, [&](auto k) -> std::unique_ptr<AnyModel<T>> {
     return detail::make_model_for_bits<T, decltype(k)::value>(spec);
   });

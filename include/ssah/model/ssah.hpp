@@ -1,137 +1,31 @@
 #pragma once
 /// \file
-/// `BasicSsah<T, K, Objective, Backbones...>`: the whole SSAH model (LabNet, one network and one
-/// discriminator per modality) and its alternating training schedule, and `Ssah<K, Backbones...>`,
-/// the float / paper-objective alias most users want:
+/// `BasicSsah<T, K, Objective, Backbones...>`: the SSAH model (LabNet, one network and one
+/// discriminator per modality, their initialisation, encoding), and `Ssah<K, Backbones...>`, the
+/// float / paper-objective alias most users want. Training is `SsahTrainer` (model/trainer.hpp):
 ///
 /// \code
 ///   ssah::Ssah<64, ssah::FeatureNet, ssah::MultiScaleTextNet> model(num_labels, {Shape{4096}, Shape{1386}});
-///   model.fit(training_set, options);
+///   ssah::fit(model, training_set, options);
 ///   ssah::Tensor<float> image_hashes = model.hashes(0, images);
 /// \endcode
 
+#include <algorithm>
 #include <array>
-#include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <numeric>
-#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include <thrust/execution_policy.h>
-#include <thrust/find.h>
 
 #include "ssah/autodiff.hpp"
 #include "ssah/error.hpp"
 #include "ssah/model/feature_net.hpp"
 #include "ssah/model/modality_net.hpp"
 #include "ssah/model/objective.hpp"
-#include "ssah/ops.hpp"
-#include "ssah/ops/pairwise.hpp"
-#include "ssah/optim.hpp"
-#include "ssah/random.hpp"
-#include "ssah/tensor_ops.hpp"
 
 namespace ssah {
-namespace detail {
-
-/// out = sign(first + sum of rest), sign(0) = 0 (numpy's convention, as the reference).
-template <class T>
-void sign_of_sum(Tensor<T>& out, const Tensor<T>& first, const std::vector<Tensor<T>>& rest) {
-  T* o = out.data();
-  const T* a = first.data();
-  parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] = a[i]; });
-  for (const Tensor<T>& t : rest) {
-    check_same_shape(t.shape(), out.shape(), "sign_of_sum");
-    const T* p = t.data();
-    parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] += p[i]; });
-  }
-  parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) {
-    o[i] = o[i] > T(0) ? T(1) : (o[i] < T(0) ? T(-1) : T(0));
-  });
-}
-
-/// Predicates for checking training inputs on the device (public: Thrust kernels call them).
-template <class T>
-struct NotBinary {
-  SSAH_HOST_DEVICE bool operator()(T v) const { return !(v == T(0) || v == T(1)); }
-};
-template <class T>
-struct NotFinite {
-  SSAH_HOST_DEVICE bool operator()(T v) const { return !(v - v == T(0)); }  // true for NaN and +-Inf
-};
-
-}  // namespace detail
-
-/// Training data: n items, multi-hot labels [n, c] (0/1) and one input tensor per modality
-/// ([n, sample_shape...], in the order of the model's backbones).
-template <class T>
-struct TrainingSet {
-  Tensor<T> labels;
-  std::vector<Tensor<T>> modalities;
-};
-
-/// What the training loop reports after every step.
-struct TrainingProgress {
-  std::string network;  ///< "label", "discriminator" or "modality <i>"
-  std::size_t epoch = 0, epochs = 0;
-  std::size_t stage = 0;         ///< sub-stage index (learning-rate step) within the network's phase
-  std::size_t pass = 0, passes = 0;
-  std::size_t step = 0, steps = 0;  ///< within the pass
-  double learning_rate = 0;
-  double loss = 0;               ///< this step's total loss
-  double feature_pairwise = 0, hash_pairwise = 0, quantization = 0, label = 0, adversarial = 0;
-  double elapsed_seconds = 0;    ///< since fit() started
-  double fraction_done = 0;      ///< estimate over the whole run, for an ETA
-};
-
-/// Hyperparameters of training (runtime). Defaults reproduce the authors' schedule.
-struct TrainOptions {
-  std::size_t batch_size = 128;
-  /// Steps in one pass; 0 = n / batch_size (the reference's rule, at least 1). A small training
-  /// set gets few steps a pass by that rule (630 items: 4), too few for a network at the slow
-  /// image table to move (docs/model.md, MIRFLICKR-730); set it to train such a set for longer.
-  std::size_t steps_per_pass = 0;
-  std::size_t epochs = 1;
-  std::uint64_t seed = 0;
-  LossWeights weights;
-  /// Learning rates per (epoch, sub-stage); the reference tables by default (see SsahTableLr).
-  LrSchedule label_lr = SsahTableLr{2.0};
-  LrSchedule discriminator_lr = SsahTableLr{3.0};
-  /// One schedule per modality; missing entries use SsahTableLr{4.0} (the reference: image 4.5, text 3.5).
-  std::vector<LrSchedule> modality_lr;
-  /// Passes per sub-stage (each pass is n / batch_size steps); an early stop may end a sub-stage.
-  std::vector<std::size_t> label_passes{10, 5};
-  std::vector<std::size_t> discriminator_passes{1, 1};
-  std::vector<std::size_t> modality_passes{15, 7, 5};
-  bool early_stop = true;
-  /// Buffers of features and hashes start as N(0, 1) noise (as the reference) or zeros.
-  bool random_buffer_init = true;
-  std::function<void(const TrainingProgress&)> on_progress;
-  /// Called by fit() after each epoch with the number of epochs completed (e.g. to write a
-  /// checkpoint: parameters and training_state()).
-  std::function<void(std::size_t)> on_epoch;
-};
-
-/// Everything training carries between epochs besides the parameters, exported by
-/// `BasicSsah::training_state()` and restored by `restore_training_state()`: with the parameters
-/// and the same data and options, training continues bit-identically (e.g. from a checkpoint).
-template <class T>
-struct TrainingState {
-  std::size_t epoch = 0;         ///< completed epochs
-  std::uint64_t steps_done = 0;  ///< training steps taken (dropout streams are keyed on it)
-  std::string rng;               ///< the batch sampler's HostRng::state()
-  /// The n-row buffers: "label_features", "label_hashes", "codes", "features<m>", "hashes<m>".
-  std::map<std::string, Tensor<T>> buffers;
-  /// Each optimizer's state by its `for_each_optimizer` name (moments undefined before its first step).
-  std::map<std::string, AdamState<T>> optimizers;
-};
 
 template <class T, std::size_t K, class Objective, template <class> class... Backbones>
 class BasicSsah {
@@ -162,10 +56,15 @@ class BasicSsah {
   LabNet& label_net() noexcept { return label_net_; }
   const LabNet& label_net() const noexcept { return label_net_; }
   template <std::size_t I>
-  auto& network() noexcept { return std::get<I>(nets_); }
+  auto& network() noexcept {
+    return std::get<I>(nets_);
+  }
   template <std::size_t I>
-  const auto& network() const noexcept { return std::get<I>(nets_); }
+  const auto& network() const noexcept {
+    return std::get<I>(nets_);
+  }
   Discriminator<T>& discriminator(std::size_t m) { return discriminators_.at(m); }
+  const Discriminator<T>& discriminator(std::size_t m) const { return discriminators_.at(m); }
   const Options& options() const noexcept { return options_; }
 
   /// Calls f(ParameterSet&, name) for every network: "label", "modality<i>", "discriminator<i>".
@@ -177,172 +76,16 @@ class BasicSsah {
       f(discriminators_[m].parameters(), "discriminator" + std::to_string(m));
   }
 
-  /// Calls f(Adam<T>&, name) for every optimizer: "label", "modality<i>", "discriminator<i>" and
-  /// "discriminator<i>.generator" (the reference objective's pull on D during a modality step).
+  /// Calls f(network, m) for every modality network m (f is called with each backbone's type).
   template <class F>
-  void for_each_optimizer(F&& f) {
-    visit_optimizers(*this, [&](Adam<T>& opt, const std::string& name, const ParameterSet<T>&) { f(opt, name); });
+  void for_each_net(F&& f) {
+    std::size_t m = 0;
+    std::apply([&](auto&... net) { (f(net, m++), ...); }, nets_);
   }
-
-  // ---------------------------------------------------------------- training
-
-  /// Trains for options.epochs epochs (continuing from the current epoch if called again with the
-  /// same data, or after restore_training_state: buffers and optimizer states persist).
-  void fit(const TrainingSet<T>& data, const TrainOptions& options) {
-    begin(data, options);
-    const auto start = std::chrono::steady_clock::now();
-    start_time_ = start;
-    const std::size_t last = state_->epoch + options.epochs;
-    total_epochs_ = last;
-    while (state_->epoch < last) {
-      run_epoch();
-      if (options.on_epoch) options.on_epoch(state_->epoch);
-    }
-  }
-
-  /// Prepares training state for `data` (validates shapes, allocates buffers) without training.
-  void begin(const TrainingSet<T>& data, const TrainOptions& options) {
-    validate(data);
-    SSAH_CHECK_AS(InvalidArgument, options.batch_size > 0, "TrainOptions: batch_size must be positive");
-    const std::size_t n = data.labels.rows();
-    const bool same_data = state_ && state_->n == n && state_->labels.same_storage(data.labels);
-    data_ = data;  // handles to the same storage: the caller's TrainingSet may be a temporary
-    options_train_ = options;
-    if (same_data) return;
-    State s;
-    s.n = n;
-    s.labels = data.labels;
-    s.rng = HostRng(options.seed);
-    const std::size_t fdim = label_net_.feature_dim();
-    s.label_features = make_buffer(Shape{n, fdim}, options, 1);
-    s.label_hashes = make_buffer(Shape{n, K}, options, 2);
-    for_each_net([&](auto& net, std::size_t m) {
-      s.features.push_back(make_buffer(Shape{n, net.feature_dim()}, options, 10 + 2 * m));
-      s.hashes.push_back(make_buffer(Shape{n, K}, options, 11 + 2 * m));
-    });
-    s.codes = Tensor<T>::empty(Shape{n, K});
-    state_ = std::move(s);
-    update_codes();
-  }
-
-  /// One epoch of the schedule: LabNet, discriminators, each modality network in turn.
-  void run_epoch() {
-    SSAH_CHECK(state_.has_value() && data_.has_value(), "BasicSsah::run_epoch: call begin() or fit() first");
-    const TrainOptions& o = options_train_;
-    const std::size_t e = state_->epoch;
-    // 1. LabNet: break a sub-stage when a pass's loss did not decrease.
-    for (std::size_t idx = 0; idx < o.label_passes.size(); ++idx) {
-      double previous = 0;
-      for (std::size_t k = 0; k < o.label_passes[idx]; ++k) {
-        const double loss = label_pass(e, idx, k, o.label_lr(e, idx));
-        if (o.early_stop && k > 1 && loss >= previous) break;
-        previous = loss;
-      }
-    }
-    // 2. Discriminators.
-    for (std::size_t idx = 0; idx < o.discriminator_passes.size(); ++idx)
-      for (std::size_t k = 0; k < o.discriminator_passes[idx]; ++k)
-        discriminator_pass(e, idx, k, o.discriminator_lr(e, idx));
-    // 3. Each modality network: losses compared on even passes, as the reference logs them.
-    for_each_net([&](auto& net, std::size_t m) {
-      const LrSchedule lr = m < o.modality_lr.size() ? o.modality_lr[m] : LrSchedule(SsahTableLr{4.0});
-      for (std::size_t idx = 0; idx < o.modality_passes.size(); ++idx) {
-        double previous = 0;
-        bool have_previous = false;
-        for (std::size_t k = 0; k < o.modality_passes[idx]; ++k) {
-          const double loss = modality_pass(net, m, e, idx, k, lr(e, idx));
-          if (k % 2 != 0) continue;
-          if (o.early_stop && k > 2 && have_previous && loss >= previous) break;
-          previous = loss;
-          have_previous = true;
-        }
-      }
-    });
-    update_codes();
-    ++state_->epoch;
-  }
-
-  std::size_t epoch() const noexcept { return state_ ? state_->epoch : 0; }
-
-  // ---------------------------------------------------------------- single steps
-  // One training step of one network, exactly as fit() runs it inside a pass (a fresh batch, the
-  // buffers updated, the optimizer stepped) at learning rate `lr`; returns the step's loss. The
-  // shared codes B are not refreshed (fit() does that at the end of each pass: see update_codes).
-  // For benchmarks and custom schedules; call begin() first.
-
-  /// One LabNet step.
-  double train_label_step(double lr) {
-    require_state("train_label_step");
-    return label_step(single_step_progress("label", lr));
-  }
-  /// One step of every discriminator.
-  double train_discriminator_step(double lr) {
-    require_state("train_discriminator_step");
-    return discriminator_step(single_step_progress("discriminator", lr));
-  }
-  /// One step of modality network M (and, under ReferenceCode, its discriminator's generator pull).
-  template <std::size_t M>
-  double train_modality_step(double lr) {
-    static_assert(M < num_modalities, "train_modality_step: modality index out of range");
-    require_state("train_modality_step");
-    const std::string name = "modality " + std::to_string(M);
-    return modality_step(std::get<M>(nets_), M, single_step_progress(name, lr));
-  }
-  /// Refreshes the shared codes B from the buffers (fit() does it after every pass).
-  void refresh_codes() {
-    require_state("refresh_codes");
-    update_codes();
-  }
-
-  /// A copy of the training state (after begin() or fit(); InvalidArgument before).
-  TrainingState<T> training_state() const {
-    SSAH_CHECK_AS(InvalidArgument, state_.has_value(), "BasicSsah::training_state: training has not begun");
-    const State& s = *state_;
-    TrainingState<T> t;
-    t.epoch = s.epoch;
-    t.steps_done = s.steps_done;
-    t.rng = s.rng.state();
-    for_each_buffer(s, [&](const Tensor<T>& b, const std::string& name) { t.buffers.emplace(name, b.clone()); });
-    visit_optimizers(*this, [&](const Adam<T>& opt, const std::string& name, const ParameterSet<T>&) {
-      t.optimizers.emplace(name, opt.state().clone());
-    });
-    return t;
-  }
-
-  /// Prepares training on `data` as begin() does, then restores `state` (from training_state() of
-  /// a model with the same structure, trained on the same data with the same options); with the
-  /// parameters restored too, fit() or run_epoch() continue exactly where that model stopped.
-  /// ShapeError / InvalidArgument naming the entry when `state` does not fit this model and data.
-  void restore_training_state(const TrainingSet<T>& data, const TrainOptions& options, const TrainingState<T>& state) {
-    begin(data, options);
-    State& s = *state_;
-    for_each_buffer(s, [&](Tensor<T>& b, const std::string& name) {
-      const auto it = state.buffers.find(name);
-      SSAH_CHECK_AS(InvalidArgument, it != state.buffers.end(), "restore_training_state: no buffer '", name, "'");
-      check_same_shape(it->second.shape(), b.shape(), ("restore_training_state: buffer '" + name + "'").c_str());
-    });
-    visit_optimizers(*this, [&](Adam<T>&, const std::string& name, const ParameterSet<T>& params) {
-      const auto it = state.optimizers.find(name);
-      SSAH_CHECK_AS(InvalidArgument, it != state.optimizers.end(), "restore_training_state: no optimizer '", name,
-                    "'");
-      const AdamState<T>& a = it->second;
-      SSAH_CHECK_AS(ShapeError, a.m.size() == a.v.size() && (!a.m.defined() || a.m.size() == params.size()),
-                    "restore_training_state: optimizer '", name, "' holds moments of ", a.m.size(), " and ",
-                    a.v.size(), " entries for ", params.size(), " parameters");
-      SSAH_CHECK_AS(InvalidArgument, a.step >= 0 && (a.m.defined() || a.step == 0),
-                    "restore_training_state: optimizer '", name, "' has step count ", a.step,
-                    a.m.defined() ? "" : " but no moments");
-    });
-    HostRng rng;
-    rng.set_state(state.rng);
-    // Everything checked: now overwrite.
-    for_each_buffer(s, [&](Tensor<T>& b, const std::string& name) { b.assign(state.buffers.at(name)); });
-    visit_optimizers(*this, [&](Adam<T>& opt, const std::string& name, const ParameterSet<T>&) {
-      opt.set_state(state.optimizers.at(name).clone());
-    });
-    s.rng = rng;
-    s.epoch = state.epoch;
-    s.steps_done = state.steps_done;
+  template <class F>
+  void for_each_net(F&& f) const {
+    std::size_t m = 0;
+    std::apply([&](const auto&... net) { (f(net, m++), ...); }, nets_);
   }
 
   // ---------------------------------------------------------------- encoding
@@ -363,16 +106,6 @@ class BasicSsah {
   }
 
  private:
-  struct State {
-    std::size_t n = 0;
-    std::size_t epoch = 0;
-    Tensor<T> labels;
-    Tensor<T> label_features, label_hashes, codes;
-    std::vector<Tensor<T>> features, hashes;
-    HostRng rng;
-    std::uint64_t steps_done = 0;
-  };
-
   template <std::size_t... I>
   BasicSsah(std::size_t num_labels, const std::array<Shape, num_modalities>& shapes, const Options& options,
             std::index_sequence<I...>)
@@ -387,274 +120,12 @@ class BasicSsah {
       discriminators_.emplace_back(net.feature_dim(), options.discriminator);
       initialize_parameters(discriminators_.back().parameters(), options.init, ++stream);
     });
-    label_opt_ = Adam<T>();
-    net_opts_.resize(num_modalities);
-    dis_opts_.resize(num_modalities);
-    dis_gen_opts_.resize(num_modalities);
-  }
-
-  /// Calls f(optimizer, name, the parameter set it updates) for every optimizer, in the order
-  /// of for_each_optimizer; Self is BasicSsah or const BasicSsah.
-  template <class Self, class F>
-  static void visit_optimizers(Self& self, F&& f) {
-    f(self.label_opt_, std::string("label"), self.label_net_.parameters());
-    self.for_each_net(
-        [&](auto& net, std::size_t m) { f(self.net_opts_[m], "modality" + std::to_string(m), net.parameters()); });
-    for (std::size_t m = 0; m < num_modalities; ++m)
-      f(self.dis_opts_[m], "discriminator" + std::to_string(m), self.discriminators_[m].parameters());
-    for (std::size_t m = 0; m < num_modalities; ++m)
-      f(self.dis_gen_opts_[m], "discriminator" + std::to_string(m) + ".generator",
-        self.discriminators_[m].parameters());
-  }
-
-  /// Calls f(buffer, name) for every n-row buffer of the training state (names as in TrainingState).
-  template <class S, class F>
-  static void for_each_buffer(S& s, F&& f) {
-    f(s.label_features, std::string("label_features"));
-    f(s.label_hashes, std::string("label_hashes"));
-    f(s.codes, std::string("codes"));
-    for (std::size_t m = 0; m < s.features.size(); ++m) f(s.features[m], "features" + std::to_string(m));
-    for (std::size_t m = 0; m < s.hashes.size(); ++m) f(s.hashes[m], "hashes" + std::to_string(m));
-  }
-
-  template <class F>
-  void for_each_net(F&& f) {
-    std::size_t m = 0;
-    std::apply([&](auto&... net) { (f(net, m++), ...); }, nets_);
-  }
-  template <class F>
-  void for_each_net(F&& f) const {
-    std::size_t m = 0;
-    std::apply([&](const auto&... net) { (f(net, m++), ...); }, nets_);
-  }
-
-  void validate(const TrainingSet<T>& data) const {
-    const std::size_t n = data.labels.rows();
-    SSAH_CHECK_AS(ShapeError, data.labels.defined() && n > 0, "TrainingSet: no labelled items");
-    SSAH_CHECK_AS(ShapeError, data.labels.row_size() == num_labels(), "TrainingSet: labels ",
-                  data.labels.shape().str(), " do not have the model's ", num_labels(), " classes");
-    SSAH_CHECK_AS(ShapeError, data.modalities.size() == num_modalities, "TrainingSet: ", data.modalities.size(),
-                  " modalities given, the model has ", num_modalities);
-    const std::size_t c = num_labels();
-    if (std::size_t i = find_first(data.labels, detail::NotBinary<T>{}); i < data.labels.size())
-      detail::fail<InvalidArgument>("TrainingSet: labels must be 0 or 1, found ", data.labels.item(i), " at row ",
-                                    i / c, ", column ", i % c);
-    for_each_net([&](const auto& net, std::size_t m) {
-      const Tensor<T>& x = data.modalities[m];
-      SSAH_CHECK_AS(ShapeError, x.rows() == n, "TrainingSet: modality ", m, " has ", x.rows(), " rows, labels have ",
-                    n);
-      SSAH_CHECK_AS(ShapeError, x.row_size() == net.sample_shape().size(), "TrainingSet: modality ", m, " ",
-                    x.shape().str(), " does not hold items of shape ", net.sample_shape().str());
-      if (std::size_t i = find_first(x, detail::NotFinite<T>{}); i < x.size())
-        detail::fail<NumericError>("TrainingSet: modality ", m, " has a non-finite value (", x.item(i), ") at row ",
-                                   i / x.row_size(), ", column ", i % x.row_size());
-    });
-  }
-
-  /// Index of the first element of `t` for which `bad` holds, or t.size().
-  template <class Bad>
-  static std::size_t find_first(const Tensor<T>& t, Bad bad) {
-    return static_cast<std::size_t>(thrust::find_if(thrust::device, t.begin(), t.end(), bad) - t.begin());
-  }
-
-  Tensor<T> make_buffer(const Shape& shape, const TrainOptions& o, std::uint64_t stream) const {
-    Tensor<T> t(shape);
-    if (o.random_buffer_init) init::normal(t, T(0), T(1), o.seed * 7919 + stream);
-    return t;
-  }
-
-  /// b distinct items, uniformly: the first b of a fresh permutation, as the reference draws them.
-  std::vector<std::size_t> draw_batch() {
-    return state_->rng.sample(state_->n, std::min(options_train_.batch_size, state_->n));
-  }
-  std::size_t steps_per_pass() const {
-    if (options_train_.steps_per_pass > 0) return options_train_.steps_per_pass;
-    return std::max<std::size_t>(1, state_->n / std::min(options_train_.batch_size, state_->n));
-  }
-
-  /// Shared codes B = sign(H_label + sum of H_modality) (paper) or sign(H_label) (reference, unused).
-  void update_codes() {
-    State& s = *state_;
-    detail::sign_of_sum(s.codes, s.label_hashes, Objective::shared_codes ? s.hashes : std::vector<Tensor<T>>{});
-  }
-
-  Tensor<T> quantization_target(const std::vector<std::size_t>& idx, const Var<T>& hash) const {
-    if (Objective::shared_codes) return gather_rows(state_->codes, idx);
-    Tensor<T> t = Tensor<T>::empty(hash.shape());
-    detail::sign_of_sum(t, hash.value(), {});
-    return t;
-  }
-
-  void check_finite(double loss, const char* network, std::size_t e, std::size_t idx, std::size_t k,
-                    std::size_t step) const {
-    if (!std::isfinite(loss))
-      detail::fail<NumericError>("non-finite loss (", loss, ") training the ", network, " network at epoch ", e,
-                                 ", stage ", idx, ", pass ", k, ", step ", step,
-                                 ": lower the learning rate or check the inputs for NaN/Inf");
-  }
-
-  void report(TrainingProgress p, const GeneratorLoss<T>* terms, double loss) {
-    if (!options_train_.on_progress) return;
-    p.epochs = total_epochs_;
-    p.loss = loss;
-    if (terms) {
-      p.feature_pairwise = terms->feature_pairwise;
-      p.hash_pairwise = terms->hash_pairwise;
-      p.quantization = terms->quantization;
-      p.label = terms->label;
-      p.adversarial = terms->adversarial;
-    }
-    p.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count();
-    const double per_epoch = static_cast<double>(steps_in_epoch());
-    const double done = static_cast<double>(state_->steps_done);
-    p.fraction_done = total_epochs_ ? std::min(1.0, done / (per_epoch * static_cast<double>(total_epochs_))) : 0.0;
-    options_train_.on_progress(p);
-  }
-  std::size_t steps_in_epoch() const {
-    const TrainOptions& o = options_train_;
-    auto total = [](const std::vector<std::size_t>& v) { return std::accumulate(v.begin(), v.end(), std::size_t(0)); };
-    return steps_per_pass() *
-           (total(o.label_passes) + total(o.discriminator_passes) + num_modalities * total(o.modality_passes));
-  }
-
-  double label_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
-    const std::size_t steps = steps_per_pass();
-    double sum_loss = 0;
-    for (std::size_t step = 0; step < steps; ++step)
-      sum_loss += label_step(TrainingProgress{"label", e, 0, idx, k, options_train_.label_passes[idx], step, steps, lr});
-    update_codes();
-    return sum_loss / static_cast<double>(steps);
-  }
-
-  void require_state(const char* what) const {
-    SSAH_CHECK(state_.has_value() && data_.has_value(), "BasicSsah::", what, ": call begin() or fit() first");
-  }
-  TrainingProgress single_step_progress(const std::string& network, double lr) const {
-    return TrainingProgress{network, state_->epoch, 0, 0, 0, 1, 0, 1, lr};
-  }
-
-  /// One LabNet step; `p` says where it is in the schedule (for errors and on_progress).
-  double label_step(const TrainingProgress& p) {
-    State& s = *state_;
-    const std::vector<std::size_t> idxs = draw_batch();
-    const Tensor<T> labels = gather_rows(s.labels, idxs);
-    NetOutput<T> out = label_net_.forward(Var<T>(labels), ForwardContext{true, options_.seed, s.steps_done});
-    scatter_rows(s.label_features, idxs, out.feature.value());
-    scatter_rows(s.label_hashes, idxs, out.hash.value());
-    const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
-    GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
-                                                       s.label_hashes, sim, quantization_target(idxs, out.hash),
-                                                       labels, options_train_.weights);
-    const double total = loss.total.value().item();
-    check_finite(total, "label", p.epoch, p.stage, p.pass, p.step);
-    label_net_.parameters().zero_grad();
-    loss.total.backward();
-    label_opt_.step(label_net_.parameters(), T(p.learning_rate));
-    ++s.steps_done;
-    report(p, &loss, total);
-    return total;
-  }
-
-  void discriminator_pass(std::size_t e, std::size_t idx, std::size_t k, double lr) {
-    const std::size_t steps = steps_per_pass();
-    for (std::size_t step = 0; step < steps; ++step)
-      discriminator_step(
-          TrainingProgress{"discriminator", e, 0, idx, k, options_train_.discriminator_passes[idx], step, steps, lr});
-  }
-
-  /// One step of every discriminator.
-  double discriminator_step(const TrainingProgress& p) {
-    State& s = *state_;
-    const std::vector<std::size_t> idxs = draw_batch();
-    const Tensor<T> labels = gather_rows(s.labels, idxs);
-    Tensor<T> label_feature;
-    std::vector<Tensor<T>> features;
-    {
-      NoGradGuard no_grad;
-      label_feature = label_net_.forward(Var<T>(labels)).feature.value();
-      for_each_net([&](auto& net, std::size_t m) {
-        features.push_back(net.forward(Var<T>(gather_rows(data_->modalities[m], idxs))).feature.value());
-      });
-    }
-    const T w = T(1) / T(2 * num_modalities);
-    Var<T> total;
-    for (std::size_t m = 0; m < num_modalities; ++m) {
-      Discriminator<T>& d = discriminators_[m];
-      Var<T> term = scale(adversarial_loss(d.forward(Var<T>(features[m])), T(0)) +
-                              adversarial_loss(d.forward(Var<T>(label_feature)), T(1)),
-                          w);
-      total = total.defined() ? total + term : term;
-      d.parameters().zero_grad();
-    }
-    const double value = total.value().item();
-    check_finite(value, "discriminator", p.epoch, p.stage, p.pass, p.step);
-    total.backward();
-    for (std::size_t m = 0; m < num_modalities; ++m)
-      dis_opts_[m].step(discriminators_[m].parameters(), T(p.learning_rate));
-    ++s.steps_done;
-    report(p, nullptr, value);
-    return value;
-  }
-
-  template <class Net>
-  double modality_pass(Net& net, std::size_t m, std::size_t e, std::size_t idx, std::size_t k, double lr) {
-    const std::size_t steps = steps_per_pass();
-    const std::string name = "modality " + std::to_string(m);
-    double sum_loss = 0;
-    for (std::size_t step = 0; step < steps; ++step)
-      sum_loss += modality_step(
-          net, m, TrainingProgress{name, e, 0, idx, k, options_train_.modality_passes[idx], step, steps, lr});
-    update_codes();
-    return sum_loss / static_cast<double>(steps);
-  }
-
-  /// One step of modality network `net` (index m).
-  template <class Net>
-  double modality_step(Net& net, std::size_t m, const TrainingProgress& p) {
-    State& s = *state_;
-    Discriminator<T>& d = discriminators_[m];
-    const T adv_weight = T(options_train_.weights.adversarial);
-    const T lr = T(p.learning_rate);
-    const std::vector<std::size_t> idxs = draw_batch();
-    const Tensor<T> labels = gather_rows(s.labels, idxs);
-    NetOutput<T> out = net.forward(Var<T>(gather_rows(data_->modalities[m], idxs)),
-                                   ForwardContext{true, options_.seed + 1 + m, s.steps_done});
-    scatter_rows(s.features[m], idxs, out.feature.value());
-    scatter_rows(s.hashes[m], idxs, out.hash.value());
-    const Tensor<T> sim = label_similarity(s.labels, labels, T(Objective::similarity_scale));
-    GeneratorLoss<T> loss = supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features,
-                                                       s.label_hashes, sim, quantization_target(idxs, out.hash),
-                                                       labels, options_train_.weights);
-    net.parameters().zero_grad();
-    d.parameters().zero_grad();
-    if (Objective::adversarial_reaches_generator && adv_weight != T(0)) {
-      // The modality network learns to make its features look like LabNet's to D (target 1).
-      Var<T> adv = scale(adversarial_loss(d.forward(out.feature), T(1)), adv_weight);
-      loss.adversarial = adv.value().item();
-      loss.total = loss.total + adv;
-    }
-    const double total = loss.total.value().item();
-    check_finite(total, p.network.c_str(), p.epoch, p.stage, p.pass, p.step);
-    loss.total.backward();
-    net_opts_[m].step(net.parameters(), lr);
-    if (!Objective::adversarial_reaches_generator && adv_weight != T(0)) {
-      // As the authors' graph does: the adversarial term is built on a copy of the features, so
-      // its gradient only pulls D towards "label" for this modality, at the network's rate.
-      d.parameters().zero_grad();
-      Var<T> adv = scale(adversarial_loss(d.forward(out.feature.detach()), T(1)), adv_weight);
-      loss.adversarial = adv.value().item();
-      adv.backward();
-      dis_gen_opts_[m].step(d.parameters(), lr);
-    }
-    ++s.steps_done;
-    report(p, &loss, total);
-    return total;
   }
 
   template <class Net>
   static Tensor<T> encode_with(const Net& net, const Tensor<T>& inputs, std::size_t batch) {
-    SSAH_CHECK_AS(ShapeError, inputs.row_size() == net.sample_shape().size(), "encode: inputs ",
-                  inputs.shape().str(), " do not hold items of shape ", net.sample_shape().str());
+    SSAH_CHECK_AS(ShapeError, inputs.row_size() == net.sample_shape().size(), "encode: inputs ", inputs.shape().str(),
+                  " do not hold items of shape ", net.sample_shape().str());
     NoGradGuard no_grad;
     const std::size_t n = inputs.rows();
     Tensor<T> out = Tensor<T>::empty(Shape{n, K});
@@ -669,14 +140,6 @@ class BasicSsah {
   LabNet label_net_;
   Networks nets_;
   std::vector<Discriminator<T>> discriminators_;
-  Adam<T> label_opt_;
-  std::vector<Adam<T>> net_opts_, dis_opts_, dis_gen_opts_;
-
-  std::optional<State> state_;
-  std::optional<TrainingSet<T>> data_;  ///< the data of begin() / fit(): tensor handles, not copies
-  TrainOptions options_train_;
-  std::size_t total_epochs_ = 0;
-  std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
 };
 
 /// The model most users want: float, the paper's objective.
