@@ -3,7 +3,9 @@
 #include "ssah/hashing/select.hpp"
 #include "ssah/model/any_model.hpp"
 
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -55,9 +57,16 @@ const CLI::Validator& integer_range(std::size_t low, std::size_t high) {
     const std::string range = std::to_string(low) + " to " + std::to_string(high);
     CLI::Validator v(
         [low, high, range](std::string& s) -> std::string {
-          const bool digits = !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
-          if (!digits || std::stoull(s) < low || std::stoull(s) > high)
-            return "must be a whole number from " + range + ", got '" + s.substr(0, 32) + "'";
+          // Decimal digits only, read as decimal: the value is rewritten without leading zeros,
+          // because CLI11's own conversion reads "010" as octal 8 and "0x10" as 16.
+          unsigned long long value = 0;
+          const char* end = s.data() + s.size();
+          const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+          const auto parsed =
+              digits ? std::from_chars(s.data(), end, value) : std::from_chars_result{end, std::errc::invalid_argument};
+          if (parsed.ec != std::errc() || parsed.ptr != end || value < low || value > high)
+            return "must be a whole number from " + range + ", got '" + printable(s.substr(0, 32)) + "'";
+          s = std::to_string(value);
           return {};
         },
         "INT in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
@@ -69,7 +78,34 @@ const CLI::Validator& integer_range(std::size_t low, std::size_t high) {
 void add_threads_option(CLI::App& cmd, int& threads) {
   cmd.add_option("--threads", threads,
                  "OpenMP threads, 0 to 1024, at most 4 per processor (default 0: OpenMP's default, all)")
-      ->check(integer_range(0, static_cast<std::size_t>(detail::kMaxThreads)));
+      ->transform(integer_range(0, static_cast<std::size_t>(detail::kMaxThreads)));
+}
+
+std::string printable(const std::string& s) {
+  std::string out;
+  for (const char c : s) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+void check_list_options(int argc, const char* const* argv) {
+  static const char* const lists[] = {"--bits", "--hidden", "--precision-at"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    for (const char* option : lists) {
+      const std::size_t n = std::strlen(option);
+      std::string value;
+      if (arg == option && i + 1 < argc)
+        value = argv[i + 1];
+      else if (arg.size() > n && arg.compare(0, n, option) == 0 && arg[n] == '=')
+        value = arg.substr(n + 1);
+      else
+        continue;
+      // CLI11 drops empty elements of a comma list ("16,,32" would mean 16,32): refuse them.
+      if (!value.empty() && (value.front() == ',' || value.back() == ',' || value.find(",,") != std::string::npos))
+        throw CLI::ValidationError(option, "an empty element in '" + printable(value.substr(0, 64)) +
+                                               "': give the values separated by single commas");
+    }
+  }
 }
 
 double seconds_since(const std::chrono::steady_clock::time_point& start) {

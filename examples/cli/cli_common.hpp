@@ -44,8 +44,18 @@ void check_output_not_input(const char* option, const std::string& out,
 /// Refuses (InvalidArgument) code lengths the program does not build (ssah::model_bits) and repeats.
 void check_bits(const std::vector<int>& bits);
 
-/// Accepts whole numbers from `low` to `high` (the message states the range).
+/// Accepts whole numbers from `low` to `high` written in decimal digits, and rewrites them without
+/// leading zeros (the message states the range). A transform: use it with `->transform(...)`.
 const CLI::Validator& integer_range(std::size_t low, std::size_t high);
+
+/// Refuses (CLI::ValidationError) an empty element in a comma-separated list option (--bits,
+/// --hidden, --precision-at), which CLI11 would silently drop. Called on the command line before
+/// CLI11 parses it.
+void check_list_options(int argc, const char* const* argv);
+
+/// `s` with every byte outside printable ASCII replaced by '?' (file names and option values are
+/// quoted in messages; control bytes would reach the terminal).
+std::string printable(const std::string& s);
 
 /// Threads option shared by commands (0 = OpenMP's default; at most detail::kMaxThreads).
 void add_threads_option(CLI::App& cmd, int& threads);

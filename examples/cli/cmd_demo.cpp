@@ -4,7 +4,9 @@
 // the MAP table of every retrieval direction. It trains with a recipe (ssah/recipes.hpp, the
 // recommended one unless --recipe says otherwise) at reduced layer widths and passes, to stay short.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -71,17 +73,19 @@ void run_demo(const DemoArgs& a) {
   const bool tty = isatty(fileno(stderr)) != 0;
   e.train.on_progress = [tty](const TrainingProgress& p) {
     if (tty)
-      std::fprintf(stderr, "\r  training %-13s epoch %zu stage %zu pass %2zu/%-2zu step %3zu/%-3zu loss %-10.4g %3.0f%%",
+      std::fprintf(stderr,
+                   "\r  training %-13s epoch %zu stage %zu pass %2zu/%-2zu step %3zu/%-3zu loss %-10.4g %3.0f%%",
                    p.network.c_str(), p.epoch, p.stage, p.pass + 1, p.passes, p.step + 1, p.steps, p.loss,
                    100 * p.fraction_done);
   };
 
   std::printf("ssah demo: SYNTHETIC data (seed %llu): %zu items, %zu labels, image %zu-d, bag of words %zu words\n",
               static_cast<unsigned long long>(a.seed), d.items, d.classes, raw.image_dim, raw.vocabulary);
-  std::printf("split: %zu queries, %zu database items, %zu training items; objective %s, recipe %s (%s init, text "
-              "backbone %s) at widths 512,128, %zu epoch(s)\n\n",
-              split.query.size(), split.database.size(), split.train.size(), a.objective.c_str(), a.recipe.c_str(),
-              init_scheme_name(s.init), s.backbones[1].c_str(), a.epochs);
+  std::printf(
+      "split: %zu queries, %zu database items, %zu training items; objective %s, recipe %s (%s init, text "
+      "backbone %s) at widths 512,128, %zu epoch(s)\n\n",
+      split.query.size(), split.database.size(), split.train.size(), a.objective.c_str(), a.recipe.c_str(),
+      init_scheme_name(s.init), s.backbones[1].c_str(), a.epochs);
   std::fflush(stdout);
   // The MAP of a random ranking: the mean fraction of the database relevant to a query (every
   // direction ranks the same database items for the same query items).
@@ -115,9 +119,10 @@ void run_demo(const DemoArgs& a) {
     std::printf(" %9.1f\n", r.train_seconds);
     std::fflush(stdout);
   }
-  std::printf("\nMAP over the whole ranking (relevant = shares a label; ties by database index).\n"
-              "A random ranking scores %.3f here (the mean fraction of relevant database items). Total %.0f s.\n",
-              random_map, seconds_since(start));
+  std::printf(
+      "\nMAP over the whole ranking (relevant = shares a label; ties by database index).\n"
+      "A random ranking scores %.3f here (the mean fraction of relevant database items). Total %.0f s.\n",
+      random_map, seconds_since(start));
 }
 
 }  // namespace
@@ -125,10 +130,14 @@ void run_demo(const DemoArgs& a) {
 void add_demo_command(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
   CLI::App* cmd = app.add_subcommand("demo", "Train and evaluate SSAH on a built-in synthetic data set (no files)");
-  cmd->add_option("--items", args->items, "Number of synthetic items, 20 to 200000")->check(integer_range(20, 200000));
-  cmd->add_option("--epochs", args->epochs, "Training epochs, 1 to 1000")->check(integer_range(1, 1000));
-  cmd->add_option("--seed", args->seed, "Seed of the data, split and training");
-  cmd->add_option("--bits", args->bits, "Code lengths (" + model_bits_list() + ")")->delimiter(',');
+  cmd->add_option("--items", args->items, "Number of synthetic items, 20 to 200000")
+      ->transform(integer_range(20, 200000));
+  cmd->add_option("--epochs", args->epochs, "Training epochs, 1 to 1000")->transform(integer_range(1, 1000));
+  cmd->add_option("--seed", args->seed, "Seed of the data, split and training, 0 to 18446744073709551615")
+      ->transform(integer_range(0, std::numeric_limits<std::uint64_t>::max()));
+  cmd->add_option("--bits", args->bits, "Code lengths (" + model_bits_list() + ")")
+      ->delimiter(',')
+      ->transform(integer_range(1, 65536));
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));
   cmd->add_option("--recipe", args->recipe, "training recipe (recommended, faithful or authors; docs/model.md)")
       ->check(CLI::IsMember(recipes::names()));

@@ -119,7 +119,8 @@ void add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "eval", "mAP (ties by database index, and tie-aware), mAP@R, precision@N and PR curves of Hamming ranking");
   cmd->add_option("--query-codes", args->query_codes,
-                  "query codes .npy: ±1 values [n, K] (int8/float32/float64) or packed bits [n, K/8] (uint8)")
+                  "query codes .npy: ±1 or real values [n, K] (bit = value > 0; int8/float32/float64) or packed bits "
+                  "[n, K/8] (uint8)")
       ->required();
   cmd->add_option("--db-codes", args->db_codes, "database codes .npy (same format as the query codes)")->required();
   cmd->add_option("--query-labels", args->query_labels,
@@ -127,11 +128,11 @@ void add_eval_command(CLI::App& app) {
       ->required();
   cmd->add_option("--db-labels", args->db_labels, "database labels .npy (same format as the query labels)")->required();
   cmd->add_option("--top", args->top, "also compute mAP@R over the top R of the ranking, 1 to 2147483647")
-      ->check(integer_range(1, 2147483647));
+      ->transform(integer_range(1, 2147483647));
   cmd->add_option("--precision-at", args->precision_at,
                   "N values of the precision@N curve (comma-separated), each 1 to 2147483647")
       ->delimiter(',')
-      ->check(integer_range(1, 2147483647));
+      ->transform(integer_range(1, 2147483647));
   cmd->add_option("--json", args->json, "write every metric, the precision@N and PR curves and per-query APs here");
   add_threads_option(*cmd, args->threads);
   cmd->callback([args] { run_eval(*args); });

@@ -57,7 +57,8 @@ void add_search_command(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("search", "k nearest database codes of each query by Hamming distance (ties by database id)");
   cmd->add_option("--db-codes", args->db_codes,
-                  "database codes .npy: ±1 values [n, K] (int8/float32/float64) or packed bits [n, K/8] (uint8)")
+                  "database codes .npy: ±1 or real values [n, K] (bit = value > 0; int8/float32/float64) or packed "
+                  "bits [n, K/8] (uint8)")
       ->required();
   cmd->add_option("--query-codes", args->query_codes, "query codes .npy (same format as the database codes)")
       ->required();
@@ -65,7 +66,7 @@ void add_search_command(CLI::App& app) {
                   "neighbours per query, 1 to 2147483647 (rows are padded with -1 past the database size; refused "
                   "when the results would not fit in memory)")
       ->capture_default_str()
-      ->check(integer_range(1, 2147483647));
+      ->transform(integer_range(1, 2147483647));
   cmd->add_option("--out", args->out, "write the neighbour ids here (.npy, int64 [queries, k])");
   cmd->add_option("--distances", args->distances, "write the Hamming distances here (.npy, int32 [queries, k])");
   cmd->add_flag("--device", args->device,

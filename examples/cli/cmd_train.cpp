@@ -14,9 +14,11 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -213,14 +215,35 @@ json input_checksums(const pipeline::Dataset& data, const pipeline::Split& split
 json read_report(const std::string& dir) {
   const std::string path = dir + "/report.json";
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
+  if (!fs::exists(fs::symlink_status(path, ec)))
     SSAH_THROW(IoError, "--resume ", dir, ": no report.json there (not an output folder of ssah train)");
-  const std::vector<unsigned char> bytes = io::read_file(path);
+  const std::vector<unsigned char> bytes = io::read_file(path);  // refuses a FIFO, a device, a folder
+  json report;
   try {
-    return json::parse(bytes.begin(), bytes.end());
+    report = json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& e) {
     SSAH_THROW(IoError, "'", path, "': not valid JSON (", io::json_error_text(e), ")");
   }
+  // What the --resume comparison reads must have the form ssah train writes.
+  if (!report.is_object()) SSAH_THROW(IoError, "'", path, "': not a report of ssah train (not a JSON object)");
+  for (const char* key : {"input_checksums", "hyperparameters", "results"})
+    if (report.contains(key) && !report[key].is_object())
+      SSAH_THROW(IoError, "'", path, "': not a report of ssah train ('", key, "' is not an object)");
+  if (report.contains("modalities") && !report["modalities"].is_array())
+    SSAH_THROW(IoError, "'", path, "': not a report of ssah train ('modalities' is not a list)");
+  return report;
+}
+
+/// Whether two spellings of a folder name the same one ("x/", "./x", a link to it).
+bool same_folder(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::equivalent(a, b, ec)) return true;
+  const auto normal = [](const std::string& p) {
+    std::error_code e;
+    fs::path n = fs::absolute(p, e).lexically_normal();
+    return n.has_filename() ? n : n.parent_path();
+  };
+  return normal(a) == normal(b);
 }
 
 /// The library's checks of the networks (pipeline::check_networks) with the option that set
@@ -231,7 +254,7 @@ void check_networks(const pipeline::Dataset& data, const pipeline::Experiment& e
                     const std::map<std::string, std::string>& pretrained) {
   const ModelSpec<float> spec = pipeline::model_spec(data, e, bits);
   try {
-    pipeline::check_training_memory(spec, data);
+    pipeline::check_training_memory(spec, data, pipeline::kCheckpointedTrainingWeightCopies);
   } catch (const OutOfMemory& oom) {
     SSAH_THROW(OutOfMemory, hidden_given ? "--hidden: " : "the recipe's widths: ", oom.what());
   }
@@ -255,7 +278,7 @@ void run_train(TrainArgs a) {
   const auto start = std::chrono::steady_clock::now();
   json previous;  // report.json of the run that --resume continues
   if (!a.resume.empty()) {
-    if (!a.out.empty() && fs::path(a.out).lexically_normal() != fs::path(a.resume).lexically_normal())
+    if (!a.out.empty() && !same_folder(a.out, a.resume))
       SSAH_THROW(InvalidArgument, "--resume ", a.resume, " continues in that folder; --out ", a.out,
                  " must be omitted or the same");
     if (a.overwrite) SSAH_THROW(InvalidArgument, "--overwrite replaces a run and --resume continues one: not both");
@@ -434,7 +457,13 @@ void run_train(TrainArgs a) {
   check_networks(data, e, a.bits.front(), !a.hidden.empty(), kinds, pretrained_files);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
-  claim_run_folder(a.out, folder_mode);
+  std::vector<std::string> input_files;  // never removed by --overwrite
+  for (const std::string& m : a.modalities) input_files.push_back(split_pair(m, "--modality").second);
+  for (const std::string& f : {a.labels, a.mat.file}) input_files.push_back(f);
+  for (const char* f : {"/query_idx.npy", "/db_idx.npy", "/train_idx.npy"})
+    if (!a.split_dir.empty()) input_files.push_back(a.split_dir + f);
+  for (const auto& [name, file] : pretrained_files) input_files.push_back(file);
+  claim_run_folder(a.out, folder_mode, input_files);
   for (const std::string& w : warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
   std::error_code ec;
   fs::create_directories(a.out + "/codes", ec);
@@ -651,7 +680,14 @@ void run_train(TrainArgs a) {
       e.start_model = [&](int kb, const TrainingSet<float>& t,
                           const TrainOptions& o) -> std::unique_ptr<AnyModel<float>> {
         if (resumed) {  // its checkpoint holds the (fine-tuned) CNN-F weights and mean image
-          resumed->restore_training_state(t, o, *rc.state);
+          try {
+            resumed->restore_training_state(t, o, *rc.state);
+          } catch (const OutOfMemory&) {
+            throw;
+          } catch (const Error& err) {
+            SSAH_THROW(IoError, "--resume ", a.out, ": '", checkpoint_path,
+                       "': its training state does not fit this run (", pipeline::message_reason(err.what()), ")");
+          }
           return std::move(resumed);
         }
         if (pretrained.empty()) return nullptr;
@@ -752,7 +788,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--mat-labels", args->mat.labels,
                   "labels VARIABLE of the --mat file, 0/1, N x classes or classes x N");
   cmd->add_option("--split", args->split_dir, "folder with query_idx.npy, db_idx.npy, train_idx.npy (int32/int64)");
-  cmd->add_option("--bits", args->bits, "code lengths (" + model_bits_list() + ")")->delimiter(',');
+  cmd->add_option("--bits", args->bits, "code lengths (" + model_bits_list() + ")")
+      ->delimiter(',')
+      ->transform(integer_range(1, 65536));
   cmd->add_option("--objective", args->objective, "paper or reference")->check(CLI::IsMember({"paper", "reference"}));
   cmd->add_option("--recipe", args->recipe,
                   "training recipe (docs/model.md): recommended (the default: the best configuration known), "
@@ -772,8 +810,9 @@ void add_train_command(CLI::App& app) {
                   "and conv1..fc7 weights read from FILE and fine-tuned; raw 0..255 NCHW images, the file's mean image "
                   "subtracted instead of standardisation");
   cmd->add_option("--epochs", args->epochs, "training epochs, 1 to 1000 (default: the recipe's)")
-      ->check(integer_range(1, 1000));
-  cmd->add_option("--seed", args->seed, "seed of the split and of training");
+      ->transform(integer_range(1, 1000));
+  cmd->add_option("--seed", args->seed, "seed of the split and of training, 0 to 18446744073709551615")
+      ->transform(integer_range(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--no-standardize", args->no_standardize, "do not z-score dense inputs");
   cmd->add_option("--out", args->out,
                   "output folder: created, or an empty one; one that holds files needs --resume or --overwrite");
@@ -787,15 +826,15 @@ void add_train_command(CLI::App& app) {
                   "widths of the hidden layers of every network (label, feature/text backbones, discriminators; "
                   "default: the recipe's); each 1 to 65536")
       ->delimiter(',')
-      ->check(integer_range(1, 65536));
+      ->transform(integer_range(1, 65536));
   cmd->add_option("--batch-size", args->batch_size, "mini-batch size, 1 to 65536 (default: the recipe's, 128)")
-      ->check(integer_range(1, 65536));
+      ->transform(integer_range(1, 65536));
   cmd->add_option("--steps-per-pass", args->steps_per_pass,
                   "training steps in one pass, 1 to 1000000 (default: training items / batch size); more for a small "
                   "training set")
-      ->check(integer_range(1, 1000000));
+      ->transform(integer_range(1, 1000000));
   cmd->add_option("--passes", args->passes, "passes per network per epoch (one stage each), 1 to 1000; for small tests")
-      ->check(integer_range(1, 1000));
+      ->transform(integer_range(1, 1000));
   cmd->callback([args] { run_train(*args); });
 }
 

@@ -23,9 +23,16 @@ constexpr AddCommand commands[] = {
     ssah::cli::add_train_command, ssah::cli::add_encode_command,
 };
 
+/// A message as one printable line of at most 360 characters (400 with "ssah <command>: error: "
+/// before it): line breaks become spaces, bytes
+/// outside printable ASCII (terminal escapes in a quoted file name) '?', and the middle of an
+/// overlong message (a long list quoted from the input) is cut, keeping how it starts and ends.
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
+  s = ssah::cli::printable(s);
+  constexpr std::size_t limit = 360, tail = 100;
+  if (s.size() > limit) s = s.substr(0, limit - tail - 7) + " [...] " + s.substr(s.size() - tail);
   return s;
 }
 
@@ -51,6 +58,7 @@ int main(int argc, char** argv) {
   });
   for (AddCommand add : commands) add(app);
   try {
+    ssah::cli::check_list_options(argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

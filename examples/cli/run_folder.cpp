@@ -58,21 +58,33 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
   if (!fs::is_directory(st))
     SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
                ": exists and is not a folder");
-  if (mode != RunFolderMode::fresh) return;
+  // ssah writes into these sub-folders; through a link it would write into another folder.
+  for (const char* sub : {"split", "codes", "curves"}) {
+    const fs::path p = fs::path(dir) / sub;
+    if (fs::is_symlink(fs::symlink_status(p, ec)))
+      SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir, ": '", p.string(),
+                 "' is a symbolic link; ssah train writes its own files there: remove the link or choose another "
+                 "folder");
+  }
+  if (mode == RunFolderMode::resume) return;
   const std::string entry = first_entry(dir);
   if (entry.empty()) return;
-  const bool run = fs::exists(fs::path(dir) / "report.json", ec);
+  const bool run = fs::is_regular_file(fs::path(dir) / "report.json", ec);
+  if (mode == RunFolderMode::overwrite && run) return;
   SSAH_THROW(InvalidArgument, "--out ", dir, ": the folder is not empty (it holds '", entry, "'",
-             run ? ", and report.json: an earlier run" : "", "); give --resume ", dir,
-             " to continue that run, --overwrite to replace its outputs, "
-             "or a new folder");
+             run ? ", and report.json: an earlier run" : "", "); ",
+             run ? "give --resume " + dir + " to continue that run, --overwrite to replace its outputs, or a new folder"
+             : mode == RunFolderMode::overwrite
+                 ? std::string("it holds no report.json, so it is not the folder of an earlier "
+                               "ssah train that --overwrite could replace: give a new folder")
+                 : std::string("give a new folder"));
 }
 
 }  // namespace
 
 void check_run_folder(const std::string& dir, RunFolderMode mode) { check_contents(dir, mode); }
 
-void claim_run_folder(const std::string& dir, RunFolderMode mode) {
+void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<std::string>& inputs) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir, ec))
@@ -94,14 +106,22 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode) {
   }
   check_contents(dir, mode);
   if (mode != RunFolderMode::overwrite) return;
-  std::size_t removed = 0;
+  std::size_t removed = 0, kept = 0;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const std::string relative = fs::relative(it->path(), dir, ec).generic_string();
-    if (is_run_output(relative) && fs::remove(it->path(), ec)) ++removed;
+    if (!is_run_output(relative)) continue;
+    bool read_by_this_run = false;
+    for (const std::string& input : inputs)
+      read_by_this_run = read_by_this_run || fs::equivalent(it->path(), input, ec);
+    if (read_by_this_run)
+      ++kept;
+    else if (fs::remove(it->path(), ec))
+      ++removed;
   }
   if (removed > 0) std::printf("--overwrite: removed %zu files of the earlier run in %s\n", removed, dir.c_str());
+  if (kept > 0) std::printf("--overwrite: kept %zu files of it that this run reads\n", kept);
 }
 
 }  // namespace ssah::cli

@@ -3,13 +3,14 @@
 // earlier run's files unless the user asks (`--resume` continues that run, `--overwrite` removes
 // its outputs first).
 #include <string>
+#include <vector>
 
 namespace ssah::cli {
 
 enum class RunFolderMode {
   fresh,      ///< the folder must not exist or be empty
   resume,     ///< the folder holds the run being continued
-  overwrite,  ///< an earlier run's outputs there are removed; other files are left alone
+  overwrite,  ///< an earlier run's outputs there are removed (not those this run reads); other files are left alone
 };
 
 /// Refuses (InvalidArgument) a folder that `claim_run_folder` would refuse, without creating or
@@ -19,7 +20,8 @@ void check_run_folder(const std::string& dir, RunFolderMode mode);
 /// Creates `dir` if needed and locks it for the life of this process (`dir/.ssah-lock`, flock: a
 /// crash releases it); InvalidArgument when another process holds the lock or, checked again
 /// under the lock, the folder is not what `mode` needs. In overwrite mode, then removes the
-/// files an earlier `ssah train` wrote there (reported on stdout).
-void claim_run_folder(const std::string& dir, RunFolderMode mode);
+/// files an earlier `ssah train` wrote there (reported on stdout), except those among `inputs`
+/// (e.g. `--split DIR/split` of the run being replaced: it reads them).
+void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<std::string>& inputs);
 
 }  // namespace ssah::cli

@@ -20,10 +20,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -36,6 +38,8 @@
 #include "ssah/io/json_error.hpp"
 #include "ssah/io/safetensors.hpp"
 #include "ssah/model/any_model.hpp"
+#include "ssah/pipeline.hpp"
+#include "ssah/random.hpp"
 
 namespace ssah {
 
@@ -174,10 +178,44 @@ inline void save_checkpoint(const std::string& path, const Checkpoint& c, AnyMod
   w.write(path);
 }
 
+namespace detail {
+
+/// The tensors of a checkpoint file as load_checkpoint reads them: each one finite (a NaN weight
+/// or statistic would make every code the same without a word), and every tensor of the file
+/// read by the end (one the model does not describe means the file is not what it claims).
+class CheckpointTensors {
+ public:
+  CheckpointTensors(const io::SafetensorsFile& file, std::string path) : file_(file), path_(std::move(path)) {}
+  bool contains(const std::string& name) const { return file_.contains(name); }
+  std::vector<float> get(const std::string& name, const std::vector<std::size_t>& shape = {}) {
+    std::vector<float> v = shape.empty() ? file_.get<float>(name) : file_.get<float>(name, shape);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]))
+        fail<IoError>("'", path_, "': tensor '", name, "' has a non-finite value (", v[i], ") at element ", i);
+    read_.insert(name);
+    return v;
+  }
+  /// IoError naming the first tensor that was not read.
+  void check_all_read() const {
+    for (const auto& entry : file_.tensors)
+      if (!read_.count(entry.first))
+        fail<IoError>("'", path_, "': tensor '", entry.first, "' is not part of the model the file describes");
+  }
+
+ private:
+  const io::SafetensorsFile& file_;
+  std::string path_;
+  std::set<std::string> read_;
+};
+
+}  // namespace detail
+
 /// Reads a checkpoint and rebuilds its model with the stored parameters; IoError / ShapeError
-/// naming the file when it is not a checkpoint of this format or does not match its spec.
+/// naming the file when it is not a checkpoint of this format, does not match its spec, holds a
+/// tensor the spec does not describe, or a non-finite value.
 inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkpoint& c) {
   const io::SafetensorsFile f = io::read_safetensors(path);
+  detail::CheckpointTensors tensors(f, path);
   nlohmann::json spec;
   try {
     spec = nlohmann::json::parse(f.meta("ssah.spec"));
@@ -210,11 +248,16 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
         b.cnnf.fc7 = cf->at("fc7").get<std::size_t>();
         b.cnnf.feature = cf->at("feature").get<std::size_t>();
       }
+      for (const CheckpointModality& other : c.modalities)
+        SSAH_CHECK_AS(IoError, other.name != cm.name, "the modality name '", cm.name, "' appears twice");
       if (jm.at("standardized").get<bool>()) {
         std::size_t d = 1;
         for (std::size_t e : cm.sample_shape) d *= e;
-        cm.mean = f.get<float>("standardize." + cm.name + ".mean", {d});
-        cm.stddev = f.get<float>("standardize." + cm.name + ".std", {cm.mean.size()});
+        cm.mean = tensors.get("standardize." + cm.name + ".mean", {d});
+        cm.stddev = tensors.get("standardize." + cm.name + ".std", {cm.mean.size()});
+        for (std::size_t i = 0; i < cm.stddev.size(); ++i)
+          SSAH_CHECK_AS(IoError, cm.stddev[i] > 0.f, "the standard deviation ", i, " of '", cm.name, "' is ",
+                        cm.stddev[i], " (must be positive)");
       }
       c.spec.sample_shapes.push_back(detail::checkpoint_shape(cm.sample_shape, path));
       c.spec.backbones.push_back(b);
@@ -223,7 +266,16 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
   } catch (const nlohmann::json::exception& e) {
     detail::fail<IoError>(
         "'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", io::json_error_text(e), ")");
+  } catch (const IoError& e) {
+    if (std::string(e.what()).compare(0, path.size() + 1, "'" + path) == 0) throw;  // names the file already
+    detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", e.what(), ")");
   }
+  if (f.metadata.count("ssah.bits") && f.meta("ssah.bits") != std::to_string(c.spec.bits))
+    detail::fail<IoError>("'", path, "': its metadata says ", f.meta("ssah.bits"), " bits but its spec ", c.spec.bits);
+  if (!is_model_bits(c.spec.bits))
+    detail::fail<IoError>("'", path, "': codes of ", c.spec.bits, " bits (this ssah builds ", model_bits_list(), ")");
+  if (c.modalities.empty() || c.modalities.size() > 3)
+    detail::fail<IoError>("'", path, "': ", c.modalities.size(), " modalities (1 to 3 are supported)");
   if (f.metadata.count("ssah.state")) {
     try {
       const nlohmann::json js = nlohmann::json::parse(f.meta("ssah.state"));
@@ -233,18 +285,27 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       st.steps_done = js.at("steps_done").get<std::uint64_t>();
       st.rng = js.at("rng").get<std::string>();
       const std::string prefix = "state.";
+      try {
+        HostRng check;
+        check.set_state(st.rng);
+      } catch (const Error&) {
+        detail::fail<IoError>("'", path, "': bad training state (the batch sampler's state is not valid)");
+      }
       for (const auto& [name, array] : f.tensors) {
         if (name.compare(0, prefix.size(), prefix) != 0 || name.compare(0, 16, "state.optimizer.") == 0) continue;
-        const std::vector<float> v = array.as<float>();
+        const std::vector<float> v = tensors.get(name);
         st.buffers.emplace(name.substr(prefix.size()),
                            Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
       }
       for (const auto& [name, step] : js.at("optimizer_steps").items()) {
         AdamState<float> a;
         a.step = step.get<std::int64_t>();
+        if (a.step < 0)
+          detail::fail<IoError>("'", path, "': bad training state (optimizer '", name, "' has step count ", a.step,
+                                ")");
         const std::string m = "state.optimizer." + name + ".m", v = "state.optimizer." + name + ".v";
         if (f.contains(m)) {
-          const std::vector<float> mv = f.get<float>(m), vv = f.get<float>(v);
+          const std::vector<float> mv = tensors.get(m), vv = tensors.get(v);
           a.m = Tensor<float>::from_host(Shape{mv.size()}, mv);
           a.v = Tensor<float>::from_host(Shape{vv.size()}, vv);
         }
@@ -261,12 +322,13 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
   } catch (const OutOfMemory& e) {  // stored widths too large for this machine (or edited)
     detail::fail<OutOfMemory>("'", path, "': the model it describes does not fit in memory: ", e.what());
   } catch (const Error& e) {
-    detail::fail<IoError>("'", path, "': the model it describes cannot be built (", e.what(), ")");
+    detail::fail<IoError>("'", path, "': the model it describes cannot be built (", pipeline::message_reason(e.what()),
+                          ")");
   }
   model->for_each_parameter_set([&](ParameterSet<float>& ps, const std::string& set) {
     std::vector<float> values(ps.size());
     for (const auto& e : ps.entries()) {
-      const std::vector<float> v = f.get<float>(set + "." + e.name, detail::checkpoint_dims(e.shape));
+      const std::vector<float> v = tensors.get(set + "." + e.name, detail::checkpoint_dims(e.shape));
       std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(e.offset));
     }
     ps.values().assign(Tensor<float>::from_host(Shape{values.size()}, values));
@@ -276,8 +338,9 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
     const std::string key = "cnnf." + c.modalities[m].name + ".mean_image";
     if (net == nullptr || !f.contains(key)) continue;  // absent: no mean subtracted (zeros)
     net->set_mean_image(
-        Tensor<float>::from_host(net->sample_shape(), f.get<float>(key, detail::checkpoint_dims(net->sample_shape()))));
+        Tensor<float>::from_host(net->sample_shape(), tensors.get(key, detail::checkpoint_dims(net->sample_shape()))));
   }
+  tensors.check_all_read();
   return model;
 }
 

@@ -2,6 +2,7 @@
 /// \file
 /// Exceptions thrown by ssah. Every message names what was expected and what was found.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <sstream>
@@ -72,7 +73,10 @@ inline std::string human_bytes(std::size_t bytes) {
 
 template <class E = Error, class... Args>
 [[noreturn]] void fail(Args&&... args) {
-  throw E(concat(std::forward<Args>(args)...));
+  std::string message = concat(std::forward<Args>(args)...);
+  // what() is a C string: a NUL quoted from a file (a tensor name, say) would end the message there.
+  std::replace(message.begin(), message.end(), '\0', '?');
+  throw E(message);
 }
 
 }  // namespace detail
@@ -84,12 +88,12 @@ template <class E = Error, class... Args>
 #define SSAH_THROW(ExceptionType, ...) ::ssah::detail::fail<ExceptionType>(__VA_ARGS__)
 
 /// Throws `ssah::Error` (or the type given first via SSAH_CHECK_AS) with the concatenated message.
-#define SSAH_CHECK(cond, ...)                                   \
-  do {                                                          \
+#define SSAH_CHECK(cond, ...)                                      \
+  do {                                                             \
     if (!(cond)) ::ssah::detail::fail<::ssah::Error>(__VA_ARGS__); \
   } while (0)
 
-#define SSAH_CHECK_AS(ExceptionType, cond, ...)                       \
-  do {                                                                \
-    if (!(cond)) ::ssah::detail::fail<ExceptionType>(__VA_ARGS__);    \
+#define SSAH_CHECK_AS(ExceptionType, cond, ...)                    \
+  do {                                                             \
+    if (!(cond)) ::ssah::detail::fail<ExceptionType>(__VA_ARGS__); \
   } while (0)

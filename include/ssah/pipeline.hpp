@@ -53,9 +53,9 @@ inline std::string input_name(const std::string& source, const std::string& what
 /// Names become parts of direction names ("img->txt") and of the file names of programs that
 /// write per-modality outputs: 1 to 64 letters, digits, '_' or '-'; "label" is the label queries'.
 inline void check_modality_name(const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-                      std::string::npos;
+  const bool ok =
+      !name.empty() && name.size() <= 64 &&
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
   if (!ok)
     detail::fail<InvalidArgument>("the modality name '", name.substr(0, 64), name.size() > 64 ? "...'" : "'",
                                   " becomes part of direction and file names: use 1 to 64 letters, digits, '_' or '-'");
@@ -102,7 +102,8 @@ inline Modality modality_from_array(std::string name, const io::HostArray& a) {
   if (a.ndim() < 2 || a.ndim() > 4)
     detail::fail<ShapeError>(what, ": a modality must be an array [items, ...] of 2 to 4 dimensions, got shape ",
                              io::shape_str(a.shape));
-  if (a.rows() == 0 || a.row_size() == 0) detail::fail<ShapeError>(what, ": no items (shape ", io::shape_str(a.shape), ")");
+  if (a.rows() == 0 || a.row_size() == 0)
+    detail::fail<ShapeError>(what, ": no items (shape ", io::shape_str(a.shape), ")");
   io::check_finite(a);
   Modality m;
   m.name = std::move(name);
@@ -170,17 +171,19 @@ struct Split {
         seen[r] = true;
       }
     }
-    SSAH_CHECK_AS(InvalidArgument, overlap() < query.size(), "split: every query is also a database item, so each "
+    SSAH_CHECK_AS(InvalidArgument, overlap() < query.size(),
+                  "split: every query is also a database item, so each "
                   "query retrieves itself and the MAP measures nothing; the query and database sets must differ");
   }
 
   /// Number of query rows that are also database rows.
   std::size_t overlap() const {
     std::size_t n = 0;
-    const std::size_t items = query.empty() && database.empty()
-                                  ? 0
-                                  : 1 + std::max(query.empty() ? 0 : *std::max_element(query.begin(), query.end()),
-                                                 database.empty() ? 0 : *std::max_element(database.begin(), database.end()));
+    const std::size_t items =
+        query.empty() && database.empty()
+            ? 0
+            : 1 + std::max(query.empty() ? 0 : *std::max_element(query.begin(), query.end()),
+                           database.empty() ? 0 : *std::max_element(database.begin(), database.end()));
     std::vector<bool> in_database(items, false);
     for (std::size_t r : database) in_database[r] = true;
     for (std::size_t r : query) n += in_database[r] ? 1 : 0;
@@ -211,7 +214,7 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
   for (const auto& [name, rows] : parts)
     if (const std::size_t n = unlabelled(*rows); n > 0)
       warnings.push_back(::ssah::detail::concat(n, " of the ", rows->size(), " ", name, " items have no label (",
-                                                std::string(name) == "query" ? "their AP is 0, counted in the MAP"
+                                                std::string(name) == "query"      ? "their AP is 0, counted in the MAP"
                                                 : std::string(name) == "database" ? "never relevant to any query"
                                                                                   : "dissimilar to every item",
                                                 ")"));
@@ -219,6 +222,43 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
     warnings.push_back(::ssah::detail::concat(n, " of the ", split.query.size(),
                                               " queries are also database items: each retrieves itself, which "
                                               "raises the MAP"));
+  {
+    std::vector<unsigned char> seen(data.items, 0);
+    std::size_t repeated = 0, queries = 0;
+    for (std::size_t r : split.train) repeated += seen[r]++ ? 1 : 0;
+    for (std::size_t r : split.query) queries += seen[r] ? 1 : 0;
+    if (repeated > 0)
+      warnings.push_back(::ssah::detail::concat(repeated, " of the ", split.train.size(),
+                                                " training rows repeat an earlier one (those items weigh more)"));
+    if (queries > 0)
+      warnings.push_back(::ssah::detail::concat(queries, " of the ", split.query.size(),
+                                                " queries are training items: the MAP is measured on items the "
+                                                "model was trained on"));
+  }
+  // A class that every query and every database item has: every pair is relevant, any ranking has MAP 1.
+  std::vector<unsigned char> everywhere(data.classes, 1);
+  for (const auto* rows : {&split.query, &split.database})
+    for (std::size_t r : *rows)
+      for (std::size_t c = 0; c < data.classes; ++c) everywhere[c] &= data.labels[r * data.classes + c] != 0.f ? 1 : 0;
+  if (const auto c = std::find(everywhere.begin(), everywhere.end(), 1); c != everywhere.end())
+    warnings.push_back(::ssah::detail::concat("every query and every database item has label ", c - everywhere.begin(),
+                                              ", so every item is relevant to every query and any ranking has MAP 1"));
+  for (std::size_t k = 0; k < data.modalities.size(); ++k) {
+    const Modality& m = data.modalities[k];
+    const std::size_t d = m.row_size();
+    const float* first = m.values.data() + split.train.front() * d;
+    const bool constant = std::all_of(split.train.begin(), split.train.end(), [&](std::size_t r) {
+      return std::equal(first, first + d, m.values.data() + r * d);
+    });
+    if (constant && split.train.size() > 1)
+      warnings.push_back(::ssah::detail::concat("modality '", m.name,
+                                                "' has the same values in every training item: "
+                                                "its network has nothing to learn from, its codes will not differ"));
+    for (std::size_t j = 0; j < k; ++j)
+      if (data.modalities[j].values == m.values)
+        warnings.push_back(::ssah::detail::concat("modalities '", data.modalities[j].name, "' and '", m.name,
+                                                  "' hold the same values"));
+  }
   return warnings;
 }
 
@@ -329,8 +369,8 @@ struct Experiment {
 };
 
 struct Direction {
-  std::string name;      ///< "img->txt"
-  int query_modality;    ///< -1 for label queries
+  std::string name;    ///< "img->txt"
+  int query_modality;  ///< -1 for label queries
   int database_modality;
   EvalResult result;
 };
@@ -416,10 +456,20 @@ inline ModelSpec<float> model_spec(const Dataset& data, const Experiment& e, int
   return spec;
 }
 
-/// A lower bound, in bytes, of the memory that training `spec` on `data` needs: the weight
-/// matrices of the fully connected layers of every network, each with its gradient and Adam's
-/// two moments (four float copies). Convolution filters, activations and buffers come on top.
-inline double training_memory_lower_bound(const ModelSpec<float>& spec, const Dataset& data) {
+/// Float copies of the fully connected weights (as training_memory_lower_bound counts them) that
+/// training holds. Four at the least: the weights, their gradients and Adam's two moments. The
+/// `ssah` program, which also writes a checkpoint (weights, moments and the exported training
+/// state) every epoch, peaked at about ten (peak resident memory over the counted weights' bytes,
+/// `ssah train --hidden W,W --bits 16` on 240 items of 32 values: 9.6 at W = 3000, 9.3 at
+/// W = 6000; 2026-12-06): gradients of each product are allocated before they are added into the
+/// flat gradient buffer, and the memory pool keeps freed blocks for reuse.
+inline constexpr double kTrainingWeightCopies = 4, kCheckpointedTrainingWeightCopies = 10;
+
+/// An estimate, in bytes, of the memory that training `spec` on `data` needs: the weight matrices
+/// of the fully connected layers of every network, `copies` float copies of each (a lower bound
+/// at the default). Convolution filters, activations and the n-row buffers come on top.
+inline double training_memory_lower_bound(const ModelSpec<float>& spec, const Dataset& data,
+                                          double copies = kTrainingWeightCopies) {
   auto chain = [](double in, const std::vector<std::size_t>& widths) {
     double weights = 0;
     for (std::size_t w : widths) {
@@ -437,30 +487,32 @@ inline double training_memory_lower_bound(const ModelSpec<float>& spec, const Da
     if (b.kind == "text") weights += chain(in, b.text.hidden);
     weights += chain(feature, spec.discriminator.hidden);
   }
-  return weights * 4 * sizeof(float);
+  return weights * copies * sizeof(float);
 }
 
 /// OutOfMemory, before anything is allocated, when `training_memory_lower_bound` exceeds the
 /// memory this process can have (detail::available_host_memory).
-inline void check_training_memory(const ModelSpec<float>& spec, const Dataset& data) {
-  const double needed = training_memory_lower_bound(spec, data);
+inline void check_training_memory(const ModelSpec<float>& spec, const Dataset& data,
+                                  double copies = kTrainingWeightCopies) {
+  const double needed = training_memory_lower_bound(spec, data, copies);
   const auto available = static_cast<double>(detail::available_host_memory());
   if (needed <= available) return;
   std::string widths;
   for (std::size_t w : spec.label_net.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
-  detail::fail<OutOfMemory>("the networks need at least ",
-                            needed >= 1.8e19 ? std::string("more than any memory")
-                                             : detail::human_bytes(static_cast<std::size_t>(needed)),
-                            " for their weights, gradients and optimiser state (widths ", widths, "); ",
-                            detail::human_bytes(static_cast<std::size_t>(available)), " of memory is available");
+  detail::fail<OutOfMemory>(
+      "the networks need at least ",
+      needed >= 1.8e19 ? std::string("more than any memory") : detail::human_bytes(static_cast<std::size_t>(needed)),
+      copies > kTrainingWeightCopies ? " for training and checkpoints"
+                                     : " for their weights, gradients and optimiser state",
+      " (widths ", widths, "); ", detail::human_bytes(static_cast<std::size_t>(available)), " of memory is available");
 }
 
 /// "CnnF: input ..." -> "input ...": the reason of a message whose origin, a class or function
 /// name, the caller names in its own words.
 inline std::string message_reason(const std::string& message) {
   std::size_t i = 0;
-  while (i < message.size() && (std::isalnum(static_cast<unsigned char>(message[i])) || message[i] == '_' ||
-                                message[i] == ':'))
+  while (i < message.size() &&
+         (std::isalnum(static_cast<unsigned char>(message[i])) || message[i] == '_' || message[i] == ':'))
     ++i;
   if (i > 2 && i + 1 < message.size() && message.compare(i - 1, 2, ": ") == 0 && message[i - 2] != ':')
     return message.substr(i + 1);
@@ -496,11 +548,12 @@ inline void check_networks(const Dataset& data, const Experiment& e, int bits) {
 inline std::vector<BitsResult> run(const Dataset& data, const Split& split, const Experiment& experiment) {
   for (int bits : experiment.bits) check_training_memory(model_spec(data, experiment, bits), data);
   const Prepared p = prepare(data, split);
-  const LabelMatrix query_labels = LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.query), data.classes);
+  const LabelMatrix query_labels =
+      LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.query), data.classes);
   const LabelMatrix db_labels =
       LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.database), data.classes);
-  const Tensor<float> query_label_rows =
-      Tensor<float>::from_host(Shape{split.query.size(), data.classes}, take_rows(data.labels, data.classes, split.query));
+  const Tensor<float> query_label_rows = Tensor<float>::from_host(Shape{split.query.size(), data.classes},
+                                                                  take_rows(data.labels, data.classes, split.query));
   TrainingSet<float> train{p.train_labels, p.train};
   const std::size_t M = data.modalities.size();
 
@@ -532,15 +585,15 @@ inline std::vector<BitsResult> run(const Dataset& data, const Split& split, cons
     for (std::size_t q = 0; q < M; ++q)
       for (std::size_t d = 0; d < M; ++d) {
         if (q == d && !experiment.same_modality) continue;
-        r.directions.push_back(Direction{data.modalities[q].name + "->" + data.modalities[d].name, int(q), int(d),
-                                         evaluate_hashes(bits, r.query_hashes[q], r.database_hashes[d], query_labels,
-                                                         db_labels, experiment.eval)});
+        r.directions.push_back(Direction{
+            data.modalities[q].name + "->" + data.modalities[d].name, int(q), int(d),
+            evaluate_hashes(bits, r.query_hashes[q], r.database_hashes[d], query_labels, db_labels, experiment.eval)});
       }
     if (experiment.label_queries)
       for (std::size_t d = 0; d < M; ++d)
-        r.directions.push_back(Direction{"label->" + data.modalities[d].name, -1, int(d),
-                                         evaluate_hashes(bits, label_hashes, r.database_hashes[d], query_labels,
-                                                         db_labels, experiment.eval)});
+        r.directions.push_back(Direction{
+            "label->" + data.modalities[d].name, -1, int(d),
+            evaluate_hashes(bits, label_hashes, r.database_hashes[d], query_labels, db_labels, experiment.eval)});
     results.push_back(std::move(r));
   }
   return results;

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import struct
+import zlib
 import sys
 
 
@@ -74,8 +75,33 @@ def edit_checkpoint(src, dst, key, value):
         f.write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
 
 
+def poison_checkpoint(src, dst, mode):
+    """Copies a safetensors checkpoint with its data changed and its checksum recomputed (as any
+    tool that writes safetensors would): mode 'nan' makes the first value of the first
+    parameter tensor NaN; 'extra' appends a tensor the model does not describe."""
+    with open(src, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    data = bytearray(raw[8 + n:])
+    if mode == "nan":
+        name = sorted(k for k in header if k != "__metadata__" and not k.startswith(("state.", "standardize.")))[0]
+        begin = header[name]["data_offsets"][0]
+        data[begin:begin + 4] = struct.pack("<f", float("nan"))
+    else:
+        header["evil.extra"] = {"dtype": "F32", "shape": [1], "data_offsets": [len(data), len(data) + 4]}
+        data += struct.pack("<f", 1.0)
+    header["__metadata__"]["ssah.checksum"] = "crc32:%08x" % zlib.crc32(bytes(data))
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + bytes(data))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "edit-checkpoint":
         edit_checkpoint(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))
+    elif sys.argv[1] == "poison-checkpoint":
+        poison_checkpoint(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         main(sys.argv[1])

@@ -58,6 +58,8 @@ fi
   feature_hidden '[0, 8]'
 "$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/shape.safetensors" \
   sample_shape '[4611686018427387904, 4]'
+"$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/nan.safetensors" nan
+"$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/extra.safetensors" extra
 
 checksums() { (cd "$in" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
 checksums > "$work/inputs.md5"
@@ -139,8 +141,15 @@ q4=(--query-codes "$in/run/codes/K16_img_query.npy")
 db=(--db-codes "$in/run/codes/K16_img_db.npy")
 
 # 1. Allocations: refused with the size, before or instead of a kill.
-case_ alloc_hidden error "--hidden: the networks need at least .* GiB.*widths 65536,65536.* available" \
+case_ alloc_hidden error "--hidden: the networks need at least .* [GT]iB.*widths 65536,65536.* available" \
   train "${T0[@]}" "${L[@]}" "${S[@]}" --bits 16 --hidden 65536,65536 --out "$o/hidden"
+# Widths that fit for training but not with the checkpoint written at the end of the epoch: refused
+# before training (4 GB cap; under ASan the cap is the sanitizer's RSS limit, which ssah cannot see).
+if [ "$sanitized" != 1 ]; then
+  case_ alloc_hidden_checkpoint error "--hidden: the networks need at least .* for training and checkpoints" \
+    train --modality "img=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 6000,6000 \
+    "${L[@]}" "${S[@]}" --out "$o/h6000"
+fi
 case_ alloc_checkpoint_widths error "wide.safetensors': the model it describes does not fit in memory: out of memory: a tensor of .* could not be allocated" \
   encode --checkpoint "$in/wide.safetensors" --modality "img=$in/img_query.npy" --out "$o/wide.npy"
 case_ alloc_checkpoint_zero_width error "wide.safetensors|zero.safetensors" \
@@ -227,6 +236,41 @@ case_ data_directory error "not a regular file \(a directory\)" search --db-code
 case_ data_backbone error "--backbone img=text: the text backbone cannot read the items of 'img' .shape .32.): pooling window" \
   train "${T[@]}" "${L[@]}" "${S[@]}" --backbone img=text --out "$o/bb"
 case_ data_nan error "img_nan.npy" train "${T[@]}" "${L[@]}" --modality "n=$in/img_nan.npy" --out "$o/nan"
+
+# 2 (again). Outputs that are not regular files, and --overwrite next to what the run reads.
+mkfifo "$work/out_fifo.npy"
+case_ out_fifo error "out_fifo.npy': it exists and is not a regular file \(a FIFO\)" \
+  search "${db[@]}" "${q4[@]}" --out "$work/out_fifo.npy"
+[ -p "$work/out_fifo.npy" ] || fail_case out_fifo "the FIFO given as --out was replaced"
+cp -r "$in/split" "$o/again/split"  # --overwrite of a run whose split this run reads
+case_ out_overwrite_reads_split ok "" train "${T[@]}" "${L[@]}" --split "$o/again/split" --out "$o/again" --overwrite
+grep -q "kept 3 files" "$work/out_overwrite_reads_split.stdout" && [ -f "$o/again/split/train_idx.npy" ] ||
+  fail_case out_overwrite_reads_split "--overwrite removed the split it reads"
+mkdir -p "$o/linked" && echo '{}' > "$o/linked/report.json" && ln -s "$in/split" "$o/linked/split"
+case_ out_overwrite_symlink error "linked/split' is a symbolic link" \
+  train "${T[@]}" "${L[@]}" --out "$o/linked" --overwrite
+mkdir -p "$o/data_folder" && cp "$in/labels.npy" "$o/data_folder/"
+case_ out_overwrite_not_a_run error "holds no report.json" train "${T[@]}" "${L[@]}" --out "$o/data_folder" --overwrite
+
+# 4 (again). Numbers in decimal only, whole lists, seeds in range.
+case_ range_octal error "--bits: 20 is not supported" train "${T0[@]}" "${L[@]}" --bits 020 --out "$o/octal"
+case_ range_seed error "--seed.*0 to 18446744073709551615" train "${T[@]}" "${L[@]}" --seed -1 --out "$o/seed"
+case_ range_empty_element error "--hidden.*an empty element in '16,,8'" \
+  train "${T0[@]}" "${L[@]}" --bits 16 --hidden 16,,8 --out "$o/list"
+
+# 5 (again). Checkpoints whose data a tool changed (checksum recomputed); degenerate data warned.
+case_ ckpt_nan error "nan.safetensors': tensor '.*' has a non-finite value" \
+  encode --checkpoint "$in/nan.safetensors" --modality "img=$in/img_query.npy" --out "$o/nan_codes.npy"
+case_ ckpt_extra error "extra.safetensors': tensor 'evil.extra' is not part of the model" \
+  encode --checkpoint "$in/extra.safetensors" --modality "img=$in/img_query.npy" --out "$o/extra_codes.npy"
+case_ data_same_modality ok "warning: modalities 'a' and 'b' hold the same values" \
+  train --modality "a=$in/img.npy" --modality "b=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 \
+  --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/same"
+
+# 6 (again). Control bytes of a file name are not echoed; an overlong message is cut to 400 characters.
+case_ msg_control_bytes error "cannot open '.*\?\[31m.npy'" search --db-codes "$work/$(printf '\033')[31m.npy" "${q4[@]}"
+case_ msg_long error "--hidden" train "${T0[@]}" "${L[@]}" --bits 16 \
+  --hidden "$(printf '60000,%.0s' $(seq 1 200))60000" --out "$o/long"
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done

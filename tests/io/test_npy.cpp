@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -341,6 +342,31 @@ TEST_CASE("npy: write_npy is atomic: a failed write leaves the previous file int
   // A directory that does not exist.
   CHECK_THROWS_WITH_AS(write_npy(dir / "no/such/dir/x.npy", std::vector<float>{1}, {1}),
                        doctest::Contains("cannot create a temporary file"), IoError);
+}
+
+TEST_CASE("npy: a destination that is a device, a FIFO or a folder is refused, not replaced by a file") {
+  TempDir dir;
+  const std::string fifo = dir / "fifo.npy";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(write_npy(fifo, std::vector<float>{1}, {1}),
+                       doctest::Contains("it exists and is not a regular file (a FIFO)"), IoError);
+  struct stat st {};
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));  // still the FIFO (renaming over it would have replaced the node)
+  const std::string folder = dir / "folder";
+  REQUIRE(::mkdir(folder.c_str(), 0700) == 0);
+  CHECK_THROWS_WITH_AS(write_npy(folder, std::vector<float>{1}, {1}), doctest::Contains("(a directory)"), IoError);
+  CHECK_THROWS_WITH_AS(write_npy("/dev/null", std::vector<float>{1}, {1}), doctest::Contains("(a device)"), IoError);
+  REQUIRE(::lstat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  // A symbolic link is replaced by the file (not followed), as before.
+  const std::string target = dir / "target.npy", link = dir / "link.npy";
+  write_npy(target, std::vector<float>{1}, {1});
+  REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+  write_npy(link, std::vector<float>{2, 3}, {2});
+  REQUIRE(::lstat(link.c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK(read_npy(target).shape == std::vector<std::size_t>{1});
 }
 
 TEST_CASE("npy: seeded random corruptions of valid files either parse or throw IoError") {

@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/error.hpp"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -277,7 +279,14 @@ struct HostArray {
                   "HostArray::as<T>: T must be arithmetic (not bool)");
     check_consistent();
     const std::size_t n = bytes.size() / dtype_size(dtype);
-    std::vector<T> out(n);
+    const std::string what = "converting '" + source + "' to " + std::to_string(sizeof(T)) + "-byte values";
+    ::ssah::detail::check_host_allocation(n, sizeof(T), what.c_str());
+    std::vector<T> out;
+    try {
+      out.resize(n);
+    } catch (const std::bad_alloc&) {
+      ::ssah::detail::fail<OutOfMemory>("out of memory: ", what, " needs ", ::ssah::detail::human_bytes(n * sizeof(T)));
+    }
     switch (dtype) {
       case DType::U8:
         convert_all<T, std::uint8_t>(out);

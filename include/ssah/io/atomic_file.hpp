@@ -10,7 +10,9 @@
 /// not committed (an exception, an early return) removes the temporary file and leaves the
 /// destination untouched. A process killed outright may leave a temporary file behind, never a
 /// partial destination. The new file gets mode 0666 minus the umask, like any new file; a
-/// destination that is a symbolic link is replaced by the file, not followed.
+/// destination that is a symbolic link is replaced by the file, not followed. A destination that
+/// exists and is neither a regular file nor a link (a device such as /dev/null, a FIFO, a
+/// directory) is refused: renaming over it would replace the device node itself.
 ///
 /// POSIX only.
 
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "ssah/error.hpp"
+#include "ssah/io/file.hpp"
 
 namespace ssah {
 namespace io {
@@ -38,6 +41,10 @@ class AtomicFile {
   explicit AtomicFile(std::string path) : path_(std::move(path)) {
     if (path_.empty() || path_.back() == '/')
       ::ssah::detail::fail<IoError>("cannot write '", path_, "': not a file name");
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+      ::ssah::detail::fail<IoError>("cannot write '", path_, "': it exists and is not a regular file (",
+                                    io::detail::file_kind(st.st_mode), ")");
     const std::size_t slash = path_.find_last_of('/');
     const std::string dir = slash == std::string::npos ? std::string() : path_.substr(0, slash + 1);
     const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);

@@ -62,6 +62,17 @@ class MemorySource final : public ByteSource {
   std::size_t size_;
 };
 
+/// What a file that is not a regular one is, for messages: "a directory", "a FIFO", ...
+inline const char* file_kind(mode_t mode) noexcept {
+  return S_ISDIR(mode)                    ? "a directory"
+         : S_ISFIFO(mode)                 ? "a FIFO"
+         : S_ISSOCK(mode)                 ? "a socket"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+         : S_ISLNK(mode)                  ? "a symbolic link"
+         : S_ISREG(mode)                  ? "a regular file"
+                                          : "not a file";
+}
+
 /// A regular file opened read-only; its size is taken once at open.
 class FileSource final : public ByteSource {
  public:
@@ -79,13 +90,7 @@ class FileSource final : public ByteSource {
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd_);
-      fail<IoError>("'", path, "': not a regular file (",
-                    S_ISDIR(st.st_mode)    ? "a directory"
-                    : S_ISFIFO(st.st_mode) ? "a FIFO"
-                    : S_ISSOCK(st.st_mode) ? "a socket"
-                    : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                  : "not a file",
-                    ")");
+      fail<IoError>("'", path, "': not a regular file (", file_kind(st.st_mode), ")");
     }
     size_ = static_cast<std::size_t>(st.st_size);
   }

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -110,8 +111,7 @@ class NpyHeaderParser {
 
  private:
   [[noreturn]] void bad(const std::string& what) const {
-    fail<IoError>("'", file_, "': malformed header: ", what, " at character ", pos_, " of \"", printable(),
-                  "\"");
+    fail<IoError>("'", file_, "': malformed header: ", what, " at character ", pos_, " of \"", printable(), "\"");
   }
   [[noreturn]] void unsupported_dtype(const std::string& d) const {
     fail<IoError>("'", file_, "': unsupported dtype ", d,
@@ -233,8 +233,7 @@ inline NpyHeader read_npy_header(const ByteSource& src) {
   const std::string& file = src.name();
   unsigned char pre[12] = {};
   if (src.size() < 10)
-    fail<IoError>("'", file, "': not a .npy file (", src.size(),
-                  " bytes, shorter than the 10-byte preamble)");
+    fail<IoError>("'", file, "': not a .npy file (", src.size(), " bytes, shorter than the 10-byte preamble)");
   src.read(0, pre, 10);
   if (std::memcmp(pre, npy_magic, 6) != 0) fail<IoError>("'", file, "': not a .npy file (wrong magic)");
   NpyHeader h;
@@ -274,16 +273,22 @@ inline NpyArray read_npy(const ByteSource& src) {
   const std::string& file = src.name();
   const std::size_t have = src.size() - h.data_offset;
   if (have < h.data_bytes)
-    fail<IoError>("'", file, "': truncated data: shape ", shape_str(h.shape), " of ", dtype_name(h.dtype),
-                  " needs ", h.data_bytes, " bytes but the file has ", have);
+    fail<IoError>("'", file, "': truncated data: shape ", shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ",
+                  h.data_bytes, " bytes but the file has ", have);
   if (have > h.data_bytes)
-    fail<IoError>("'", file, "': ", have - h.data_bytes, " unexpected bytes after the data (shape ",
-                  shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes, ")");
+    fail<IoError>("'", file, "': ", have - h.data_bytes, " unexpected bytes after the data (shape ", shape_str(h.shape),
+                  " of ", dtype_name(h.dtype), " needs ", h.data_bytes, ")");
   NpyArray a;
   a.dtype = h.dtype;
   a.shape = h.shape;
   a.source = file;
-  a.bytes.resize(h.data_bytes);
+  const std::string what = "reading '" + file + "' (" + shape_str(h.shape) + " of " + dtype_name(h.dtype) + ")";
+  ::ssah::detail::check_host_allocation(h.data_bytes, 1, what.c_str());
+  try {
+    a.bytes.resize(h.data_bytes);
+  } catch (const std::bad_alloc&) {
+    fail<OutOfMemory>("out of memory: ", what, " needs ", ::ssah::detail::human_bytes(h.data_bytes));
+  }
   src.read(h.data_offset, a.bytes.data(), h.data_bytes);
   return a;
 }
@@ -356,10 +361,9 @@ inline NpyHeader read_npy_header(const std::string& path) {
   NpyHeader h = detail::read_npy_header(src);
   const std::size_t have = src.size() - h.data_offset;
   if (have != h.data_bytes)
-    ::ssah::detail::fail<IoError>("'", path,
-                                  "': ", have < h.data_bytes ? "truncated data" : "unexpected bytes after the data",
-                                  ": shape ", shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes,
-                                  " bytes but the file has ", have);
+    ::ssah::detail::fail<IoError>(
+        "'", path, "': ", have < h.data_bytes ? "truncated data" : "unexpected bytes after the data", ": shape ",
+        shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes, " bytes but the file has ", have);
   return h;
 }
 
