@@ -125,6 +125,7 @@ void plot(const std::string& script_path, const std::string& svg_path, const std
     warned = true;
     return;
   }
+  io::check_output_destination(svg_path);  // gnuplot's output is renamed over it
   const std::string tmp = svg_path + ".tmp-plot";
   io::write_file_atomic(script_path, "set terminal svg size 800,600 dynamic\nset output '" + tmp + "'\n" + script_body);
   const std::string cmd = "gnuplot '" + script_path + "' >/dev/null 2>&1";

@@ -3,9 +3,11 @@
 //
 // Exit status: 0 on success; 1 when an input is bad or a command fails (one line on stderr,
 // "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
+#include <cstdio>
 #include <exception>
 #include <iostream>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -60,6 +62,9 @@ int main(int argc, char** argv) {
   try {
     ssah::cli::check_list_options(argc, argv);
     app.parse(argc, argv);
+    // Results printed to standard output (search and eval without a file) must have arrived.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw std::runtime_error("writing the results to standard output failed");
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::bad_alloc&) {  // a host container (ssah's own allocations say what and how much)

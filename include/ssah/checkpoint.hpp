@@ -25,7 +25,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <variant>
@@ -39,7 +41,6 @@
 #include "ssah/io/safetensors.hpp"
 #include "ssah/model/any_model.hpp"
 #include "ssah/pipeline.hpp"
-#include "ssah/random.hpp"
 
 namespace ssah {
 
@@ -180,6 +181,20 @@ inline void save_checkpoint(const std::string& path, const Checkpoint& c, AnyMod
 
 namespace detail {
 
+/// Whether `state` is a std::mt19937_64 state (HostRng::state()) with nothing after it and not
+/// all zero: from an all-zero state the engine returns 0 forever, and drawing a batch never ends.
+inline bool valid_sampler_state(const std::string& state) {
+  std::istringstream in(state);
+  std::mt19937_64 engine;
+  in >> engine;
+  if (in.fail()) return false;
+  in >> std::ws;
+  if (!in.eof()) return false;
+  bool nonzero = false;
+  for (int i = 0; i < 624 && !nonzero; ++i) nonzero = engine() != 0;
+  return nonzero;
+}
+
 /// The tensors of a checkpoint file as load_checkpoint reads them: each one finite (a NaN weight
 /// or statistic would make every code the same without a word), and every tensor of the file
 /// read by the end (one the model does not describe means the file is not what it claims).
@@ -248,6 +263,11 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
         b.cnnf.fc7 = cf->at("fc7").get<std::size_t>();
         b.cnnf.feature = cf->at("feature").get<std::size_t>();
       }
+      try {
+        pipeline::check_modality_name(cm.name);
+      } catch (const Error& e) {
+        detail::fail<IoError>(e.what());
+      }
       for (const CheckpointModality& other : c.modalities)
         SSAH_CHECK_AS(IoError, other.name != cm.name, "the modality name '", cm.name, "' appears twice");
       if (jm.at("standardized").get<bool>()) {
@@ -277,35 +297,48 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
   if (c.modalities.empty() || c.modalities.size() > 3)
     detail::fail<IoError>("'", path, "': ", c.modalities.size(), " modalities (1 to 3 are supported)");
   if (f.metadata.count("ssah.state")) {
+    // The names training uses (SsahTrainer's for_each_buffer and for_each_optimizer).
+    std::set<std::string> buffer_names = {"label_features", "label_hashes", "codes"};
+    std::set<std::string> optimizer_names = {"label"};
+    for (std::size_t m = 0; m < c.modalities.size(); ++m) {
+      const std::string i = std::to_string(m);
+      buffer_names.insert({"features" + i, "hashes" + i});
+      optimizer_names.insert({"modality" + i, "discriminator" + i, "discriminator" + i + ".generator"});
+    }
+    const auto bad_state = [&](const auto&... what) {
+      detail::fail<IoError>("'", path, "': bad training state (", what..., ")");
+    };
     try {
       const nlohmann::json js = nlohmann::json::parse(f.meta("ssah.state"));
-      SSAH_CHECK_AS(IoError, js.at("format") == "ssah-training-state-1", "unknown format");
+      if (!js.is_object() || js.value("format", std::string()) != "ssah-training-state-1") bad_state("unknown format");
+      for (const char* key : {"epoch", "steps_done"})
+        if (!js.at(key).is_number_unsigned()) bad_state("'", key, "' is not a whole number");
       TrainingState<float> st;
       st.epoch = js.at("epoch").get<std::size_t>();
+      if (st.epoch != c.epoch) bad_state("it is at epoch ", st.epoch, ", the model at epoch ", c.epoch);
       st.steps_done = js.at("steps_done").get<std::uint64_t>();
       st.rng = js.at("rng").get<std::string>();
+      if (!detail::valid_sampler_state(st.rng)) bad_state("the batch sampler's state is not valid");
       const std::string prefix = "state.";
-      try {
-        HostRng check;
-        check.set_state(st.rng);
-      } catch (const Error&) {
-        detail::fail<IoError>("'", path, "': bad training state (the batch sampler's state is not valid)");
-      }
       for (const auto& [name, array] : f.tensors) {
         if (name.compare(0, prefix.size(), prefix) != 0 || name.compare(0, 16, "state.optimizer.") == 0) continue;
+        if (!buffer_names.count(name.substr(prefix.size())))
+          bad_state("tensor '", name, "' is not a buffer of training");
         const std::vector<float> v = tensors.get(name);
         st.buffers.emplace(name.substr(prefix.size()),
                            Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
       }
       for (const auto& [name, step] : js.at("optimizer_steps").items()) {
+        if (!optimizer_names.count(name)) bad_state("no optimizer '", name, "' in this model");
+        if (!step.is_number_unsigned() || step.get<std::uint64_t>() > (std::uint64_t(1) << 62))
+          bad_state("optimizer '", name, "' has step count ", step.dump());
         AdamState<float> a;
         a.step = step.get<std::int64_t>();
-        if (a.step < 0)
-          detail::fail<IoError>("'", path, "': bad training state (optimizer '", name, "' has step count ", a.step,
-                                ")");
         const std::string m = "state.optimizer." + name + ".m", v = "state.optimizer." + name + ".v";
         if (f.contains(m)) {
           const std::vector<float> mv = tensors.get(m), vv = tensors.get(v);
+          for (std::size_t i = 0; i < vv.size(); ++i)
+            if (vv[i] < 0.f) bad_state("optimizer '", name, "' has a negative second moment (", vv[i], ") at ", i);
           a.m = Tensor<float>::from_host(Shape{mv.size()}, mv);
           a.v = Tensor<float>::from_host(Shape{vv.size()}, vv);
         }
@@ -313,7 +346,7 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       }
       c.state = std::move(st);
     } catch (const nlohmann::json::exception& e) {
-      detail::fail<IoError>("'", path, "': bad training state (metadata 'ssah.state': ", io::json_error_text(e), ")");
+      bad_state("metadata 'ssah.state': ", io::json_error_text(e));
     }
   }
   std::unique_ptr<AnyModel<float>> model;

@@ -36,6 +36,9 @@ def main(d):
     for row in range(30, 40):
         body[row * classes:(row + 1) * classes] = bytes(classes)
     write_npy(os.path.join(d, "labels_some_empty.npy"), "|u1", [items, classes], bytes(body))
+    # Two of three classes per item: every pair of items shares a label, no class is on all items.
+    pairs = [b"\x01\x01\x00", b"\x00\x01\x01", b"\x01\x00\x01"]
+    write_npy(os.path.join(d, "labels_pairs.npy"), "|u1", [items, 3], b"".join(pairs[i % 3] for i in range(items)))
     # Splits: the query set equal to the database (and the training set); a partial overlap;
     # a query listed twice.
     everything = list(range(items))
@@ -78,13 +81,18 @@ def edit_checkpoint(src, dst, key, value):
 def poison_checkpoint(src, dst, mode):
     """Copies a safetensors checkpoint with its data changed and its checksum recomputed (as any
     tool that writes safetensors would): mode 'nan' makes the first value of the first
-    parameter tensor NaN; 'extra' appends a tensor the model does not describe."""
+    parameter tensor NaN; 'extra' appends a tensor the model does not describe; 'zero-rng' gives
+    the training state an all-zero sampler state (well formed; drawing from it never ends)."""
     with open(src, "rb") as f:
         raw = f.read()
     n = struct.unpack("<Q", raw[:8])[0]
     header = json.loads(raw[8:8 + n])
     data = bytearray(raw[8 + n:])
-    if mode == "nan":
+    if mode == "zero-rng":
+        state = json.loads(header["__metadata__"]["ssah.state"])
+        state["rng"] = " ".join(["0"] * 312 + ["312"])
+        header["__metadata__"]["ssah.state"] = json.dumps(state)
+    elif mode == "nan":
         name = sorted(k for k in header if k != "__metadata__" and not k.startswith(("state.", "standardize.")))[0]
         begin = header[name]["data_offsets"][0]
         data[begin:begin + 4] = struct.pack("<f", float("nan"))

@@ -267,6 +267,31 @@ case_ data_same_modality ok "warning: modalities 'a' and 'b' hold the same value
   train --modality "a=$in/img.npy" --modality "b=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 \
   --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/same"
 
+# Round 3: a link to a FIFO as an output; results on a full standard output; a sampler state that
+# would loop forever; every pair relevant without one common label.
+ln -s "$work/out_fifo.npy" "$work/link_to_fifo.npy"
+case_ out_link_to_fifo error "link_to_fifo.npy': it is a link to what is not a regular file \(a FIFO\)" \
+  search "${db[@]}" "${q4[@]}" --out "$work/link_to_fifo.npy"
+[ -L "$work/link_to_fifo.npy" ] || fail_case out_link_to_fifo "the link given as --out was replaced"
+if [ -w /dev/full ]; then
+  if "$ssah" search "${db[@]}" "${q4[@]}" -k 3 >/dev/full 2>"$work/stdout_full.stderr"; then
+    fail_case stdout_full "search printed its results to a full standard output and exited 0"
+  elif ! grep -q "writing the results to standard output failed" "$work/stdout_full.stderr"; then
+    fail_case stdout_full "no message: $(tr '\n' ' ' <"$work/stdout_full.stderr" | cut -c1-200)"
+  else
+    passed=$((passed + 1))
+    echo "ok   stdout_full"
+  fi
+fi
+cp -r "$in/run" "$o/zero_rng_run"  # a run folder to resume (--resume writes into it: not an input)
+"$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" \
+  "$o/zero_rng_run/model-K16.safetensors" zero-rng
+case_ ckpt_zero_rng error "model-K16.safetensors': bad training state \(the batch sampler's state is not valid\)" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/zero_rng_run"
+case_ data_all_pairs ok "warning: every query shares a label with every database item" \
+  train --modality "img=$in/img.npy" --labels "$in/labels_pairs.npy" "${S[@]}" --epochs 1 --passes 1 \
+  --steps-per-pass 1 --bits 16 --hidden 16,8 --out "$o/pairs"
+
 # 6 (again). Control bytes of a file name are not echoed; an overlong message is cut to 400 characters.
 case_ msg_control_bytes error "cannot open '.*\?\[31m.npy'" search --db-codes "$work/$(printf '\033')[31m.npy" "${q4[@]}"
 case_ msg_long error "--hidden" train "${T0[@]}" "${L[@]}" --bits 16 \

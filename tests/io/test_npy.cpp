@@ -367,6 +367,13 @@ TEST_CASE("npy: a destination that is a device, a FIFO or a folder is refused, n
   REQUIRE(::lstat(link.c_str(), &st) == 0);
   CHECK(S_ISREG(st.st_mode));
   CHECK(read_npy(target).shape == std::vector<std::size_t>{1});
+  // A link to what is not a regular file (as /dev/stdout is) is refused, and stays a link.
+  const std::string to_fifo = dir / "to_fifo.npy";
+  REQUIRE(::symlink(fifo.c_str(), to_fifo.c_str()) == 0);
+  CHECK_THROWS_WITH_AS(write_npy(to_fifo, std::vector<float>{1}, {1}),
+                       doctest::Contains("it is a link to what is not a regular file (a FIFO)"), IoError);
+  REQUIRE(::lstat(to_fifo.c_str(), &st) == 0);
+  CHECK(S_ISLNK(st.st_mode));
 }
 
 TEST_CASE("npy: seeded random corruptions of valid files either parse or throw IoError") {

@@ -11,8 +11,8 @@
 /// destination untouched. A process killed outright may leave a temporary file behind, never a
 /// partial destination. The new file gets mode 0666 minus the umask, like any new file; a
 /// destination that is a symbolic link is replaced by the file, not followed. A destination that
-/// exists and is neither a regular file nor a link (a device such as /dev/null, a FIFO, a
-/// directory) is refused: renaming over it would replace the device node itself.
+/// exists and is not a regular file (a device such as /dev/null, a FIFO, a directory), or a link
+/// to one (/dev/stdout), is refused: renaming over it would replace the device node or the link.
 ///
 /// POSIX only.
 
@@ -34,6 +34,23 @@
 namespace ssah {
 namespace io {
 
+/// IoError unless `path` is a name ssah may write a file to: absent, a regular file, or a link to
+/// a regular file or to nothing (the link is then replaced by the file).
+inline void check_output_destination(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;  // absent (or unreachable: creating it will say why)
+  if (S_ISLNK(st.st_mode)) {
+    struct stat target {};
+    if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode))
+      ::ssah::detail::fail<IoError>("cannot write '", path, "': it is a link to what is not a regular file (",
+                                    io::detail::file_kind(target.st_mode), ")");
+    return;
+  }
+  if (!S_ISREG(st.st_mode))
+    ::ssah::detail::fail<IoError>("cannot write '", path, "': it exists and is not a regular file (",
+                                  io::detail::file_kind(st.st_mode), ")");
+}
+
 /// A file being written that replaces `path` only when committed.
 class AtomicFile {
  public:
@@ -41,10 +58,7 @@ class AtomicFile {
   explicit AtomicFile(std::string path) : path_(std::move(path)) {
     if (path_.empty() || path_.back() == '/')
       ::ssah::detail::fail<IoError>("cannot write '", path_, "': not a file name");
-    struct stat st {};
-    if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-      ::ssah::detail::fail<IoError>("cannot write '", path_, "': it exists and is not a regular file (",
-                                    io::detail::file_kind(st.st_mode), ")");
+    check_output_destination(path_);
     const std::size_t slash = path_.find_last_of('/');
     const std::string dir = slash == std::string::npos ? std::string() : path_.substr(0, slash + 1);
     const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
