@@ -195,7 +195,7 @@ void bench_knn(bool quick, const Device& dev, json& out, Table& table) {
   const ssah::KnnResult want = ssah::HammingIndex<K>(db).search(q.slice(0, checked), k);
   const ssah::KnnResult got = index.search(q.slice(0, checked), k);
   const bool equal = got.ids == want.ids && got.distances == want.distances;
-  const double t = median_seconds(quick ? 3 : 3, [&] { index.search(q, k); });
+  const double t = median_seconds(3, [&] { index.search(q, k); });
   const double pairs = double(n) * double(nq);
   json r = {{"bits", K},
             {"codes", n},
@@ -211,7 +211,7 @@ void bench_knn(bool quick, const Device& dev, json& out, Table& table) {
     const double popc = 2.0 * pairs * (K / 32.0);
     // Queries go in batches whose histograms take ~64 MB (thrust_search.hpp); each batch streams
     // the database twice.
-    const std::size_t chunk = std::min<std::size_t>(std::max<std::size_t>(256, n / 512), 8192);
+    const std::size_t chunk = ssah::detail::thrust_chunk_size(n);
     const std::size_t per_query = ((n + chunk - 1) / chunk) * (K + 1);
     const std::size_t batch = std::max<std::size_t>(1, std::min(nq, (std::size_t(16) << 20) / per_query));
     const double bytes = 2.0 * double((nq + batch - 1) / batch) * double(n) * (K / 8.0);

@@ -113,8 +113,10 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
     const std::string relative = fs::relative(it->path(), dir, ec).generic_string();
     if (!is_run_output(relative)) continue;
     bool read_by_this_run = false;
-    for (const std::string& input : inputs)
-      read_by_this_run = read_by_this_run || fs::equivalent(it->path(), input, ec);
+    for (const std::string& input : inputs) {
+      std::error_code missing;  // an input that is not there is not this file (and must not end the walk)
+      read_by_this_run = read_by_this_run || fs::equivalent(it->path(), input, missing);
+    }
     if (read_by_this_run)
       ++kept;
     else if (fs::remove(it->path(), ec))

@@ -30,6 +30,7 @@
 #include "ssah/eval/labels.hpp"
 #include "ssah/hashing/codes.hpp"
 #include "ssah/hashing/hamming.hpp"
+#include "ssah/hashing/thrust_search.hpp"
 
 namespace ssah {
 namespace detail {
@@ -138,7 +139,7 @@ std::vector<double> thrust_average_precision(const PackedCodes<K>& queries, cons
   SSAH_CHECK_AS(InvalidArgument, n < std::size_t(0xFFFFFFFFu), "thrust_average_precision: at most 2^32 - 2 codes");
 
   // Chunks as ThrustHammingIndex takes them; queries in batches whose counters take ~64 MB at most.
-  const std::size_t chunk = std::min<std::size_t>(std::max<std::size_t>(256, n / 512), 8192);
+  const std::size_t chunk = detail::thrust_chunk_size(n);
   const std::size_t nchunks = (n + chunk - 1) / chunk;
   const std::size_t per_query = nchunks * 2 * (static_cast<std::size_t>(K) + 1);
   const std::size_t batch = std::max<std::size_t>(1, std::min(nq, (std::size_t(16) << 20) / per_query));

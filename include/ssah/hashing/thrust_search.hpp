@@ -31,6 +31,13 @@
 namespace ssah {
 namespace detail {
 
+/// Database codes per (query, chunk) work item of the device-system kernels (k-NN here, mAP in
+/// eval/thrust_metrics.hpp): small enough for many work items, large enough that the per-chunk
+/// histograms stay a fraction of the database.
+inline std::size_t thrust_chunk_size(std::size_t n) noexcept {
+  return std::min<std::size_t>(std::max<std::size_t>(256, n / 512), 8192);
+}
+
 /// k-NN of nq queries over n database codes, all in device memory: out_d / out_id are [nq, k],
 /// -1 after the last neighbour. `hist` holds nq * nchunks * (K + 1) counters, `cut` nq entries.
 template <int K>
@@ -130,7 +137,7 @@ class ThrustHammingIndex {
     KnnResult r = KnnResult::sized(queries.size(), k);
     if (r.queries == 0 || n_ == 0) return r;
 
-    const std::size_t chunk = chunk_size();
+    const std::size_t chunk = detail::thrust_chunk_size(n_);
     const std::size_t nchunks = (n_ + chunk - 1) / chunk;
     const std::size_t per_query = nchunks * (static_cast<std::size_t>(K) + 1);
     // Bounded scratch: queries go in batches whose histograms take at most ~64 MB.
@@ -154,13 +161,6 @@ class ThrustHammingIndex {
   }
 
  private:
-  /// Codes per chunk: small enough for many (query, chunk) work items, large enough that the
-  /// histograms stay a fraction of the database.
-  std::size_t chunk_size() const noexcept {
-    const std::size_t c = std::max<std::size_t>(256, n_ / 512);
-    return std::min<std::size_t>(c, 8192);
-  }
-
   thrust::device_vector<std::uint8_t> codes_;
   std::size_t n_ = 0;
 };
