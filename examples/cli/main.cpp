@@ -25,15 +25,16 @@ constexpr AddCommand commands[] = {
     ssah::cli::add_train_command, ssah::cli::add_encode_command,
 };
 
-/// A message as one printable line of at most 360 characters (400 with "ssah <command>: error: "
-/// before it): line breaks become spaces, bytes
+/// A message as one printable line of at most 1000 characters: line breaks become spaces, bytes
 /// outside printable ASCII (terminal escapes in a quoted file name) '?', and the middle of an
 /// overlong message (a long list quoted from the input) is cut, keeping how it starts and ends.
+/// The limit leaves room for a message that quotes two deep paths in full (a 400-character limit
+/// cut the layer name out of a --pretrained error when the build folder was deeper).
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
   s = ssah::cli::printable(s);
-  constexpr std::size_t limit = 360, tail = 100;
+  constexpr std::size_t limit = 1000, tail = 200;
   if (s.size() > limit) s = s.substr(0, limit - tail - 7) + " [...] " + s.substr(s.size() - tail);
   return s;
 }

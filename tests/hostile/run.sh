@@ -110,7 +110,7 @@ case_() {
       fail_case "$name" "no 'ssah <command>: error: ...' line: $(tail -c 300 "$stderr" | tr '\n' ' ')"
     elif [ "$(grep -c 'error' "$stderr")" -ne 1 ] || [ "$(tail -n 1 "$stderr")" != "$line" ]; then
       fail_case "$name" "the error is not one last line: $(tr '\n' '|' <"$stderr" | cut -c1-300)"
-    elif [ ${#line} -gt 400 ]; then
+    elif [ ${#line} -gt 1040 ]; then
       fail_case "$name" "message of ${#line} characters"
     elif ! grep -Eq -- "$pattern" <<<"$line"; then
       fail_case "$name" "message '$line' does not match '$pattern'"
@@ -292,7 +292,7 @@ case_ data_all_pairs ok "warning: every query shares a label with every database
   train --modality "img=$in/img.npy" --labels "$in/labels_pairs.npy" "${S[@]}" --epochs 1 --passes 1 \
   --steps-per-pass 1 --bits 16 --hidden 16,8 --out "$o/pairs"
 
-# 6 (again). Control bytes of a file name are not echoed; an overlong message is cut to 400 characters.
+# 6 (again). Control bytes of a file name are not echoed; an overlong message is cut to 1000 characters.
 case_ msg_control_bytes error "cannot open '.*\?\[31m.npy'" search --db-codes "$work/$(printf '\033')[31m.npy" "${q4[@]}"
 case_ msg_long error "--hidden" train "${T0[@]}" "${L[@]}" --bits 16 \
   --hidden "$(printf '60000,%.0s' $(seq 1 200))60000" --out "$o/long"
