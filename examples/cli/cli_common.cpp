@@ -1,6 +1,7 @@
 #include "cli_common.hpp"
 
 #include "ssah/hashing/select.hpp"
+#include "ssah/io/atomic_file.hpp"
 #include "ssah/model/any_model.hpp"
 
 #include <charconv>
@@ -25,10 +26,19 @@ void check_same_bits(const CodesFile& query, const CodesFile& database) {
                " bits but database codes '", database.array.source, "' have ", database.layout.bits);
 }
 
-void check_output_not_input(const char* option, const std::string& out,
-                            const std::vector<std::pair<const char*, std::string>>& files) {
+void check_output_file(const char* option, const std::string& out,
+                       const std::vector<std::pair<const char*, std::string>>& files) {
   if (out.empty()) return;
   namespace fs = std::filesystem;
+  try {
+    io::check_output_destination(out);
+  } catch (const IoError& e) {
+    SSAH_THROW(IoError, option, ": ", e.what());
+  }
+  const fs::path folder = fs::path(out).parent_path();
+  std::error_code missing;
+  if (!folder.empty() && !fs::is_directory(folder, missing))
+    SSAH_THROW(IoError, option, ": cannot write '", out, "': there is no folder '", folder.string(), "'");
   for (const auto& [other_option, path] : files) {
     if (path.empty()) continue;
     std::error_code ec;  // a path that does not exist (yet) is no other file

@@ -34,11 +34,12 @@ CodesFile read_codes(const std::string& path);
 /// Throws ShapeError unless both code files have the same number of bits.
 void check_same_bits(const CodesFile& query, const CodesFile& database);
 
-/// Refuses (InvalidArgument), before any work, an output file that is one of the inputs (the same
-/// file by any path or link) or another output: writing it would replace that file. `files` pairs
-/// each earlier file with its option, e.g. {{"--db-codes", db}, {"--query-codes", q}}; empty paths are
-/// skipped.
-void check_output_not_input(const char* option, const std::string& out,
+/// Refuses, before any work, an output file that ssah could not write after the work (IoError: it
+/// exists and is not a regular file, or its folder does not exist) or that is one of the inputs (the
+/// same file by any path or link) or another output (InvalidArgument: writing it would replace that
+/// file). `files` pairs each earlier file with its option, e.g. {{"--db-codes", db}, {"--query-codes",
+/// q}}; empty paths are skipped. An empty `out` (the output not asked for) passes.
+void check_output_file(const char* option, const std::string& out,
                             const std::vector<std::pair<const char*, std::string>>& files);
 
 /// Refuses (InvalidArgument) code lengths the program does not build (ssah::model_bits) and repeats.

@@ -66,11 +66,11 @@ void write_json(const std::string& path, const EvalResult& r, int bits, std::siz
 }
 
 void run_eval(const EvalArgs& a) {
-  check_output_not_input("--json", a.json,
-                         {{"--query-codes", a.query_codes},
-                          {"--db-codes", a.db_codes},
-                          {"--query-labels", a.query_labels},
-                          {"--db-labels", a.db_labels}});
+  check_output_file("--json", a.json,
+                    {{"--query-codes", a.query_codes},
+                     {"--db-codes", a.db_codes},
+                     {"--query-labels", a.query_labels},
+                     {"--db-labels", a.db_labels}});
   const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
   check_same_bits(q, d);
   const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);
@@ -106,6 +106,10 @@ void run_eval(const EvalArgs& a) {
   if (r.queries_without_relevant > 0)
     std::printf("%zu queries share no label with the database (AP 0, counted in the means)\n",
                 r.queries_without_relevant);
+  if (!r.relevant.empty() && std::all_of(r.relevant.begin(), r.relevant.end(), [&](auto n) { return n == r.database; }))
+    std::fprintf(stderr,
+                 "ssah eval: warning: every database item shares a label with every query, so every item is "
+                 "relevant to every query and any ranking has MAP 1\n");
   if (!a.json.empty()) {
     write_json(a.json, r, bits, classes, seconds);
     std::printf("metrics, precision@N and PR curves written to %s\n", a.json.c_str());

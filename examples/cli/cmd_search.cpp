@@ -20,9 +20,9 @@ struct SearchArgs {
 };
 
 void run_search(const SearchArgs& a) {
-  check_output_not_input("--out", a.out, {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}});
-  check_output_not_input("--distances", a.distances,
-                         {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}, {"--out", a.out}});
+  check_output_file("--out", a.out, {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}});
+  check_output_file("--distances", a.distances,
+                    {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}, {"--out", a.out}});
   const CodesFile d = read_codes(a.db_codes), q = read_codes(a.query_codes);
   check_same_bits(q, d);
   const auto start = std::chrono::steady_clock::now();

@@ -225,13 +225,24 @@ json read_report(const std::string& dir) {
   } catch (const json::exception& e) {
     SSAH_THROW(IoError, "'", path, "': not valid JSON (", io::json_error_text(e), ")");
   }
-  // What the --resume comparison reads must have the form ssah train writes.
-  if (!report.is_object()) SSAH_THROW(IoError, "'", path, "': not a report of ssah train (not a JSON object)");
-  for (const char* key : {"input_checksums", "hyperparameters", "results"})
-    if (report.contains(key) && !report[key].is_object())
-      SSAH_THROW(IoError, "'", path, "': not a report of ssah train ('", key, "' is not an object)");
-  if (report.contains("modalities") && !report["modalities"].is_array())
-    SSAH_THROW(IoError, "'", path, "': not a report of ssah train ('modalities' is not a list)");
+  // What --resume reads must have the form ssah train writes: the sections it compares, and of each
+  // finished K the epochs and MAPs that decide whether it is skipped.
+  try {
+    if (!report.is_object()) throw io::JsonFormError("not a JSON object");
+    for (const char* key : {"input_checksums", "hyperparameters", "results"})
+      if (report.contains(key) && !report[key].is_object())
+        throw io::JsonFormError("'" + std::string(key) + "' is not an object");
+    if (report.contains("modalities") && !report["modalities"].is_array())
+      throw io::JsonFormError("'modalities' is not a list");
+    const json results = report.value("results", json::object());
+    for (const auto& [k, done] : results.items()) {
+      io::json_field<std::size_t>(done, "epochs", "results." + k);
+      const json maps = io::json_field<json>(done, "map", "results." + k);
+      if (!maps.is_object()) throw io::JsonFormError("'results." + k + ".map' is not an object");
+    }
+  } catch (const io::JsonFormError& e) {
+    SSAH_THROW(IoError, "'", path, "': not a report of ssah train (", e.what(), ")");
+  }
   return report;
 }
 
@@ -466,13 +477,16 @@ void run_train(TrainArgs a) {
   for (const auto& [name, file] : pretrained_files) input_files.push_back(file);
   claim_run_folder(a.out, folder_mode, input_files);
   for (const std::string& w : warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
-  std::error_code ec;
-  fs::create_directories(a.out + "/codes", ec);
-  fs::create_directories(a.out + "/curves", ec);
-  if (!fs::is_directory(a.out + "/codes") || !fs::is_directory(a.out + "/curves"))
-    SSAH_THROW(IoError, "'", a.out, "': cannot create the output folder");
+  const auto make_folder = [](const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir, ec))
+      SSAH_THROW(IoError, "cannot create the folder '", dir, "'", ec ? ": " + ec.message() : std::string());
+  };
+  make_folder(a.out + "/codes");
+  make_folder(a.out + "/curves");
   if (a.split_dir.empty() && a.resume.empty()) {  // a resumed run checks that it drew the same split (input_checksums)
-    fs::create_directories(a.out + "/split", ec);
+    make_folder(a.out + "/split");
     write_indices(a.out + "/split/query_idx.npy", split.query);
     write_indices(a.out + "/split/db_idx.npy", split.database);
     write_indices(a.out + "/split/train_idx.npy", split.train);
@@ -670,8 +684,7 @@ void run_train(TrainArgs a) {
       if (!a.resume.empty() && (resumed = load_resumable(bits, rc))) {
         epochs_saved = rc.epoch;
         const json done = results.value(k, json());
-        if (rc.epoch == a.epochs && done.is_object() && done.contains("map") &&
-            done.value("epochs", std::size_t{0}) == a.epochs) {
+        if (rc.epoch == a.epochs && done.is_object() && done.at("epochs") == a.epochs) {
           std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
           continue;
         }
@@ -705,8 +718,13 @@ void run_train(TrainArgs a) {
       try {
         r = std::move(pipeline::run(data, split, e).front());
       } catch (const OutOfMemory& oom) {  // name what the user can change
-        SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths,
-                   "), --batch-size and the number of items set how much training needs");
+        std::string images;               // a CNN-F's size follows its images, not --hidden
+        for (std::size_t m = 0; m < data.modalities.size(); ++m)
+          if (data.modalities[m].backbone.kind == "cnnf")
+            images += ", the images of '" + data.modalities[m].name + "' (" +
+                      io::shape_str(data.modalities[m].sample_shape) + ", the size of their CNN-F)";
+        SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths, ")", images,
+                   ", --batch-size and the number of items set how much training needs");
       }
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
       for (std::size_t m = 0; m < data.modalities.size(); ++m) {
@@ -749,7 +767,7 @@ struct EncodeArgs {
 
 void run_encode(const EncodeArgs& a) {
   const auto [name, path] = split_pair(a.modality, "--modality");
-  check_output_not_input("--out", a.out, {{"--checkpoint", a.checkpoint}, {"--modality", path}});
+  check_output_file("--out", a.out, {{"--checkpoint", a.checkpoint}, {"--modality", path}});
   Checkpoint c;
   std::unique_ptr<AnyModel<float>> model = load_checkpoint(a.checkpoint, c);
   std::size_t m = 0;
@@ -768,8 +786,23 @@ void run_encode(const EncodeArgs& a) {
   st.mean = c.modalities[m].mean;
   st.stddev = c.modalities[m].stddev;
   const std::vector<float> h = pipeline::hashes_of(*model, m, in, st);
-  io::write_npy(a.out, sign_codes(h), {rows, static_cast<std::size_t>(c.spec.bits)});
+  // Finite weights can still overflow (a checkpoint edited to hold 1e38, or standard deviations
+  // of 1e-30): every code would then be the sign of NaN, which is no code at all.
+  if (const auto bad = std::find_if(h.begin(), h.end(), [](float v) { return !std::isfinite(v); }); bad != h.end())
+    SSAH_THROW(NumericError, "'", a.checkpoint, "': the model gives a non-finite hash (", *bad, ") for item ",
+               (bad - h.begin()) / c.spec.bits, " of '", path,
+               "'; its weights or standardisation are out of range, or the items are");
+  const std::vector<std::int8_t> codes = sign_codes(h);
+  io::write_npy(a.out, codes, {rows, static_cast<std::size_t>(c.spec.bits)});
   std::printf("%zu codes of %d bits written to %s\n", rows, c.spec.bits, a.out.c_str());
+  // A collapsed model (or one whose weights saturate every unit) ranks nothing: say so.
+  const auto bits = static_cast<std::ptrdiff_t>(c.spec.bits);
+  bool all_same = rows > 1;
+  for (std::size_t i = 1; i < rows && all_same; ++i)
+    all_same = std::equal(codes.begin(), codes.begin() + bits, codes.begin() + static_cast<std::ptrdiff_t>(i) * bits);
+  if (all_same)
+    std::fprintf(stderr, "ssah encode: warning: all %zu items get the same code: the model does not tell them apart\n",
+                 rows);
 }
 
 }  // namespace

@@ -58,26 +58,30 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
   if (!fs::is_directory(st))
     SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
                ": exists and is not a folder");
-  // ssah writes into these sub-folders; through a link it would write into another folder.
+  // ssah writes into these sub-folders; through a link it would write into another folder, and
+  // anything else by that name (a file, a FIFO) would fail only after training.
   for (const char* sub : {"split", "codes", "curves"}) {
     const fs::path p = fs::path(dir) / sub;
-    if (fs::is_symlink(fs::symlink_status(p, ec)))
-      SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir, ": '", p.string(),
-                 "' is a symbolic link; ssah train writes its own files there: remove the link or choose another "
-                 "folder");
+    const fs::file_status s = fs::symlink_status(p, ec);
+    if (!fs::exists(s) || fs::is_directory(s)) continue;
+    SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir, ": '", p.string(),
+               fs::is_symlink(s) ? "' is a symbolic link" : "' is not a folder",
+               "; ssah train writes its own files there: remove it or choose another folder");
   }
   if (mode == RunFolderMode::resume) return;
   const std::string entry = first_entry(dir);
   if (entry.empty()) return;
-  const bool run = fs::is_regular_file(fs::path(dir) / "report.json", ec);
+  const fs::file_status report = fs::symlink_status(fs::path(dir) / "report.json", ec);
+  const bool run = fs::is_regular_file(report);
   if (mode == RunFolderMode::overwrite && run) return;
+  std::string advice = "give a new folder";
+  if (run)
+    advice = "give --resume " + dir + " to continue that run, --overwrite to replace its outputs, or a new folder";
+  else if (mode == RunFolderMode::overwrite)
+    advice = std::string(fs::exists(report) ? "its report.json is not a regular file" : "it holds no report.json") +
+             ", so it is not the folder of an earlier ssah train that --overwrite could replace: give a new folder";
   SSAH_THROW(InvalidArgument, "--out ", dir, ": the folder is not empty (it holds '", entry, "'",
-             run ? ", and report.json: an earlier run" : "", "); ",
-             run ? "give --resume " + dir + " to continue that run, --overwrite to replace its outputs, or a new folder"
-             : mode == RunFolderMode::overwrite
-                 ? std::string("it holds no report.json, so it is not the folder of an earlier "
-                               "ssah train that --overwrite could replace: give a new folder")
-                 : std::string("give a new folder"));
+             run ? ", and report.json: an earlier run" : "", "); ", advice);
 }
 
 }  // namespace

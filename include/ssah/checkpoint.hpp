@@ -231,64 +231,75 @@ class CheckpointTensors {
 inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path, Checkpoint& c) {
   const io::SafetensorsFile f = io::read_safetensors(path);
   detail::CheckpointTensors tensors(f, path);
-  nlohmann::json spec;
+  // A spec that is not what ssah train writes: the file is named once, with the field at fault.
+  const auto bad_spec = [&](const auto&... what) {
+    detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", what..., ")");
+  };
   try {
-    spec = nlohmann::json::parse(f.meta("ssah.spec"));
-    SSAH_CHECK_AS(IoError, spec.at("format") == "ssah-cli-checkpoint-1", "unknown format");
+    using io::json_field;
+    if (!f.metadata.count("ssah.spec")) bad_spec("missing");
+    const nlohmann::json spec = nlohmann::json::parse(f.meta("ssah.spec"));
+    if (json_field<std::string>(spec, "format") != "ssah-cli-checkpoint-1") bad_spec("unknown format");
     c = Checkpoint{};
-    c.spec.bits = spec.at("bits").get<int>();
-    c.spec.objective = spec.at("objective").get<std::string>();
-    c.spec.num_labels = spec.at("num_labels").get<std::size_t>();
-    c.spec.seed = spec.at("seed").get<std::uint64_t>();
-    c.epoch = spec.at("epoch").get<std::size_t>();
-    c.spec.init = static_cast<InitScheme>(spec.at("init").get<int>());
-    c.spec.label_net.hidden = spec.at("label_hidden").get<std::vector<std::size_t>>();
-    c.spec.label_net.lrn_after_first = spec.at("label_lrn_after_first").get<bool>();
-    c.spec.discriminator.hidden = spec.at("discriminator_hidden").get<std::vector<std::size_t>>();
-    for (const nlohmann::json& jm : spec.at("modalities")) {
+    c.spec.bits = json_field<int>(spec, "bits");
+    c.spec.objective = json_field<std::string>(spec, "objective");
+    c.spec.num_labels = json_field<std::size_t>(spec, "num_labels");
+    c.spec.seed = json_field<std::uint64_t>(spec, "seed");
+    c.epoch = json_field<std::size_t>(spec, "epoch");
+    const int init = json_field<int>(spec, "init");
+    if (init < 0 || init > static_cast<int>(InitScheme::PyTorchDefault)) bad_spec("'init' is ", init, " (0 to 2)");
+    c.spec.init = static_cast<InitScheme>(init);
+    c.spec.label_net.hidden = json_field<std::vector<std::size_t>>(spec, "label_hidden");
+    c.spec.label_net.lrn_after_first = json_field<bool>(spec, "label_lrn_after_first");
+    c.spec.discriminator.hidden = json_field<std::vector<std::size_t>>(spec, "discriminator_hidden");
+    const nlohmann::json modalities = json_field<nlohmann::json>(spec, "modalities");
+    if (!modalities.is_array()) bad_spec("'modalities' is not a list");
+    for (std::size_t i = 0; i < modalities.size(); ++i) {
+      const nlohmann::json& jm = modalities[i];
+      const std::string field = "modalities[" + std::to_string(i) + "]";
       CheckpointModality cm;
-      cm.name = jm.at("name").get<std::string>();
-      cm.sample_shape = jm.at("sample_shape").get<std::vector<std::size_t>>();
+      cm.name = json_field<std::string>(jm, "name", field);
+      cm.sample_shape = json_field<std::vector<std::size_t>>(jm, "sample_shape", field);
       AnyBackbone<float>::Config b;
-      b.kind = jm.at("backbone").get<std::string>();
-      b.feature.hidden = jm.at("feature_hidden").get<std::vector<std::size_t>>();
-      b.feature.lrn_after_first = jm.at("feature_lrn_after_first").get<bool>();
-      b.text.windows = jm.at("text_windows").get<std::vector<std::size_t>>();
-      b.text.hidden = jm.at("text_hidden").get<std::vector<std::size_t>>();
-      b.text.lrn_head_input = jm.at("text_lrn_head_input").get<bool>();
+      b.kind = json_field<std::string>(jm, "backbone", field);
+      b.feature.hidden = json_field<std::vector<std::size_t>>(jm, "feature_hidden", field);
+      b.feature.lrn_after_first = json_field<bool>(jm, "feature_lrn_after_first", field);
+      b.text.windows = json_field<std::vector<std::size_t>>(jm, "text_windows", field);
+      b.text.hidden = json_field<std::vector<std::size_t>>(jm, "text_hidden", field);
+      b.text.lrn_head_input = json_field<bool>(jm, "text_lrn_head_input", field);
       // "cnnf": "small" in checkpoints written before --pretrained (the only CNN-F they built).
       if (const auto cf = jm.find("cnnf"); cf != jm.end() && cf->is_object()) {
-        b.cnnf.conv_channels = cf->at("conv_channels").get<std::array<std::size_t, 5>>();
-        b.cnnf.fc6 = cf->at("fc6").get<std::size_t>();
-        b.cnnf.fc7 = cf->at("fc7").get<std::size_t>();
-        b.cnnf.feature = cf->at("feature").get<std::size_t>();
+        const std::string cnnf = field + ".cnnf";
+        b.cnnf.conv_channels = json_field<std::array<std::size_t, 5>>(*cf, "conv_channels", cnnf);
+        b.cnnf.fc6 = json_field<std::size_t>(*cf, "fc6", cnnf);
+        b.cnnf.fc7 = json_field<std::size_t>(*cf, "fc7", cnnf);
+        b.cnnf.feature = json_field<std::size_t>(*cf, "feature", cnnf);
       }
       try {
         pipeline::check_modality_name(cm.name);
       } catch (const Error& e) {
-        detail::fail<IoError>(e.what());
+        bad_spec(e.what());
       }
       for (const CheckpointModality& other : c.modalities)
-        SSAH_CHECK_AS(IoError, other.name != cm.name, "the modality name '", cm.name, "' appears twice");
-      if (jm.at("standardized").get<bool>()) {
+        if (other.name == cm.name) bad_spec("the modality name '", cm.name, "' appears twice");
+      if (json_field<bool>(jm, "standardized", field)) {
         std::size_t d = 1;
         for (std::size_t e : cm.sample_shape) d *= e;
         cm.mean = tensors.get("standardize." + cm.name + ".mean", {d});
         cm.stddev = tensors.get("standardize." + cm.name + ".std", {cm.mean.size()});
-        for (std::size_t i = 0; i < cm.stddev.size(); ++i)
-          SSAH_CHECK_AS(IoError, cm.stddev[i] > 0.f, "the standard deviation ", i, " of '", cm.name, "' is ",
-                        cm.stddev[i], " (must be positive)");
+        for (std::size_t j = 0; j < cm.stddev.size(); ++j)
+          if (!(cm.stddev[j] > 0.f))
+            detail::fail<IoError>("'", path, "': the standard deviation ", j, " of '", cm.name, "' is ", cm.stddev[j],
+                                  " (must be positive)");
       }
       c.spec.sample_shapes.push_back(detail::checkpoint_shape(cm.sample_shape, path));
       c.spec.backbones.push_back(b);
       c.modalities.push_back(cm);
     }
   } catch (const nlohmann::json::exception& e) {
-    detail::fail<IoError>(
-        "'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", io::json_error_text(e), ")");
-  } catch (const IoError& e) {
-    if (std::string(e.what()).compare(0, path.size() + 1, "'" + path) == 0) throw;  // names the file already
-    detail::fail<IoError>("'", path, "': not a checkpoint of the ssah program (metadata 'ssah.spec': ", e.what(), ")");
+    bad_spec(io::json_error_text(e));
+  } catch (const io::JsonFormError& e) {
+    bad_spec(e.what());
   }
   if (f.metadata.count("ssah.bits") && f.meta("ssah.bits") != std::to_string(c.spec.bits))
     detail::fail<IoError>("'", path, "': its metadata says ", f.meta("ssah.bits"), " bits but its spec ", c.spec.bits);
@@ -309,15 +320,14 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       detail::fail<IoError>("'", path, "': bad training state (", what..., ")");
     };
     try {
+      using io::json_field;
       const nlohmann::json js = nlohmann::json::parse(f.meta("ssah.state"));
       if (!js.is_object() || js.value("format", std::string()) != "ssah-training-state-1") bad_state("unknown format");
-      for (const char* key : {"epoch", "steps_done"})
-        if (!js.at(key).is_number_unsigned()) bad_state("'", key, "' is not a whole number");
       TrainingState<float> st;
-      st.epoch = js.at("epoch").get<std::size_t>();
+      st.epoch = json_field<std::size_t>(js, "epoch");
       if (st.epoch != c.epoch) bad_state("it is at epoch ", st.epoch, ", the model at epoch ", c.epoch);
-      st.steps_done = js.at("steps_done").get<std::uint64_t>();
-      st.rng = js.at("rng").get<std::string>();
+      st.steps_done = json_field<std::uint64_t>(js, "steps_done");
+      st.rng = json_field<std::string>(js, "rng");
       if (!detail::valid_sampler_state(st.rng)) bad_state("the batch sampler's state is not valid");
       const std::string prefix = "state.";
       for (const auto& [name, array] : f.tensors) {
@@ -328,12 +338,13 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
         st.buffers.emplace(name.substr(prefix.size()),
                            Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
       }
-      for (const auto& [name, step] : js.at("optimizer_steps").items()) {
+      const nlohmann::json steps = json_field<nlohmann::json>(js, "optimizer_steps");
+      if (!steps.is_object()) bad_state("'optimizer_steps' is not an object");
+      for (const auto& [name, step] : steps.items()) {
         if (!optimizer_names.count(name)) bad_state("no optimizer '", name, "' in this model");
-        if (!step.is_number_unsigned() || step.get<std::uint64_t>() > (std::uint64_t(1) << 62))
-          bad_state("optimizer '", name, "' has step count ", step.dump());
         AdamState<float> a;
-        a.step = step.get<std::int64_t>();
+        a.step = io::json_as<std::int64_t>(step, "optimizer_steps." + name);
+        if (a.step < 0 || a.step > (std::int64_t(1) << 62)) bad_state("optimizer '", name, "' has step count ", a.step);
         const std::string m = "state.optimizer." + name + ".m", v = "state.optimizer." + name + ".v";
         if (f.contains(m)) {
           const std::vector<float> mv = tensors.get(m), vv = tensors.get(v);
@@ -347,6 +358,8 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       c.state = std::move(st);
     } catch (const nlohmann::json::exception& e) {
       bad_state("metadata 'ssah.state': ", io::json_error_text(e));
+    } catch (const io::JsonFormError& e) {
+      bad_state("metadata 'ssah.state': ", e.what());
     }
   }
   std::unique_ptr<AnyModel<float>> model;

@@ -268,6 +268,10 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
       warnings.push_back(::ssah::detail::concat("modality '", m.name,
                                                 "' has the same values in every training item: "
                                                 "its network has nothing to learn from, its codes will not differ"));
+    if (m.values == data.labels)
+      warnings.push_back(::ssah::detail::concat("modality '", m.name,
+                                                "' holds the labels themselves: its MAP measures the labels, "
+                                                "not what the model learns from data"));
     for (std::size_t j = 0; j < k; ++j)
       if (data.modalities[j].values == m.values)
         warnings.push_back(::ssah::detail::concat("modalities '", data.modalities[j].name, "' and '", m.name,

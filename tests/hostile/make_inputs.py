@@ -39,6 +39,9 @@ def main(d):
     # Two of three classes per item: every pair of items shares a label, no class is on all items.
     pairs = [b"\x01\x01\x00", b"\x00\x01\x01", b"\x01\x00\x01"]
     write_npy(os.path.join(d, "labels_pairs.npy"), "|u1", [items, 3], b"".join(pairs[i % 3] for i in range(items)))
+    # Labels that make every database item relevant to every query (for ssah eval: 24 queries, 216 items).
+    for rows in (24, 216):
+        write_npy(os.path.join(d, "ones_%d.npy" % rows), "|u1", [rows, classes], b"\x01" * (rows * classes))
     # Splits: the query set equal to the database (and the training set); a partial overlap;
     # a query listed twice.
     everything = list(range(items))
@@ -81,7 +84,7 @@ def edit_checkpoint(src, dst, key, value):
 def poison_checkpoint(src, dst, mode):
     """Copies a safetensors checkpoint with its data changed and its checksum recomputed (as any
     tool that writes safetensors would): mode 'nan' makes the first value of the first
-    parameter tensor NaN; 'extra' appends a tensor the model does not describe; 'zero-rng' gives
+    parameter tensor NaN; 'huge' sets every parameter to 3e38 (finite; the products overflow); 'extra' appends a tensor the model does not describe; 'zero-rng' gives
     the training state an all-zero sampler state (well formed; drawing from it never ends)."""
     with open(src, "rb") as f:
         raw = f.read()
@@ -92,6 +95,11 @@ def poison_checkpoint(src, dst, mode):
         state = json.loads(header["__metadata__"]["ssah.state"])
         state["rng"] = " ".join(["0"] * 312 + ["312"])
         header["__metadata__"]["ssah.state"] = json.dumps(state)
+    elif mode == "huge":  # finite, but every product overflows
+        for name, entry in header.items():
+            if name != "__metadata__" and not name.startswith(("state.", "standardize.")) and entry["dtype"] == "F32":
+                begin, end = entry["data_offsets"]
+                data[begin:end] = struct.pack("<f", 3e38) * ((end - begin) // 4)
     elif mode == "nan":
         name = sorted(k for k in header if k != "__metadata__" and not k.startswith(("state.", "standardize.")))[0]
         begin = header[name]["data_offsets"][0]

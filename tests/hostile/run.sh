@@ -60,6 +60,9 @@ fi
   sample_shape '[4611686018427387904, 4]'
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/nan.safetensors" nan
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/extra.safetensors" extra
+"$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/huge.safetensors" huge
+"$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/typed.safetensors" \
+  feature_hidden '"wide"'
 
 checksums() { (cd "$in" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
 checksums > "$work/inputs.md5"
@@ -296,6 +299,36 @@ case_ data_all_pairs ok "warning: every query shares a label with every database
 case_ msg_control_bytes error "cannot open '.*\?\[31m.npy'" search --db-codes "$work/$(printf '\033')[31m.npy" "${q4[@]}"
 case_ msg_long error "--hidden" train "${T0[@]}" "${L[@]}" --bits 16 \
   --hidden "$(printf '60000,%.0s' $(seq 1 200))60000" --out "$o/long"
+
+# Round 4: stored fields of the wrong type named by field; weights that saturate every unit (one
+# code for every item);
+# outputs that cannot be written found before the work; --resume's report read field by field;
+# labels given as data, and evaluations where everything is relevant, warned.
+case_ ckpt_spec_type error "typed.safetensors': not a checkpoint .*'modalities\[0\]\.feature_hidden' is \"wide\" \(expected a list of whole numbers\)" \
+  encode --checkpoint "$in/typed.safetensors" --modality "img=$in/img_query.npy" --out "$o/typed.npy"
+case_ ckpt_huge_weights ok "warning: all 24 items get the same code" \
+  encode --checkpoint "$in/huge.safetensors" --modality "img=$in/img_query.npy" --out "$o/huge.npy"
+mkdir -p "$o/report_folder/report.json" && echo x > "$o/report_folder/notes.txt"
+case_ out_overwrite_report_folder error "its report.json is not a regular file" \
+  train "${T[@]}" "${L[@]}" --out "$o/report_folder" --overwrite
+mkdir -p "$o/codes_fifo" && echo '{}' > "$o/codes_fifo/report.json" && mkfifo "$o/codes_fifo/codes"
+case_ out_codes_fifo error "codes_fifo/codes' is not a folder" train "${T[@]}" "${L[@]}" --out "$o/codes_fifo" --overwrite
+case_ out_second_unwritable error "--distances: cannot write '.*nowhere/d.npy': there is no folder" \
+  search "${db[@]}" "${q4[@]}" --out "$o/first_ids.npy" --distances "$o/nowhere/d.npy"
+[ -e "$o/first_ids.npy" ] && fail_case out_second_unwritable "--out was written although --distances could not be"
+cp -r "$in/run" "$o/results_list_run"
+"$python" - "$o/results_list_run/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["results"]["K16"] = []
+json.dump(r, open(sys.argv[1], "w"))
+PY
+case_ resume_results_list error "report.json': not a report of ssah train \('results.K16' is not an object\)" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/results_list_run"
+case_ data_labels_as_modality ok "warning: modality 'lab' holds the labels themselves" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --modality "lab=$in/labels.npy" --out "$o/labmod"
+case_ eval_all_relevant ok "warning: every database item shares a label with every query" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/ones_24.npy" --db-labels "$in/ones_216.npy"
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done

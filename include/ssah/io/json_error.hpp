@@ -4,11 +4,18 @@
 /// ("[json.exception.parse_error.101]") and with the bytes it quotes cut to a short, printable
 /// excerpt (a hostile file would otherwise put kilobytes of raw bytes into the message).
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "ssah/error.hpp"
 
 namespace ssah::io {
 
@@ -24,7 +31,8 @@ inline std::string json_error_text(const nlohmann::json::exception& e) {
   if (at != std::string::npos) {
     const std::size_t begin = at + marker.size();
     const std::size_t end = msg.rfind('\'');
-    const std::string raw = msg.substr(begin, end != std::string::npos && end >= begin ? end - begin : std::string::npos);
+    const std::string raw =
+        msg.substr(begin, end != std::string::npos && end >= begin ? end - begin : std::string::npos);
     std::string quoted;
     for (std::size_t i = 0; i < raw.size() && i < 24; ++i) {
       const unsigned char c = static_cast<unsigned char>(raw[i]);
@@ -40,6 +48,115 @@ inline std::string json_error_text(const nlohmann::json::exception& e) {
   }
   if (msg.size() > 200) msg = msg.substr(0, 197) + "...";
   return msg;
+}
+
+/// A field of a JSON document (a checkpoint's spec, a run's report) that does not have the form its
+/// reader expects. The message names the field ("'modalities[1].sample_shape' is not a list of whole
+/// numbers"); the reader that catches it adds the file.
+class JsonFormError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
+namespace detail {
+
+template <class T>
+struct JsonForm {  // bool, std::string, integers
+  static_assert(std::is_same_v<T, bool> || std::is_same_v<T, std::string> || std::is_integral_v<T>,
+                "json_as reads bool, std::string, integers and std::vector / std::array of them");
+  static std::string name() {
+    if constexpr (std::is_same_v<T, bool>)
+      return "true or false";
+    else if constexpr (std::is_same_v<T, std::string>)
+      return "a string";
+    else if constexpr (std::is_unsigned_v<T>)
+      return "a whole number";
+    else
+      return "an integer";
+  }
+  static bool read(const nlohmann::json& v, T& out) {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) return false;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.is_string()) return false;
+    } else if constexpr (std::is_unsigned_v<T>) {  // no sign, no fraction, in range: 3.5 is not 3, -1 not 2^64-1
+      if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0) ||
+          v.get<std::uint64_t>() > std::numeric_limits<T>::max())
+        return false;
+    } else {
+      if (!v.is_number_integer()) return false;
+      const std::int64_t x = v.get<std::int64_t>();
+      if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+        return false;
+      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) return false;
+    }
+    out = v.get<T>();
+    return true;
+  }
+};
+
+template <class T>
+struct JsonForm<std::vector<T>> {
+  static std::string name() { return "a list of " + plural(JsonForm<T>::name()); }
+  static std::string plural(std::string one) {  // "a whole number" -> "whole numbers"
+    if (one.compare(0, 2, "a ") == 0) one.erase(0, 2);
+    if (one.compare(0, 3, "an ") == 0) one.erase(0, 3);
+    return one == "true or false" ? "true or false values" : one + "s";
+  }
+  static bool read(const nlohmann::json& v, std::vector<T>& out) {
+    if (!v.is_array()) return false;
+    out.assign(v.size(), T{});
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!JsonForm<T>::read(v[i], out[i])) return false;
+    return true;
+  }
+};
+
+template <class T, std::size_t N>
+struct JsonForm<std::array<T, N>> {
+  static std::string name() {
+    return "a list of " + std::to_string(N) + " " + JsonForm<std::vector<T>>::plural(JsonForm<T>::name());
+  }
+  static bool read(const nlohmann::json& v, std::array<T, N>& out) {
+    if (!v.is_array() || v.size() != N) return false;
+    for (std::size_t i = 0; i < N; ++i)
+      if (!JsonForm<T>::read(v[i], out[i])) return false;
+    return true;
+  }
+};
+
+}  // namespace detail
+
+/// `v` as T (bool, std::string, an integer type, or a std::vector / std::array of them), read only
+/// when it has exactly that form: JsonFormError "'<field>' is <v> (expected a whole number)"
+/// otherwise. Unlike nlohmann's get<T>(), 3.5 is not read as the integer 3, nor -1 as 2^64-1.
+template <class T>
+T json_as(const nlohmann::json& v, const std::string& field) {
+  T out{};
+  if (!detail::JsonForm<T>::read(v, out)) {
+    std::string shown = v.dump();
+    if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
+    ssah::detail::fail<JsonFormError>("'", field, "' is ", shown, " (expected ", detail::JsonForm<T>::name(), ")");
+  }
+  return out;
+}
+
+/// The object `parent` (field `parent_field`, "" for the document itself) must have key `key`, whose
+/// value is read by json_as<T>; JsonFormError naming the field when the parent is not an object, the
+/// key is missing or the value has another form.
+template <class T>
+T json_field(const nlohmann::json& parent, const std::string& key, const std::string& parent_field = "") {
+  const std::string field = parent_field.empty() ? key : parent_field + "." + key;
+  if (!parent.is_object())
+    ssah::detail::fail<JsonFormError>(parent_field.empty() ? std::string("the document") : "'" + parent_field + "'",
+                                      " is not an object");
+  const auto it = parent.find(key);
+  if (it == parent.end()) ssah::detail::fail<JsonFormError>("'", field, "' is missing");
+  if constexpr (std::is_same_v<T, nlohmann::json>) {
+    return *it;
+  } else {
+    return json_as<T>(*it, field);
+  }
 }
 
 }  // namespace ssah::io

@@ -221,7 +221,7 @@ class SafetensorsReader {
  private:
   template <class... Args>
   [[noreturn]] void bad(Args&&... args) const {
-    fail<IoError>("read_safetensors: '", file_, "': ", std::forward<Args>(args)...);
+    fail<IoError>("'", file_, "': ", std::forward<Args>(args)...);
   }
 
   void read_metadata(const nlohmann::json& m, std::map<std::string, std::string>& out) const {
