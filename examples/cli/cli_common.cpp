@@ -20,6 +20,17 @@ CodesFile read_codes(const std::string& path) {
   return f;
 }
 
+bool all_rows_equal(const void* data, std::size_t rows, std::size_t row_bytes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 1; i < rows; ++i)
+    if (std::memcmp(p, p + i * row_bytes, row_bytes) != 0) return false;
+  return rows > 1;
+}
+
+void check_has_rows(const CodesFile& codes, const char* option) {
+  if (codes.layout.rows == 0) SSAH_THROW(IoError, option, " '", codes.array.source, "': no codes (0 rows)");
+}
+
 void check_same_bits(const CodesFile& query, const CodesFile& database) {
   if (query.layout.bits != database.layout.bits)
     SSAH_THROW(ShapeError, "query codes '", query.array.source, "' have ", query.layout.bits,
@@ -85,9 +96,17 @@ const CLI::Validator& integer_range(std::size_t low, std::size_t high) {
   return it->second;
 }
 
+const CLI::Validator& non_empty_path() {
+  static const CLI::Validator check(
+      [](const std::string& s) { return s.empty() ? std::string("an empty path names no file") : std::string(); },
+      "PATH");
+  return check;
+}
+
 void add_threads_option(CLI::App& cmd, int& threads) {
   cmd.add_option("--threads", threads,
-                 "OpenMP threads, 0 to 1024, at most 4 per processor (default 0: OpenMP's default, all)")
+                 "OpenMP threads, 0 to 1024 (default 0: OpenMP's default, all); more than 4 per processor are "
+                 "reduced to 4 per processor")
       ->transform(integer_range(0, static_cast<std::size_t>(detail::kMaxThreads)));
 }
 

@@ -40,7 +40,17 @@ void check_same_bits(const CodesFile& query, const CodesFile& database);
 /// file). `files` pairs each earlier file with its option, e.g. {{"--db-codes", db}, {"--query-codes",
 /// q}}; empty paths are skipped. An empty `out` (the output not asked for) passes.
 void check_output_file(const char* option, const std::string& out,
-                            const std::vector<std::pair<const char*, std::string>>& files);
+                       const std::vector<std::pair<const char*, std::string>>& files);
+
+/// Whether `rows` (> 1) rows of `row_bytes` bytes each at `data` are all the same: codes that
+/// cannot rank anything (a collapsed model), which the commands warn about.
+bool all_rows_equal(const void* data, std::size_t rows, std::size_t row_bytes);
+
+/// Refuses (IoError) a codes file without a row: nothing to search or evaluate.
+void check_has_rows(const CodesFile& codes, const char* option);
+
+/// CLI11 check of an output path option: an empty value is refused (it would write nothing).
+const CLI::Validator& non_empty_path();
 
 /// Refuses (InvalidArgument) code lengths the program does not build (ssah::model_bits) and repeats.
 void check_bits(const std::vector<int>& bits);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,8 @@ void run_eval(const EvalArgs& a) {
                      {"--query-labels", a.query_labels},
                      {"--db-labels", a.db_labels}});
   const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
+  check_has_rows(q, "--query-codes");
+  check_has_rows(d, "--db-codes");
   check_same_bits(q, d);
   const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);
   check_rows("query codes", q.array, q.layout.rows, "query labels", ql);
@@ -92,9 +95,12 @@ void run_eval(const EvalArgs& a) {
   opt.threads = a.threads;
   const int bits = q.layout.bits;
   const auto start = std::chrono::steady_clock::now();
+  bool one_code = false;  // every database item has the same code
   const EvalResult r = with_code_bits(bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
-    return evaluate_retrieval(io::codes_from_array<K>(q.array), io::codes_from_array<K>(d.array), qlab, dlab, opt);
+    const PackedCodes<K> database = io::codes_from_array<K>(d.array);
+    one_code = all_rows_equal(database.data(), database.size(), PackedCodes<K>::code_bytes);
+    return evaluate_retrieval(io::codes_from_array<K>(q.array), database, qlab, dlab, opt);
   });
   const double seconds = seconds_since(start);
 
@@ -106,10 +112,17 @@ void run_eval(const EvalArgs& a) {
   if (r.queries_without_relevant > 0)
     std::printf("%zu queries share no label with the database (AP 0, counted in the means)\n",
                 r.queries_without_relevant);
+  const auto warn = [](const char* what) { std::fprintf(stderr, "ssah eval: warning: %s\n", what); };
+  std::error_code ec;
+  if (std::filesystem::equivalent(a.query_codes, a.db_codes, ec))
+    warn("the query codes are the database codes: each query retrieves itself first, which raises the MAP");
+  if (one_code) warn("every database item has the same code: the ranking is the database order, not the codes");
+  if (r.queries_without_relevant == r.queries)
+    warn("no query shares a label with any database item: every AP is 0 whatever the codes");
   if (!r.relevant.empty() && std::all_of(r.relevant.begin(), r.relevant.end(), [&](auto n) { return n == r.database; }))
-    std::fprintf(stderr,
-                 "ssah eval: warning: every database item shares a label with every query, so every item is "
-                 "relevant to every query and any ranking has MAP 1\n");
+    warn(
+        "every database item shares a label with every query, so every item is relevant to every query and any "
+        "ranking has MAP 1");
   if (!a.json.empty()) {
     write_json(a.json, r, bits, classes, seconds);
     std::printf("metrics, precision@N and PR curves written to %s\n", a.json.c_str());
@@ -137,7 +150,8 @@ void add_eval_command(CLI::App& app) {
                   "N values of the precision@N curve (comma-separated), each 1 to 2147483647")
       ->delimiter(',')
       ->transform(integer_range(1, 2147483647));
-  cmd->add_option("--json", args->json, "write every metric, the precision@N and PR curves and per-query APs here");
+  cmd->add_option("--json", args->json, "write every metric, the precision@N and PR curves and per-query APs here")
+      ->check(non_empty_path());
   add_threads_option(*cmd, args->threads);
   cmd->callback([args] { run_eval(*args); });
 }

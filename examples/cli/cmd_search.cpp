@@ -24,6 +24,8 @@ void run_search(const SearchArgs& a) {
   check_output_file("--distances", a.distances,
                     {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}, {"--out", a.out}});
   const CodesFile d = read_codes(a.db_codes), q = read_codes(a.query_codes);
+  check_has_rows(d, "--db-codes");
+  check_has_rows(q, "--query-codes");
   check_same_bits(q, d);
   const auto start = std::chrono::steady_clock::now();
   const KnnResult r = with_code_bits(q.layout.bits, [&](auto kc) {
@@ -67,8 +69,10 @@ void add_search_command(CLI::App& app) {
                   "when the results would not fit in memory)")
       ->capture_default_str()
       ->transform(integer_range(1, 2147483647));
-  cmd->add_option("--out", args->out, "write the neighbour ids here (.npy, int64 [queries, k])");
-  cmd->add_option("--distances", args->distances, "write the Hamming distances here (.npy, int32 [queries, k])");
+  cmd->add_option("--out", args->out, "write the neighbour ids here (.npy, int64 [queries, k])")
+      ->check(non_empty_path());
+  cmd->add_option("--distances", args->distances, "write the Hamming distances here (.npy, int32 [queries, k])")
+      ->check(non_empty_path());
   cmd->add_flag("--device", args->device,
                 "search with the Thrust device-system implementation (the GPU in a CUDA build)");
   add_threads_option(*cmd, args->threads);

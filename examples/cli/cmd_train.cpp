@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -24,10 +26,13 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <variant>
 #include <vector>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -116,23 +121,45 @@ std::string file_part(const std::string& direction) {
   return s;
 }
 
-/// Renders an SVG with gnuplot (written to a temporary name, then renamed); a warning, never a
-/// failure, when gnuplot is absent or fails.
-void plot(const std::string& script_path, const std::string& svg_path, const std::string& script_body) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+/// Runs `gnuplot SCRIPT` in `dir`, its output discarded, without a shell (the folder's name, which
+/// the user chose, never reaches a command line or a gnuplot string); its exit status, 127 when
+/// gnuplot could not be started.
+int run_gnuplot(const std::string& dir, const std::string& script) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {  // only async-signal-safe calls until exec
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    if (::chdir(dir.c_str()) != 0 || devnull < 0) ::_exit(126);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(devnull, STDERR_FILENO);
+    ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Renders `name`.svg in the run folder `out` from the script `name`.gp written to out/curves/;
+/// the script names files relative to curves/ only (generated names), so that no quote or
+/// command in the folder's path is ever read by gnuplot. A warning, never a failure, when gnuplot
+/// is absent or fails.
+void plot(const std::string& out, const std::string& name, const std::string& script_body) {
+  const std::string svg_path = out + "/" + name + ".svg", tmp = svg_path + ".tmp-plot";
+  io::check_output_destination(svg_path);  // gnuplot's output is renamed over it
+  io::write_file_atomic(out + "/curves/" + name + ".gp", "set terminal svg size 800,600 dynamic\nset output '../" +
+                                                             name + ".svg.tmp-plot'\n" + script_body);
+  const int status = run_gnuplot(out + "/curves", name + ".gp");
+  if (status == 127) {
     static bool warned = false;
     if (!warned) std::fprintf(stderr, "ssah train: warning: gnuplot not found on PATH; plots skipped (CSV written)\n");
     warned = true;
-    return;
+  } else if (status != 0 || std::rename(tmp.c_str(), svg_path.c_str()) != 0) {
+    std::fprintf(stderr, "ssah train: warning: gnuplot failed on curves/%s.gp; plot %s.svg skipped\n", name.c_str(),
+                 name.c_str());
   }
-  io::check_output_destination(svg_path);  // gnuplot's output is renamed over it
-  const std::string tmp = svg_path + ".tmp-plot";
-  io::write_file_atomic(script_path, "set terminal svg size 800,600 dynamic\nset output '" + tmp + "'\n" + script_body);
-  const std::string cmd = "gnuplot '" + script_path + "' >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0 || std::rename(tmp.c_str(), svg_path.c_str()) != 0) {
-    std::fprintf(stderr, "ssah train: warning: gnuplot failed on %s; plot skipped\n", script_path.c_str());
-    std::remove(tmp.c_str());
-  }
+  std::remove(tmp.c_str());
 }
 
 void write_curves(const std::string& out, const pipeline::BitsResult& r) {
@@ -144,7 +171,8 @@ void write_curves(const std::string& out, const pipeline::BitsResult& r) {
                         "'\nset xlabel 'N'\nset ylabel 'precision'\nset key outside\nset datafile separator ','\nplot ";
   bool first = true;
   for (const pipeline::Direction& d : r.directions) {
-    const std::string base = out + "/curves/" + k + "_" + file_part(d.name);
+    const std::string name = k + "_" + file_part(d.name);  // modality names are [A-Za-z0-9_-]+
+    const std::string base = out + "/curves/" + name;
     std::string pr = "radius,precision,recall\n";
     const std::size_t radii = std::min(d.result.pr_precision.size(), static_cast<std::size_t>(r.bits) + 1);
     for (std::size_t i = 0; i < radii; ++i)
@@ -156,12 +184,12 @@ void write_curves(const std::string& out, const pipeline::BitsResult& r) {
       pn += std::to_string(d.result.precision_n[i]) + "," + std::to_string(d.result.precision_at_n[i]) + "\n";
     io::write_file_atomic(base + "_precision_at_n.csv", pn);
     const std::string sep = first ? "" : ", ";
-    pr_plot += sep + "'" + base + "_pr.csv' every ::1 using 3:2 with linespoints title '" + d.name + "'";
-    pn_plot += sep + "'" + base + "_precision_at_n.csv' every ::1 using 1:2 with linespoints title '" + d.name + "'";
+    pr_plot += sep + "'" + name + "_pr.csv' every ::1 using 3:2 with linespoints title '" + d.name + "'";
+    pn_plot += sep + "'" + name + "_precision_at_n.csv' every ::1 using 1:2 with linespoints title '" + d.name + "'";
     first = false;
   }
-  plot(out + "/curves/" + k + "_pr.gp", out + "/" + k + "_pr.svg", pr_plot + "\n");
-  plot(out + "/curves/" + k + "_precision_at_n.gp", out + "/" + k + "_precision_at_n.svg", pn_plot + "\n");
+  plot(out, k + "_pr", pr_plot + "\n");
+  plot(out, k + "_precision_at_n", pn_plot + "\n");
 }
 
 std::string eta(double seconds) {
@@ -235,10 +263,23 @@ json read_report(const std::string& dir) {
     if (report.contains("modalities") && !report["modalities"].is_array())
       throw io::JsonFormError("'modalities' is not a list");
     const json results = report.value("results", json::object());
-    for (const auto& [k, done] : results.items()) {
-      io::json_field<std::size_t>(done, "epochs", "results." + k);
-      const json maps = io::json_field<json>(done, "map", "results." + k);
-      if (!maps.is_object()) throw io::JsonFormError("'results." + k + ".map' is not an object");
+    for (const auto& [k, done] : results.items()) {  // results are carried into the new report
+      const std::string field = "results." + k;
+      int bits = 0;
+      const auto parsed = std::from_chars(k.data() + std::min<std::size_t>(1, k.size()), k.data() + k.size(), bits);
+      if (k.empty() || k[0] != 'K' || parsed.ec != std::errc() || parsed.ptr != k.data() + k.size() ||
+          !is_model_bits(bits) || "K" + std::to_string(bits) != k)
+        throw io::JsonFormError("'" + field + "' is not a code length of ssah train (K and one of " +
+                                model_bits_list() + ")");
+      if (io::json_field<int>(done, "bits", field) != bits)
+        throw io::JsonFormError("'" + field + ".bits' is not " + std::to_string(bits));
+      io::json_field<std::size_t>(done, "epochs", field);
+      const json maps = io::json_field<json>(done, "map", field);
+      if (!maps.is_object()) throw io::JsonFormError("'" + field + ".map' is not an object");
+      for (const auto& [direction, map] : maps.items())
+        if (!map.is_number() || !(map.get<double>() >= 0 && map.get<double>() <= 1))
+          throw io::JsonFormError("'" + field + ".map." + direction + "' is " + map.dump() +
+                                  " (a MAP is a number from 0 to 1)");
     }
   } catch (const io::JsonFormError& e) {
     SSAH_THROW(IoError, "'", path, "': not a report of ssah train (", e.what(), ")");
@@ -300,7 +341,17 @@ void run_train(TrainArgs a) {
   const RunFolderMode folder_mode = !a.resume.empty() ? RunFolderMode::resume
                                     : a.overwrite     ? RunFolderMode::overwrite
                                                       : RunFolderMode::fresh;
-  check_run_folder(a.out, folder_mode);  // before any input is read
+  // What this run reads: never written over, never removed by --overwrite.
+  std::vector<RunInput> input_files;
+  for (const std::string& m : a.modalities) input_files.push_back({"--modality", split_pair(m, "--modality").second});
+  input_files.push_back({"--labels", a.labels});
+  input_files.push_back({"--mat", a.mat.file});
+  for (const char* f : {"/query_idx.npy", "/db_idx.npy", "/train_idx.npy"})
+    if (!a.split_dir.empty()) input_files.push_back({"--split", a.split_dir + f});
+  for (const std::string& s : a.pretrained)
+    input_files.push_back({"--pretrained", split_pair(s, "--pretrained").second});
+  const bool writes_split = a.split_dir.empty() && a.resume.empty();
+  check_run_folder(a.out, folder_mode, input_files, writes_split);  // before any input is read
   if (!a.resume.empty()) previous = read_report(a.resume);
   if (a.modalities.size() > 3)
     SSAH_THROW(InvalidArgument, a.modalities.size(), " modalities given; ssah train supports 1 to 3");
@@ -312,7 +363,8 @@ void run_train(TrainArgs a) {
     if (kind == "cnn") kind = "cnnf";
     if (kind != "feature" && kind != "text" && kind != "cnnf")
       SSAH_THROW(InvalidArgument, "--backbone ", s, ": the backbone must be feature, text or cnn");
-    kinds[name] = kind;
+    if (!kinds.emplace(name, kind).second)
+      SSAH_THROW(InvalidArgument, "--backbone: the modality '", name, "' is given twice");
   }
   std::map<std::string, std::string> pretrained_files;
   for (const std::string& s : a.pretrained) {
@@ -346,10 +398,14 @@ void run_train(TrainArgs a) {
     std::printf("  labels = %s\n", mat.labels_variable.c_str());
   } else if (a.mat.any()) {
     SSAH_THROW(InvalidArgument, "--mat-modality, --mat-labels and --mat-layout need --mat FILE");
-  } else if (a.modalities.empty() || a.labels.empty()) {
+  } else if (a.modalities.empty() && a.labels.empty()) {
     SSAH_THROW(InvalidArgument,
                "no inputs: give --modality NAME=FILE.npy (1 to 3 times) and --labels LABELS.npy, "
                "or --mat FILE.mat");
+  } else if (a.labels.empty()) {
+    SSAH_THROW(InvalidArgument, "--labels LABELS.npy is required with --modality (the labels of the items)");
+  } else if (a.modalities.empty()) {
+    SSAH_THROW(InvalidArgument, "--modality NAME=FILE.npy (1 to 3 times) is required with --labels");
   }
   pipeline::Dataset data = pipeline::dataset_from_labels(from_mat ? std::move(mat.labels) : io::read_npy(a.labels));
   const std::string labels_file = data.labels_source;
@@ -469,13 +525,7 @@ void run_train(TrainArgs a) {
   check_networks(data, e, a.bits.front(), !a.hidden.empty(), kinds, pretrained_files);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
-  std::vector<std::string> input_files;  // never removed by --overwrite
-  for (const std::string& m : a.modalities) input_files.push_back(split_pair(m, "--modality").second);
-  for (const std::string& f : {a.labels, a.mat.file}) input_files.push_back(f);
-  for (const char* f : {"/query_idx.npy", "/db_idx.npy", "/train_idx.npy"})
-    if (!a.split_dir.empty()) input_files.push_back(a.split_dir + f);
-  for (const auto& [name, file] : pretrained_files) input_files.push_back(file);
-  claim_run_folder(a.out, folder_mode, input_files);
+  claim_run_folder(a.out, folder_mode, input_files, writes_split);
   for (const std::string& w : warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
   const auto make_folder = [](const std::string& dir) {
     std::error_code ec;
@@ -485,7 +535,7 @@ void run_train(TrainArgs a) {
   };
   make_folder(a.out + "/codes");
   make_folder(a.out + "/curves");
-  if (a.split_dir.empty() && a.resume.empty()) {  // a resumed run checks that it drew the same split (input_checksums)
+  if (writes_split) {  // a resumed run checks that it drew the same split (input_checksums)
     make_folder(a.out + "/split");
     write_indices(a.out + "/split/query_idx.npy", split.query);
     write_indices(a.out + "/split/db_idx.npy", split.database);
@@ -638,18 +688,25 @@ void run_train(TrainArgs a) {
     if (!previous.contains("input_checksums"))
       SSAH_THROW(InvalidArgument, "--resume ", a.out,
                  ": its report.json has no input checksums (written by an older ssah train)");
-    check_same(previous["input_checksums"], report["input_checksums"], "the checksum of");
+    // From what explains most to what explains least: the modalities (names, order, backbones),
+    // the options, then the data; the split comes before the modalities' checksums, which are
+    // taken after standardisation by the training items and so change with the split too.
+    json mods_there = previous.value("modalities", json::array()), mods_here = report["modalities"];
+    for (json* mods : {&mods_there, &mods_here})
+      for (json& m : *mods)
+        if (m.is_object()) m.erase("file");
+    check_same(json{{"modality list", mods_there}}, json{{"modality list", mods_here}}, "the");
     json hp_there = previous.value("hyperparameters", json::object()), hp_here = report["hyperparameters"];
     for (const char* key : {"epochs", "bits"}) {
       hp_there.erase(key);
       hp_here.erase(key);
     }
     check_same(hp_there, hp_here, "hyperparameter");
-    json mods_there = previous.value("modalities", json::array()), mods_here = report["modalities"];
-    for (json* mods : {&mods_there, &mods_here})
-      for (json& m : *mods)
-        if (m.is_object()) m.erase("file");
-    check_same(json{{"modalities", mods_there}}, json{{"modalities", mods_here}}, "the");
+    const json& sums_there = previous["input_checksums"];
+    const json& sums_here = report["input_checksums"];
+    for (const char* part : {"split", "labels", "modalities"})
+      check_same(json{{part, sums_there.value(part, json())}}, json{{part, sums_here.value(part, json())}},
+                 "the checksum of");
     for (int bits : a.bits) {  // every checkpoint is checked before anything is written
       Checkpoint c;
       load_resumable(bits, c);
@@ -727,10 +784,17 @@ void run_train(TrainArgs a) {
                    ", --batch-size and the number of items set how much training needs");
       }
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
+      std::vector<std::string> collapsed;  // warnings of this K, recorded in its results
       for (std::size_t m = 0; m < data.modalities.size(); ++m) {
         const std::string base = a.out + "/codes/" + k + "_" + data.modalities[m].name;
         io::write_npy(base + "_query.npy", sign_codes(r.query_hashes[m]), {split.query.size(), std::size_t(bits)});
-        io::write_npy(base + "_db.npy", sign_codes(r.database_hashes[m]), {split.database.size(), std::size_t(bits)});
+        const std::vector<std::int8_t> db_codes = sign_codes(r.database_hashes[m]);
+        io::write_npy(base + "_db.npy", db_codes, {split.database.size(), std::size_t(bits)});
+        if (all_rows_equal(db_codes.data(), split.database.size(), static_cast<std::size_t>(bits))) {
+          collapsed.push_back("every database item of '" + data.modalities[m].name +
+                              "' gets the same code: the model does not tell them apart");
+          std::fprintf(stderr, "ssah train: warning: K = %d: %s\n", bits, collapsed.back().c_str());
+        }
       }
       write_curves(a.out, r);
       json maps = json::object();
@@ -748,6 +812,7 @@ void run_train(TrainArgs a) {
                     {"epochs", r.epochs},
                     {"checkpoint", "model-" + k + ".safetensors"}};
       if (r.start_epoch > 0) results[k]["resumed_from_epoch"] = r.start_epoch;
+      if (!collapsed.empty()) results[k]["warnings"] = collapsed;
       report["results"] = results;
       report["total_seconds"] = seconds_since(start);
       io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
@@ -796,11 +861,7 @@ void run_encode(const EncodeArgs& a) {
   io::write_npy(a.out, codes, {rows, static_cast<std::size_t>(c.spec.bits)});
   std::printf("%zu codes of %d bits written to %s\n", rows, c.spec.bits, a.out.c_str());
   // A collapsed model (or one whose weights saturate every unit) ranks nothing: say so.
-  const auto bits = static_cast<std::ptrdiff_t>(c.spec.bits);
-  bool all_same = rows > 1;
-  for (std::size_t i = 1; i < rows && all_same; ++i)
-    all_same = std::equal(codes.begin(), codes.begin() + bits, codes.begin() + static_cast<std::ptrdiff_t>(i) * bits);
-  if (all_same)
+  if (all_rows_equal(codes.data(), rows, static_cast<std::size_t>(c.spec.bits)))
     std::fprintf(stderr, "ssah encode: warning: all %zu items get the same code: the model does not tell them apart\n",
                  rows);
 }

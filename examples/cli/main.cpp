@@ -3,6 +3,7 @@
 //
 // Exit status: 0 on success; 1 when an input is bad or a command fails (one line on stderr,
 // "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -48,6 +49,9 @@ std::string command_name(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, which ssah reports and cleans up
+  // after, instead of the default SIGXFSZ ending the process with a temporary file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"ssah: self-supervised adversarial hashing for cross-modal retrieval"};
   // A function, so that a malformed SSAH_HAMMING_ISA is reported as an error, not thrown out of main.
   app.set_version_flag("--version", [] {

@@ -29,11 +29,11 @@ struct MatInputOptions {
 
 /// One modality read from the file.
 struct MatModality {
-  std::string name;                 ///< the modality's name (NAME of NAME=VAR)
-  std::string variable;             ///< the variable it came from
-  std::vector<std::size_t> dims;    ///< the variable's dimensions as MATLAB sees them
-  std::string arrangement;          ///< how the items were found, e.g. "H x W x C x N -> [N, C, H, W]"
-  io::HostArray array;              ///< [N, ...] row-major; source is "'<file>' variable <VAR>"
+  std::string name;               ///< the modality's name (NAME of NAME=VAR)
+  std::string variable;           ///< the variable it came from
+  std::vector<std::size_t> dims;  ///< the variable's dimensions as MATLAB sees them
+  std::string arrangement;        ///< how the items were found, e.g. "H x W x C x N -> [N, C, H, W]"
+  io::HostArray array;            ///< [N, ...] row-major; source is "'<file>' variable <VAR>"
 };
 
 /// A data set read from one `.mat` file.

@@ -48,6 +48,25 @@ std::string first_entry(const fs::path& dir) {
   return "";
 }
 
+/// InvalidArgument when one of `inputs` is a file at a path where the run writes in `dir`.
+void check_inputs_not_outputs(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+                              bool writes_split) {
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(dir, ec);
+  if (ec) return;
+  for (const RunInput& input : inputs) {
+    if (input.file.empty()) continue;
+    const fs::path file = fs::weakly_canonical(input.file, ec);
+    if (ec) continue;
+    const std::string relative = file.lexically_relative(root).generic_string();
+    if (relative.empty() || relative.compare(0, 2, "..") == 0 || !is_run_output(relative)) continue;
+    if (relative.compare(0, 6, "split/") == 0 && !writes_split) continue;  // read, not written, by this run
+    SSAH_THROW(InvalidArgument, input.option, " ", input.file, ": the file is where ssah train writes '", relative,
+               "' of the run in ", mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
+               "; the run would replace what it reads: copy it elsewhere first");
+  }
+}
+
 void check_contents(const std::string& dir, RunFolderMode mode) {
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);
@@ -86,29 +105,36 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
 
 }  // namespace
 
-void check_run_folder(const std::string& dir, RunFolderMode mode) { check_contents(dir, mode); }
+void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+                      bool writes_split) {
+  check_contents(dir, mode);
+  check_inputs_not_outputs(dir, mode, inputs, writes_split);
+}
 
-void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<std::string>& inputs) {
+void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+                      bool writes_split) {
+  const std::string option = mode == RunFolderMode::resume ? "--resume" : "--out";
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir, ec))
-    SSAH_THROW(IoError, "--out ", dir, ": cannot create the folder", ec ? ": " + ec.message() : std::string());
+    SSAH_THROW(IoError, option, " ", dir, ": cannot create the folder", ec ? ": " + ec.message() : std::string());
   const std::string lock_path = (fs::path(dir) / kLockName).string();
   // Kept open (and locked) until the process ends; the kernel releases the lock however it ends,
   // so a lock file left behind by a crash blocks nothing.
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    SSAH_THROW(IoError, "--out ", dir, ": cannot create the lock file '", lock_path, "': ", std::strerror(errno));
+    SSAH_THROW(IoError, option, " ", dir, ": cannot create the lock file '", lock_path, "': ", std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK)
-      SSAH_THROW(InvalidArgument, "--out ", dir,
+      SSAH_THROW(InvalidArgument, option, " ", dir,
                  ": another ssah train is writing to this folder; wait for it to end "
                  "or choose another folder");
-    SSAH_THROW(IoError, "--out ", dir, ": cannot lock '", lock_path, "': ", std::strerror(err));
+    SSAH_THROW(IoError, option, " ", dir, ": cannot lock '", lock_path, "': ", std::strerror(err));
   }
   check_contents(dir, mode);
+  check_inputs_not_outputs(dir, mode, inputs, writes_split);
   if (mode != RunFolderMode::overwrite) return;
   std::size_t removed = 0, kept = 0;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
@@ -117,9 +143,9 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
     const std::string relative = fs::relative(it->path(), dir, ec).generic_string();
     if (!is_run_output(relative)) continue;
     bool read_by_this_run = false;
-    for (const std::string& input : inputs) {
+    for (const RunInput& input : inputs) {
       std::error_code missing;  // an input that is not there is not this file (and must not end the walk)
-      read_by_this_run = read_by_this_run || fs::equivalent(it->path(), input, missing);
+      read_by_this_run = read_by_this_run || fs::equivalent(it->path(), input.file, missing);
     }
     if (read_by_this_run)
       ++kept;

@@ -13,15 +13,24 @@ enum class RunFolderMode {
   overwrite,  ///< an earlier run's outputs there are removed (not those this run reads); other files are left alone
 };
 
+/// A file the run reads, with the option that named it ("--labels", "--modality img").
+struct RunInput {
+  std::string option, file;
+};
+
 /// Refuses (InvalidArgument) a folder that `claim_run_folder` would refuse, without creating or
-/// locking anything: called before the inputs are read, so that the mistake costs nothing.
-void check_run_folder(const std::string& dir, RunFolderMode mode);
+/// locking anything: called before the inputs are read, so that the mistake costs nothing. Also
+/// refuses an input that lies where the run writes an output (`ROOT/report.json`, `ROOT/codes/...`,
+/// and `ROOT/split/...` when `writes_split`): the run would replace the file it reads.
+void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+                      bool writes_split);
 
 /// Creates `dir` if needed and locks it for the life of this process (`dir/.ssah-lock`, flock: a
 /// crash releases it); InvalidArgument when another process holds the lock or, checked again
 /// under the lock, the folder is not what `mode` needs. In overwrite mode, then removes the
 /// files an earlier `ssah train` wrote there (reported on stdout), except those among `inputs`
 /// (e.g. `--split DIR/split` of the run being replaced: it reads them).
-void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<std::string>& inputs);
+void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+                      bool writes_split);
 
 }  // namespace ssah::cli

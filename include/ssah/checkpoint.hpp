@@ -301,8 +301,13 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
   } catch (const io::JsonFormError& e) {
     bad_spec(e.what());
   }
-  if (f.metadata.count("ssah.bits") && f.meta("ssah.bits") != std::to_string(c.spec.bits))
-    detail::fail<IoError>("'", path, "': its metadata says ", f.meta("ssah.bits"), " bits but its spec ", c.spec.bits);
+  // The plain metadata repeat the spec for readers of the file; they must say the same.
+  const std::pair<const char*, std::string> repeated[] = {{"ssah.bits", std::to_string(c.spec.bits)},
+                                                          {"ssah.objective", c.spec.objective},
+                                                          {"ssah.epoch", std::to_string(c.epoch)}};
+  for (const auto& [key, value] : repeated)
+    if (f.metadata.count(key) && f.meta(key) != value)
+      detail::fail<IoError>("'", path, "': its metadata '", key, "' is '", f.meta(key), "' but its spec says ", value);
   if (!is_model_bits(c.spec.bits))
     detail::fail<IoError>("'", path, "': codes of ", c.spec.bits, " bits (this ssah builds ", model_bits_list(), ")");
   if (c.modalities.empty() || c.modalities.size() > 3)
@@ -335,6 +340,10 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
         if (!buffer_names.count(name.substr(prefix.size())))
           bad_state("tensor '", name, "' is not a buffer of training");
         const std::vector<float> v = tensors.get(name);
+        if (name == "state.codes")  // the codes B of the training items: signs of sums (0 where a sum is 0)
+          for (std::size_t i = 0; i < v.size(); ++i)
+            if (v[i] != 1.f && v[i] != -1.f && v[i] != 0.f)
+              bad_state("tensor 'state.codes' holds ", v[i], " at ", i, " (codes are signs: 1, -1 or 0)");
         st.buffers.emplace(name.substr(prefix.size()),
                            Tensor<float>::from_host(detail::checkpoint_shape(array.shape, path), v));
       }

@@ -246,13 +246,28 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
     return bits;
   };
   const std::vector<std::uint64_t> qb = label_bits(split.query), db = label_bits(split.database);
+  const auto shares = [&](std::size_t i, std::size_t j) {
+    for (std::size_t w = 0; w < words; ++w)
+      if (qb[i * words + w] & db[j * words + w]) return true;
+    return false;
+  };
+  std::size_t without_relevant = 0;  // labelled queries that share no label with any database item
+  for (std::size_t i = 0; i < split.query.size(); ++i) {
+    bool labelled = false, found = false;
+    for (std::size_t w = 0; w < words; ++w) labelled = labelled || qb[i * words + w] != 0;
+    for (std::size_t j = 0; j < split.database.size() && labelled && !found; ++j) found = shares(i, j);
+    without_relevant += labelled && !found ? 1 : 0;
+  }
+  if (without_relevant > 0)
+    warnings.push_back(::ssah::detail::concat(without_relevant, " of the ", split.query.size(),
+                                              " queries share no label with any database item (their AP is 0, "
+                                              "counted in the MAP)"));
+  if (split.database.size() < 2 || split.train.size() < 2)
+    warnings.push_back(::ssah::detail::concat(split.database.size(), " database and ", split.train.size(),
+                                              " training items: too few to rank or to learn from"));
   bool all_relevant = true;
   for (std::size_t i = 0; i < split.query.size() && all_relevant; ++i)
-    for (std::size_t j = 0; j < split.database.size() && all_relevant; ++j) {
-      std::uint64_t shared = 0;
-      for (std::size_t w = 0; w < words; ++w) shared |= qb[i * words + w] & db[j * words + w];
-      all_relevant = shared != 0;
-    }
+    for (std::size_t j = 0; j < split.database.size() && all_relevant; ++j) all_relevant = shares(i, j);
   if (all_relevant)
     warnings.push_back(
         "every query shares a label with every database item, so every item is relevant to every "

@@ -42,6 +42,22 @@ def main(d):
     # Labels that make every database item relevant to every query (for ssah eval: 24 queries, 216 items).
     for rows in (24, 216):
         write_npy(os.path.join(d, "ones_%d.npy" % rows), "|u1", [rows, classes], b"\x01" * (rows * classes))
+    # Round 5. Queries (rows 0-23 of split/) with a class no other item has: no query shares a label
+    # with the database. Multi-hot labels of 2; class ids far beyond any table; codes that are one
+    # code, or none. Images scaled by 1e30 (every unit saturates: one code for every item).
+    body = bytearray(raw[-items * classes:])
+    for row in range(items):
+        body[row * classes:(row + 1) * classes] = bytes([1 if (c == 0) == (row < 24) else 0 for c in range(classes)])
+    write_npy(os.path.join(d, "labels_apart.npy"), "|u1", [items, classes], bytes(body))
+    write_npy(os.path.join(d, "labels_two_216.npy"), "|u1", [216, classes], b"\x02" * (216 * classes))
+    write_npy(os.path.join(d, "ids_huge_24.npy"), "<i8", [24], struct.pack("<24q", *([2 ** 40] * 24)))
+    write_npy(os.path.join(d, "ids_216.npy"), "<i8", [216], struct.pack("<216q", *([1] * 216)))
+    write_npy(os.path.join(d, "codes_one_216.npy"), "|i1", [216, 16], b"\x01" * (216 * 16))
+    write_npy(os.path.join(d, "codes_none.npy"), "|i1", [0, 16], b"")
+    with open(os.path.join(d, "img.npy"), "rb") as f:
+        img = f.read()
+    values = struct.unpack("<%df" % (items * 32), img[-items * 32 * 4:])
+    write_npy(os.path.join(d, "img_1e30.npy"), "<f4", [items, 32], struct.pack("<%df" % len(values), *(v * 1e30 for v in values)))
     # Splits: the query set equal to the database (and the training set); a partial overlap;
     # a query listed twice.
     everything = list(range(items))
@@ -84,7 +100,8 @@ def edit_checkpoint(src, dst, key, value):
 def poison_checkpoint(src, dst, mode):
     """Copies a safetensors checkpoint with its data changed and its checksum recomputed (as any
     tool that writes safetensors would): mode 'nan' makes the first value of the first
-    parameter tensor NaN; 'huge' sets every parameter to 3e38 (finite; the products overflow); 'extra' appends a tensor the model does not describe; 'zero-rng' gives
+    parameter tensor NaN; 'huge' sets every parameter to 3e38 (finite; the products overflow); 'epoch-meta' makes
+    the metadata 'ssah.epoch' disagree with the spec; 'extra' appends a tensor the model does not describe; 'zero-rng' gives
     the training state an all-zero sampler state (well formed; drawing from it never ends)."""
     with open(src, "rb") as f:
         raw = f.read()
@@ -95,6 +112,8 @@ def poison_checkpoint(src, dst, mode):
         state = json.loads(header["__metadata__"]["ssah.state"])
         state["rng"] = " ".join(["0"] * 312 + ["312"])
         header["__metadata__"]["ssah.state"] = json.dumps(state)
+    elif mode == "epoch-meta":  # the plain metadata disagree with the spec
+        header["__metadata__"]["ssah.epoch"] = "5"
     elif mode == "huge":  # finite, but every product overflows
         for name, entry in header.items():
             if name != "__metadata__" and not name.startswith(("state.", "standardize.")) and entry["dtype"] == "F32":

@@ -61,6 +61,8 @@ fi
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/nan.safetensors" nan
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/extra.safetensors" extra
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/huge.safetensors" huge
+"$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/epoch_meta.safetensors" \
+  epoch-meta
 "$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/typed.safetensors" \
   feature_hidden '"wide"'
 
@@ -329,6 +331,62 @@ case_ data_labels_as_modality ok "warning: modality 'lab' holds the labels thems
   train "${T[@]}" "${L[@]}" "${S[@]}" --modality "lab=$in/labels.npy" --out "$o/labmod"
 case_ eval_all_relevant ok "warning: every database item shares a label with every query" \
   eval "${q4[@]}" "${db[@]}" --query-labels "$in/ones_24.npy" --db-labels "$in/ones_216.npy"
+
+# Round 5: a folder name that a shell or gnuplot would run; inputs where the run writes; a file-size
+# limit; eval labels that training refuses or that no table holds; degenerate codes, labels and
+# splits warned; edited reports and metadata; messages that name what the user gave.
+case_ out_shell_quote ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/sh'; touch $work/PWNED; echo '"
+[ -e "$work/PWNED" ] && fail_case out_shell_quote "a command in the --out folder name ran"
+cp -r "$in/run" "$o/inputs_inside" && cp "$in/img.npy" "$o/inputs_inside/codes/K16_img_db.npy"
+case_ out_input_is_output error "--modality .*K16_img_db.npy: the file is where ssah train writes 'codes/K16_img_db.npy'" \
+  train --modality "img=$o/inputs_inside/codes/K16_img_db.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 \
+  --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/inputs_inside" --overwrite
+cmp -s "$in/img.npy" "$o/inputs_inside/codes/K16_img_db.npy" || fail_case out_input_is_output "the input was replaced"
+mkdir -p "$o/fsize"
+( ulimit -f 2; exec "$ssah" search "${db[@]}" "${q4[@]}" -k 200 --out "$o/fsize/ids.npy" ) >/dev/null 2>"$work/fsize.stderr"
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q "ssah search: error: .*File too large" "$work/fsize.stderr"; then
+  fail_case out_file_size "exit $rc: $(tr '\n' ' ' <"$work/fsize.stderr" | cut -c1-200)"
+elif [ -n "$(ls -A "$o/fsize")" ]; then
+  fail_case out_file_size "left $(ls -A "$o/fsize")"
+else
+  passed=$((passed + 1))
+  echo "ok   out_file_size"
+fi
+case_ eval_labels_two error "labels_two_216.npy': multi-hot labels must be 0 or 1, found 2" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/ones_24.npy" --db-labels "$in/labels_two_216.npy"
+case_ eval_class_ids_huge error "ids_huge_24.npy' \(24 rows over 1099511627777 classes\) would take" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/ids_huge_24.npy" --db-labels "$in/ids_216.npy"
+case_ eval_one_code ok "warning: every database item has the same code" \
+  eval "${q4[@]}" --db-codes "$in/codes_one_216.npy" --query-labels "$in/ones_24.npy" --db-labels "$in/ones_216.npy"
+case_ eval_same_codes ok "warning: the query codes are the database codes" \
+  eval --query-codes "$in/run/codes/K16_img_db.npy" "${db[@]}" --query-labels "$in/ids_216.npy" \
+  --db-labels "$in/ids_216.npy"
+case_ search_no_codes error "--query-codes .*codes_none.npy': no codes \(0 rows\)" \
+  search "${db[@]}" --query-codes "$in/codes_none.npy"
+case_ search_empty_out error "--out.*empty path" search "${db[@]}" "${q4[@]}" --out ""
+case_ data_no_relevant ok "warning: 24 of the 24 queries share no label with any database item" \
+  train "${T[@]}" --labels "$in/labels_apart.npy" "${S[@]}" --out "$o/apart"
+case_ train_one_code ok "warning: K = 16: every database item of 'img' gets the same code" \
+  train --modality "img=$in/img_1e30.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 16,8 \
+  --no-standardize "${L[@]}" "${S[@]}" --out "$o/one_code"
+cp -r "$in/run" "$o/map_run"
+"$python" - "$o/map_run/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["results"]["K16"]["map"]["img->img"] = 7.0
+json.dump(r, open(sys.argv[1], "w"))
+PY
+case_ resume_results_map error "'results.K16.map.img->img' is 7.0 \(a MAP is a number from 0 to 1\)" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/map_run"
+case_ ckpt_epoch_meta error "epoch_meta.safetensors': its metadata 'ssah.epoch' is '5' but its spec says 1" \
+  encode --checkpoint "$in/epoch_meta.safetensors" --modality "img=$in/img_query.npy" --out "$o/epoch.npy"
+cp -r "$in/run" "$o/split_run"
+case_ resume_other_split error "the checksum of split.* is .* there but .* here" \
+  train "${T[@]}" "${L[@]}" --resume "$o/split_run"
+case_ opt_backbone_twice error "--backbone: the modality 'img' is given twice" \
+  train "${T[@]}" "${L[@]}" --backbone img=text --backbone img=feature --out "$o/bb2"
+case_ opt_labels_missing error "--labels LABELS.npy is required with --modality" train "${T[@]}" --out "$o/nolabels"
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done

@@ -29,12 +29,17 @@ TEST_CASE("json_as reads a value only when it has exactly the form asked for") {
   CHECK_THROWS_AS(json_as<std::int8_t>(json(300), "x"), JsonFormError);
   CHECK_THROWS_AS(json_as<int>(json(std::uint64_t(1) << 63), "x"), JsonFormError);
   CHECK_THROWS_AS(json_as<bool>(json(1), "x"), JsonFormError);
+  CHECK_THROWS_WITH_AS(json_as<std::int64_t>(json::parse("9223372036854775808"), "steps"),
+                       "'steps' is 9223372036854775808 (expected an integer from -9223372036854775808 to "
+                       "9223372036854775807)",
+                       JsonFormError);
   CHECK_THROWS_WITH_AS(json_as<std::vector<std::size_t>>(json::parse("[1, \"2\"]"), "v"),
                        "'v' is [1,\"2\"] (expected a list of whole numbers)", JsonFormError);
   CHECK_THROWS_WITH_AS((json_as<std::array<std::size_t, 5>>(json::parse("[1, 2]"), "c")),
                        "'c' is [1,2] (expected a list of 5 whole numbers)", JsonFormError);
   // A long value is cut in the message.
-  const std::string cut = "'s' is \"" + std::string(36, 'a') + "... (expected an integer)";
+  const std::string cut =
+      "'s' is \"" + std::string(36, 'a') + "... (expected an integer from -2147483648 to 2147483647)";
   CHECK_THROWS_WITH_AS(json_as<int>(json(std::string(100, 'a')), "s"), cut.c_str(), JsonFormError);
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/error.hpp"
 #include "ssah/eval/labels.hpp"
 #include "ssah/hashing/codes.hpp"
@@ -50,8 +51,9 @@ inline CodeArrayLayout code_array_layout(const HostArray& a) {
     case DType::F64:
       break;
     default:
-      ::ssah::detail::fail<IoError>(name, ": unsupported dtype ", dtype_name(a.dtype),
-                            " for codes (use int8, float32 or float64 values [n, K], or uint8 packed bits [n, K/8])");
+      ::ssah::detail::fail<IoError>(
+          name, ": unsupported dtype ", dtype_name(a.dtype),
+          " for codes (use int8, float32 or float64 values [n, K], or uint8 packed bits [n, K/8])");
   }
   const std::size_t cols = a.shape[1];
   if (cols == 0) ::ssah::detail::fail<ShapeError>(name, ": codes have 0 bits (shape ", shape_str(a.shape), ")");
@@ -65,7 +67,8 @@ template <int K>
 PackedCodes<K> codes_from_array(const HostArray& a) {
   const CodeArrayLayout l = code_array_layout(a);
   const std::string name = detail::array_name(a, "codes");
-  if (l.bits > K) ::ssah::detail::fail<ShapeError>(name, ": codes of ", l.bits, " bits do not fit PackedCodes<", K, ">");
+  if (l.bits > K)
+    ::ssah::detail::fail<ShapeError>(name, ": codes of ", l.bits, " bits do not fit PackedCodes<", K, ">");
   a.check_consistent();
   const std::size_t cols = a.shape[1];
   switch (a.dtype) {
@@ -85,15 +88,16 @@ PackedCodes<K> codes_from_array(const HostArray& a) {
 /// Number of classes in a label array: columns of a multi-hot array, largest id + 1 of class ids.
 inline std::size_t label_classes(const HostArray& a) {
   const std::string name = detail::array_name(a, "labels");
-  const bool integer =
-      a.dtype == DType::U8 || a.dtype == DType::I8 || a.dtype == DType::I32 || a.dtype == DType::I64;
+  const bool integer = a.dtype == DType::U8 || a.dtype == DType::I8 || a.dtype == DType::I32 || a.dtype == DType::I64;
   if (a.ndim() == 2) {
-    if (a.shape[1] == 0) ::ssah::detail::fail<ShapeError>(name, ": labels have 0 classes (shape ", shape_str(a.shape), ")");
+    if (a.shape[1] == 0)
+      ::ssah::detail::fail<ShapeError>(name, ": labels have 0 classes (shape ", shape_str(a.shape), ")");
     return a.shape[1];
   }
   if (a.ndim() != 1 || !integer)
-    ::ssah::detail::fail<ShapeError>(name, ": labels must be a multi-hot array [n, classes] or integer class ids [n], got ",
-                             dtype_name(a.dtype), " of shape ", shape_str(a.shape));
+    ::ssah::detail::fail<ShapeError>(name,
+                                     ": labels must be a multi-hot array [n, classes] or integer class ids [n], got ",
+                                     dtype_name(a.dtype), " of shape ", shape_str(a.shape));
   std::int64_t top = -1;
   for (std::int64_t v : a.as<std::int64_t>()) {
     if (v < 0) ::ssah::detail::fail<IoError>(name, ": class id ", v, " is negative");
@@ -108,6 +112,9 @@ inline LabelMatrix labels_from_array(const HostArray& a, std::size_t classes) {
   const std::size_t own = label_classes(a);
   if (classes < own) ::ssah::detail::fail<ShapeError>(name, ": ", own, " classes do not fit ", classes);
   a.check_consistent();
+  const std::string what = "the labels of " + name + " (" + std::to_string(a.shape[0]) + " rows over " +
+                           std::to_string(classes) + " classes)";
+  ::ssah::detail::check_host_allocation(a.shape[0], (classes + 63) / 64 * 8, what.c_str());
   if (a.ndim() == 1) {
     const std::vector<std::int64_t> ids = a.as<std::int64_t>();
     return LabelMatrix::from_class_ids(ids.data(), ids.size(), classes);
@@ -116,8 +123,13 @@ inline LabelMatrix labels_from_array(const HostArray& a, std::size_t classes) {
   const std::vector<double> v = a.as<double>();
   LabelMatrix m(a.shape[0], classes);
   for (std::size_t i = 0; i < a.shape[0]; ++i)
-    for (std::size_t c = 0; c < own; ++c)
-      if (v[i * own + c] > 0) m.set(i, c);
+    for (std::size_t c = 0; c < own; ++c) {
+      const double x = v[i * own + c];
+      if (x != 0 && x != 1)  // as training requires: 0.5, 2 or -1 has no meaning as "shares a label"
+        ::ssah::detail::fail<IoError>(name, ": multi-hot labels must be 0 or 1, found ", x, " at row ", i, ", column ",
+                                      c);
+      if (x == 1) m.set(i, c);
+    }
   return m;
 }
 

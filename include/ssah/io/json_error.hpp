@@ -64,15 +64,22 @@ template <class T>
 struct JsonForm {  // bool, std::string, integers
   static_assert(std::is_same_v<T, bool> || std::is_same_v<T, std::string> || std::is_integral_v<T>,
                 "json_as reads bool, std::string, integers and std::vector / std::array of them");
-  static std::string name() {
-    if constexpr (std::is_same_v<T, bool>)
-      return "true or false";
-    else if constexpr (std::is_same_v<T, std::string>)
-      return "a string";
-    else if constexpr (std::is_unsigned_v<T>)
-      return "a whole number";
-    else
-      return "an integer";
+  /// "a whole number", or with `plural` "whole numbers"; signed and narrow types with their range.
+  static std::string name(bool plural = false) {
+    const std::string a = plural ? "" : "a ", s = plural ? "s" : "";
+    if constexpr (std::is_same_v<T, bool>) {
+      return plural ? "true or false values" : "true or false";
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return a + "string" + s;
+    } else if constexpr (std::is_unsigned_v<T>) {
+      const std::string upto = std::numeric_limits<T>::max() < std::numeric_limits<std::uint64_t>::max()
+                                   ? " up to " + std::to_string(std::numeric_limits<T>::max())
+                                   : std::string();
+      return a + "whole number" + s + upto;
+    } else {
+      return (plural ? "" : "an ") + std::string("integer") + s + " from " +
+             std::to_string(std::numeric_limits<T>::min()) + " to " + std::to_string(std::numeric_limits<T>::max());
+    }
   }
   static bool read(const nlohmann::json& v, T& out) {
     if constexpr (std::is_same_v<T, bool>) {
@@ -97,12 +104,7 @@ struct JsonForm {  // bool, std::string, integers
 
 template <class T>
 struct JsonForm<std::vector<T>> {
-  static std::string name() { return "a list of " + plural(JsonForm<T>::name()); }
-  static std::string plural(std::string one) {  // "a whole number" -> "whole numbers"
-    if (one.compare(0, 2, "a ") == 0) one.erase(0, 2);
-    if (one.compare(0, 3, "an ") == 0) one.erase(0, 3);
-    return one == "true or false" ? "true or false values" : one + "s";
-  }
+  static std::string name(bool = false) { return "a list of " + JsonForm<T>::name(true); }
   static bool read(const nlohmann::json& v, std::vector<T>& out) {
     if (!v.is_array()) return false;
     out.assign(v.size(), T{});
@@ -114,9 +116,7 @@ struct JsonForm<std::vector<T>> {
 
 template <class T, std::size_t N>
 struct JsonForm<std::array<T, N>> {
-  static std::string name() {
-    return "a list of " + std::to_string(N) + " " + JsonForm<std::vector<T>>::plural(JsonForm<T>::name());
-  }
+  static std::string name(bool = false) { return "a list of " + std::to_string(N) + " " + JsonForm<T>::name(true); }
   static bool read(const nlohmann::json& v, std::array<T, N>& out) {
     if (!v.is_array() || v.size() != N) return false;
     for (std::size_t i = 0; i < N; ++i)

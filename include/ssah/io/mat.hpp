@@ -50,6 +50,7 @@
 #include <matio.h>
 #include <zlib.h>
 
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/error.hpp"
 #include "ssah/io/array.hpp"
 #include "ssah/io/file.hpp"
@@ -952,6 +953,11 @@ class MatFile {
   MatValue read(const std::string& name) const {
     detail::matio_reason();
     Mat_Rewind(mat_.get());
+    std::size_t same_name = 0;  // matio would read the first silently
+    for (const MatVarInfo& v : variables()) same_name += v.name == name ? 1 : 0;
+    if (same_name > 1)
+      ::ssah::detail::fail<IoError>("'", path_, "': ", same_name, " variables are named '", name,
+                                    "'; which one is meant is not known");
     matvar_t* info = Mat_VarReadInfo(mat_.get(), name.c_str());
     if (info == nullptr) {
       std::string names;
@@ -982,6 +988,15 @@ class MatFile {
       ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ", declared.bytes,
                                     " bytes of data, over the limit of ", options_.max_bytes,
                                     " (MatReadOptions::max_bytes)");
+    // matio's copy, the row-major copy and a converted one are held at once: refused with the
+    // sizes before reading, not ended by an allocation failure halfway (a small compressed file
+    // can declare gigabytes).
+    if (declared.bytes <= std::numeric_limits<std::size_t>::max() / 3 &&
+        ::ssah::detail::exceeds_host_memory(3 * declared.bytes))
+      ::ssah::detail::fail<OutOfMemory>(
+          "'", path_, "': variable '", name, "' declares ", ::ssah::detail::human_bytes(declared.bytes),
+          " of data; reading and converting it needs about three times that, more than the ",
+          ::ssah::detail::human_bytes(::ssah::detail::available_host_memory()), " available");
     Mat_Rewind(mat_.get());
     matvar_t* v = Mat_VarRead(mat_.get(), name.c_str());
     if (v == nullptr)
