@@ -49,7 +49,7 @@ std::vector<T> noisy_copy(const std::vector<T>& v, std::uint64_t seed) {
 
 int main() {
   using namespace ssah;
-  constexpr std::size_t K = 32;
+  constexpr int K = 32;
   data::SyntheticOptions so;
   so.items = 1200;
   so.labels = 8;

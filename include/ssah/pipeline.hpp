@@ -5,6 +5,12 @@
 /// training rows' statistics, train SSAH at each requested K, encode query and database items of
 /// every modality, and evaluate every retrieval direction ("img->txt", "label->txt", ...).
 /// It sits on top of the model, hashing and evaluation layers; it reads and writes no files.
+/// `ssah::encode(model, m, items)` joins the first two: a model's K-bit codes as PackedCodes<K>.
+///
+/// K is an `int` everywhere (BasicSsah<T, K, ...>, PackedCodes<K>, the Hamming kernels); a code
+/// length known only at run time becomes K in one place, `with_model_bits` (the model's set,
+/// model_bits) or `with_code_bits` (codes read from files, any length up to 1024); `run` switches
+/// once per K.
 
 #include <algorithm>
 #include <cctype>
@@ -362,17 +368,14 @@ std::vector<T> take_rows(const std::vector<T>& values, std::size_t width, const 
   return out;
 }
 
-/// mAP and curves of ranking `database` hashes for each of `queries` (real values [rows, bits],
+/// mAP and curves of ranking K-bit `database` hashes for each of `queries` (real values [rows, K],
 /// bit = value > 0), relevance = sharing a label.
-inline EvalResult evaluate_hashes(int bits, const std::vector<float>& queries, const std::vector<float>& database,
-                                  const LabelMatrix& query_labels, const LabelMatrix& database_labels,
-                                  const EvalOptions& options) {
-  const auto b = static_cast<std::size_t>(bits);
-  return with_model_bits(bits, [&](auto k) {
-    constexpr int K = decltype(k)::value;
-    return evaluate_retrieval(PackedCodes<K>::from_values(queries, b), PackedCodes<K>::from_values(database, b),
-                              query_labels, database_labels, options);
-  });
+template <int K>
+EvalResult evaluate_hashes(const std::vector<float>& queries, const std::vector<float>& database,
+                           const LabelMatrix& query_labels, const LabelMatrix& database_labels,
+                           const EvalOptions& options) {
+  return evaluate_retrieval(PackedCodes<K>::from_values(queries), PackedCodes<K>::from_values(database), query_labels,
+                            database_labels, options);
 }
 
 /// What to train and evaluate.
@@ -591,45 +594,59 @@ inline std::vector<BitsResult> run(const Dataset& data, const Split& split, cons
   const std::size_t M = data.modalities.size();
 
   std::vector<BitsResult> results;
-  for (int bits : experiment.bits) {
-    BitsResult r;
-    r.bits = bits;
-    r.standardization = p.standardization;
-    std::unique_ptr<AnyModel<float>> model =
-        experiment.start_model ? experiment.start_model(bits, train, experiment.train) : nullptr;
-    if (!model) model = make_model(model_spec(data, experiment, bits));
-    r.start_epoch = model->epoch();
-    TrainOptions options = experiment.train;
-    options.epochs = experiment.train.epochs > r.start_epoch ? experiment.train.epochs - r.start_epoch : 0;
-    if (experiment.on_epoch) options.on_epoch = [&](std::size_t) { experiment.on_epoch(bits, *model); };
-    const auto t0 = std::chrono::steady_clock::now();
-    model->fit(train, options);
-    const auto t1 = std::chrono::steady_clock::now();
-    r.train_seconds = std::chrono::duration<double>(t1 - t0).count();
-    r.epochs = model->epoch();
-    if (experiment.on_trained) experiment.on_trained(bits, *model);
-    for (std::size_t m = 0; m < M; ++m) {
-      r.query_hashes.push_back(model->hashes(m, p.query[m]).to_host());
-      r.database_hashes.push_back(model->hashes(m, p.database[m]).to_host());
-    }
-    const std::vector<float> label_hashes =
-        experiment.label_queries ? model->label_hashes(query_label_rows).to_host() : std::vector<float>{};
-    r.encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-    for (std::size_t q = 0; q < M; ++q)
-      for (std::size_t d = 0; d < M; ++d) {
-        if (q == d && !experiment.same_modality) continue;
-        r.directions.push_back(Direction{
-            data.modalities[q].name + "->" + data.modalities[d].name, int(q), int(d),
-            evaluate_hashes(bits, r.query_hashes[q], r.database_hashes[d], query_labels, db_labels, experiment.eval)});
+  for (int bits : experiment.bits)
+    with_model_bits(bits, [&](auto k) {  // the one run-time-to-K step of a run
+      constexpr int K = decltype(k)::value;
+      BitsResult r;
+      r.bits = bits;
+      r.standardization = p.standardization;
+      std::unique_ptr<AnyModel<float>> model =
+          experiment.start_model ? experiment.start_model(bits, train, experiment.train) : nullptr;
+      if (!model) model = ::ssah::detail::make_model_for_bits<float, K>(model_spec(data, experiment, bits));
+      r.start_epoch = model->epoch();
+      TrainOptions options = experiment.train;
+      options.epochs = experiment.train.epochs > r.start_epoch ? experiment.train.epochs - r.start_epoch : 0;
+      if (experiment.on_epoch) options.on_epoch = [&](std::size_t) { experiment.on_epoch(bits, *model); };
+      const auto t0 = std::chrono::steady_clock::now();
+      model->fit(train, options);
+      const auto t1 = std::chrono::steady_clock::now();
+      r.train_seconds = std::chrono::duration<double>(t1 - t0).count();
+      r.epochs = model->epoch();
+      if (experiment.on_trained) experiment.on_trained(bits, *model);
+      for (std::size_t m = 0; m < M; ++m) {
+        r.query_hashes.push_back(model->hashes(m, p.query[m]).to_host());
+        r.database_hashes.push_back(model->hashes(m, p.database[m]).to_host());
       }
-    if (experiment.label_queries)
-      for (std::size_t d = 0; d < M; ++d)
-        r.directions.push_back(Direction{
-            "label->" + data.modalities[d].name, -1, int(d),
-            evaluate_hashes(bits, label_hashes, r.database_hashes[d], query_labels, db_labels, experiment.eval)});
-    results.push_back(std::move(r));
-  }
+      const std::vector<float> label_hashes =
+          experiment.label_queries ? model->label_hashes(query_label_rows).to_host() : std::vector<float>{};
+      r.encode_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      for (std::size_t q = 0; q < M; ++q)
+        for (std::size_t d = 0; d < M; ++d) {
+          if (q == d && !experiment.same_modality) continue;
+          r.directions.push_back(Direction{
+              data.modalities[q].name + "->" + data.modalities[d].name, int(q), int(d),
+              evaluate_hashes<K>(r.query_hashes[q], r.database_hashes[d], query_labels, db_labels, experiment.eval)});
+        }
+      if (experiment.label_queries)
+        for (std::size_t d = 0; d < M; ++d)
+          r.directions.push_back(Direction{
+              "label->" + data.modalities[d].name, -1, int(d),
+              evaluate_hashes<K>(label_hashes, r.database_hashes[d], query_labels, db_labels, experiment.eval)});
+      results.push_back(std::move(r));
+    });
   return results;
 }
 
 }  // namespace ssah::pipeline
+
+namespace ssah {
+
+/// The packed codes (bit = hash > 0) of modality m's `inputs` [rows, sample shape...]. K is the
+/// model's: codes of another length cannot come out of a model (encode<32> of a 64-bit model does
+/// not compile).
+template <int K, class T, class Objective, template <class> class... Backbones>
+PackedCodes<K> encode(const BasicSsah<T, K, Objective, Backbones...>& model, std::size_t m, const Tensor<T>& inputs) {
+  return PackedCodes<K>::from_values(model.hashes(m, inputs).to_host());
+}
+
+}  // namespace ssah

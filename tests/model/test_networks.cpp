@@ -65,7 +65,7 @@ TEST_CASE("PyTorch-default initialisation: weights and biases ~ U(+-1/sqrt(fan_i
 TEST_CASE_TEMPLATE("gradient check: a whole network through SSAH's supervised loss", Objective, objective::Paper,
                    objective::ReferenceCode) {
   const std::size_t n = 7, b = 3, d = 4, c = 3;
-  constexpr std::size_t K = 4;
+  constexpr int K = 4;
   ModalityNet<double, K, FeatureNet> net(Shape{d}, c, tiny_config());
   initialize_parameters(net.parameters(), InitScheme::Xavier, 3);
   const Tensor<double> anchors_f = test::random_tensor(Shape{n, 5}, 4);

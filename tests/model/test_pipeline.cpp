@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ssah/checkpoint.hpp"
@@ -165,6 +167,39 @@ TEST_CASE("with_model_bits: the one switch from a run-time code length to a mode
   CHECK_THROWS_WITH_AS(with_model_bits(48, [](auto) { return 0; }),
                        doctest::Contains("48 bits is not one of the code lengths built in (16, 32, 64, 128)"),
                        InvalidArgument);
+}
+
+namespace {
+/// Whether encode<K> accepts `Model` (SFINAE on the call expression).
+template <int K, class Model, class = void>
+struct encodes_as : std::false_type {};
+template <int K, class Model>
+struct encodes_as<K, Model,
+                  std::void_t<decltype(encode<K>(std::declval<const Model&>(), 0, std::declval<Tensor<float>>()))>>
+    : std::true_type {};
+}  // namespace
+
+TEST_CASE("encode: a model's K-bit codes as PackedCodes<K>, and no other K") {
+  using Model = BasicSsah<float, 32, objective::Paper, FeatureNet, FeatureNet>;
+  static_assert(encodes_as<32, Model>::value, "encode<32> of a 32-bit model");
+  static_assert(!encodes_as<64, Model>::value && !encodes_as<16, Model>::value,
+                "codes of another length cannot come out of a 32-bit model");
+  Model::Options o;
+  std::get<0>(o.backbones).hidden = {8};
+  std::get<1>(o.backbones).hidden = {8};
+  o.label_net.hidden = {8};
+  o.discriminator.hidden = {8};
+  o.init = InitScheme::Xavier;
+  o.seed = 3;
+  const Model model(4, {Shape{5}, Shape{7}}, o);
+  std::vector<float> x(6 * 7);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.7f * static_cast<float>(i));
+  const Tensor<float> items = Tensor<float>::from_host(Shape{6, 7}, x);
+  const PackedCodes<32> codes = encode(model, 1, items);
+  const std::vector<float> h = model.hashes(1, items).to_host();
+  REQUIRE(codes.size() == 6);
+  for (std::size_t i = 0; i < 6; ++i)
+    for (int b = 0; b < 32; ++b) CHECK(codes.bit(i, b) == (h[i * 32 + static_cast<std::size_t>(b)] > 0.f));
 }
 
 TEST_CASE("checkpoint_spec_difference: none for the same structure at another epoch, else the first difference") {

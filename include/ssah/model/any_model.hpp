@@ -78,7 +78,7 @@ class AnyModelHolder final : public AnyModel<typename Model::value_type> {
   explicit AnyModelHolder(Args&&... args) : model_(std::forward<Args>(args)...) {}
   AnyModelHolder(const AnyModelHolder&) = delete;  // the trainer points at model_
   AnyModelHolder& operator=(const AnyModelHolder&) = delete;
-  int bits() const override { return static_cast<int>(Model::bits); }
+  int bits() const override { return Model::bits; }
   std::size_t num_modalities() const override { return Model::num_modalities; }
   std::size_t num_labels() const override { return model_.num_labels(); }
   std::string objective() const override { return Model::objective_type::name; }
@@ -135,22 +135,22 @@ class AnyModelHolder final : public AnyModel<typename Model::value_type> {
 };
 
 /// BasicSsah with M AnyBackbones.
-template <class T, std::size_t K, class Objective, std::size_t M>
+template <class T, int K, class Objective, std::size_t M>
 struct SsahOfAny;
-template <class T, std::size_t K, class Objective>
+template <class T, int K, class Objective>
 struct SsahOfAny<T, K, Objective, 1> {
   using type = BasicSsah<T, K, Objective, AnyBackbone>;
 };
-template <class T, std::size_t K, class Objective>
+template <class T, int K, class Objective>
 struct SsahOfAny<T, K, Objective, 2> {
   using type = BasicSsah<T, K, Objective, AnyBackbone, AnyBackbone>;
 };
-template <class T, std::size_t K, class Objective>
+template <class T, int K, class Objective>
 struct SsahOfAny<T, K, Objective, 3> {
   using type = BasicSsah<T, K, Objective, AnyBackbone, AnyBackbone, AnyBackbone>;
 };
 
-template <class T, std::size_t K, class Objective, std::size_t M>
+template <class T, int K, class Objective, std::size_t M>
 std::unique_ptr<AnyModel<T>> make_model_fixed(const ModelSpec<T>& spec) {
   using Model = typename SsahOfAny<T, K, Objective, M>::type;
   typename Model::Options options;
@@ -165,7 +165,7 @@ std::unique_ptr<AnyModel<T>> make_model_fixed(const ModelSpec<T>& spec) {
   return std::make_unique<AnyModelHolder<Model>>(spec.num_labels, shapes, options);
 }
 
-template <class T, std::size_t K, class Objective>
+template <class T, int K, class Objective>
 std::unique_ptr<AnyModel<T>> make_model_for_objective(const ModelSpec<T>& spec) {
   switch (spec.sample_shapes.size()) {
     case 1:
@@ -180,7 +180,7 @@ std::unique_ptr<AnyModel<T>> make_model_for_objective(const ModelSpec<T>& spec) 
   }
 }
 
-template <class T, std::size_t K>
+template <class T, int K>
 std::unique_ptr<AnyModel<T>> make_model_for_bits(const ModelSpec<T>& spec) {
   if (spec.objective == objective::Paper::name) return make_model_for_objective<T, K, objective::Paper>(spec);
   if (spec.objective == objective::ReferenceCode::name)

@@ -68,14 +68,14 @@ struct NetOutput {
   Var<T> label;         ///< sigmoid(label_logits) [N, c]
 };
 
-template <class T, std::size_t K, template <class> class Backbone>
+template <class T, int K, template <class> class Backbone>
 class ModalityNet {
   static_assert(K > 0, "K (hash bits) must be positive");
 
  public:
   using backbone_type = Backbone<T>;
   using Config = typename Backbone<T>::Config;
-  static constexpr std::size_t bits = K;
+  static constexpr int bits = K;
 
   ModalityNet(const Shape& sample_shape, std::size_t num_labels, const Config& config = Config{})
       : sample_shape_(sample_shape),

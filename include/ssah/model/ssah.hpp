@@ -27,11 +27,11 @@
 
 namespace ssah {
 
-template <class T, std::size_t K, class Objective, template <class> class... Backbones>
+template <class T, int K, class Objective, template <class> class... Backbones>
 class BasicSsah {
  public:
   static constexpr std::size_t num_modalities = sizeof...(Backbones);
-  static constexpr std::size_t bits = K;
+  static constexpr int bits = K;
   static_assert(num_modalities >= 1, "SSAH needs at least one modality backbone");
   using objective_type = Objective;
   using value_type = T;
@@ -143,7 +143,7 @@ class BasicSsah {
 };
 
 /// The model most users want: float, the paper's objective.
-template <std::size_t K, template <class> class... Backbones>
+template <int K, template <class> class... Backbones>
 using Ssah = BasicSsah<float, K, objective::Paper, Backbones...>;
 
 }  // namespace ssah

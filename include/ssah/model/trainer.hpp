@@ -122,7 +122,7 @@ class SsahTrainer {
   using T = value_type;
   using Objective = typename Model::objective_type;
   using State = TrainingState<T, typename Optimizer::State>;
-  static constexpr std::size_t K = Model::bits;
+  static constexpr int K = Model::bits;
   static constexpr std::size_t num_modalities = Model::num_modalities;
 
   /// Prepares training of `model` on `data`: checks the data against the model (shapes, 0/1
