@@ -13,6 +13,13 @@
 
 namespace ssah::cli {
 
+std::pair<std::string, std::string> split_pair(const std::string& s, const char* option) {
+  const std::size_t eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+    SSAH_THROW(InvalidArgument, option, " expects NAME=VALUE, got '", s, "'");
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
 CodesFile read_codes(const std::string& path) {
   CodesFile f;
   f.array = io::read_npy(path);

@@ -34,6 +34,9 @@ CodesFile read_codes(const std::string& path);
 /// Throws ShapeError unless both code files have the same number of bits.
 void check_same_bits(const CodesFile& query, const CodesFile& database);
 
+/// "NAME=VALUE" of option `option` as {NAME, VALUE} (InvalidArgument naming the option otherwise).
+std::pair<std::string, std::string> split_pair(const std::string& s, const char* option);
+
 /// Refuses, before any work, an output file that ssah could not write after the work (IoError: it
 /// exists and is not a regular file, or its folder does not exist) or that is one of the inputs (the
 /// same file by any path or link) or another output (InvalidArgument: writing it would replace that

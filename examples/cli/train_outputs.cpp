@@ -1,0 +1,105 @@
+// `ssah train`: split indices, CSV curves and their gnuplot SVGs (train.hpp).
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssah/io/atomic_file.hpp"
+#include "ssah/io/npy.hpp"
+#include "train.hpp"
+
+namespace ssah::cli {
+namespace {
+
+std::string file_part(const std::string& direction) {
+  std::string s = direction;
+  const std::size_t p = s.find("->");
+  if (p != std::string::npos) s.replace(p, 2, "_to_");
+  return s;
+}
+
+/// Runs `gnuplot SCRIPT` in `dir`, its output discarded, without a shell (the folder's name, which
+/// the user chose, never reaches a command line or a gnuplot string); its exit status, 127 when
+/// gnuplot could not be started.
+int run_gnuplot(const std::string& dir, const std::string& script) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {  // only async-signal-safe calls until exec
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    if (::chdir(dir.c_str()) != 0 || devnull < 0) ::_exit(126);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(devnull, STDERR_FILENO);
+    ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Renders `name`.svg in the run folder `out` from the script `name`.gp written to out/curves/;
+/// the script names files relative to curves/ only (generated names), so that no quote or
+/// command in the folder's path is ever read by gnuplot. A warning, never a failure, when gnuplot
+/// is absent or fails.
+void plot(const std::string& out, const std::string& name, const std::string& script_body) {
+  const std::string svg_path = out + "/" + name + ".svg", tmp = svg_path + ".tmp-plot";
+  io::check_output_destination(svg_path);  // gnuplot's output is renamed over it
+  io::write_file_atomic(out + "/curves/" + name + ".gp", "set terminal svg size 800,600 dynamic\nset output '../" +
+                                                             name + ".svg.tmp-plot'\n" + script_body);
+  const int status = run_gnuplot(out + "/curves", name + ".gp");
+  if (status == 127) {
+    static bool warned = false;
+    if (!warned) std::fprintf(stderr, "ssah train: warning: gnuplot not found on PATH; plots skipped (CSV written)\n");
+    warned = true;
+  } else if (status != 0 || std::rename(tmp.c_str(), svg_path.c_str()) != 0) {
+    std::fprintf(stderr, "ssah train: warning: gnuplot failed on curves/%s.gp; plot %s.svg skipped\n", name.c_str(),
+                 name.c_str());
+  }
+  std::remove(tmp.c_str());
+}
+
+}  // namespace
+
+void write_indices(const std::string& path, const std::vector<std::size_t>& rows) {
+  std::vector<std::int64_t> v(rows.begin(), rows.end());
+  io::write_npy(path, v, {v.size()});
+}
+
+void write_curves(const std::string& out, const pipeline::BitsResult& r) {
+  const std::string k = "K" + std::to_string(r.bits);
+  std::string pr_plot = "set title 'precision-recall, " + k +
+                        " (Hamming radius sweep)'\nset xlabel 'recall'\nset ylabel 'precision'\nset key outside\n"
+                        "set datafile separator ','\nplot ";
+  std::string pn_plot = "set title 'precision@N, " + k +
+                        "'\nset xlabel 'N'\nset ylabel 'precision'\nset key outside\nset datafile separator ','\nplot ";
+  bool first = true;
+  for (const pipeline::Direction& d : r.directions) {
+    const std::string name = k + "_" + file_part(d.name);  // modality names are [A-Za-z0-9_-]+
+    const std::string base = out + "/curves/" + name;
+    std::string pr = "radius,precision,recall\n";
+    const std::size_t radii = std::min(d.result.pr_precision.size(), static_cast<std::size_t>(r.bits) + 1);
+    for (std::size_t i = 0; i < radii; ++i)
+      pr += std::to_string(i) + "," + std::to_string(d.result.pr_precision[i]) + "," +
+            std::to_string(d.result.pr_recall[i]) + "\n";
+    io::write_file_atomic(base + "_pr.csv", pr);
+    std::string pn = "n,precision\n";
+    for (std::size_t i = 0; i < d.result.precision_n.size(); ++i)
+      pn += std::to_string(d.result.precision_n[i]) + "," + std::to_string(d.result.precision_at_n[i]) + "\n";
+    io::write_file_atomic(base + "_precision_at_n.csv", pn);
+    const std::string sep = first ? "" : ", ";
+    pr_plot += sep + "'" + name + "_pr.csv' every ::1 using 3:2 with linespoints title '" + d.name + "'";
+    pn_plot += sep + "'" + name + "_precision_at_n.csv' every ::1 using 1:2 with linespoints title '" + d.name + "'";
+    first = false;
+  }
+  plot(out, k + "_pr", pr_plot + "\n");
+  plot(out, k + "_precision_at_n", pn_plot + "\n");
+}
+
+}  // namespace ssah::cli
