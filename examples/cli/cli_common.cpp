@@ -125,6 +125,7 @@ std::string printable(const std::string& s) {
 
 void check_list_options(int argc, const char* const* argv) {
   static const char* const lists[] = {"--bits", "--hidden", "--precision-at"};
+  std::map<std::string, int> given;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     for (const char* option : lists) {
@@ -136,6 +137,8 @@ void check_list_options(int argc, const char* const* argv) {
         value = arg.substr(n + 1);
       else
         continue;
+      // CLI11 would append a second list to the first (--hidden 16,8 --hidden 16,8: four layers).
+      if (++given[option] > 1) throw CLI::ValidationError(option, "given twice: give one comma-separated list");
       // CLI11 drops empty elements of a comma list ("16,,32" would mean 16,32): refuse them.
       if (!value.empty() && (value.front() == ',' || value.back() == ',' || value.find(",,") != std::string::npos))
         throw CLI::ValidationError(option, "an empty element in '" + printable(value.substr(0, 64)) +

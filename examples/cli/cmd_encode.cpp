@@ -62,7 +62,7 @@ void add_encode_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("encode", "Hash codes (int8 ±1) of items with a checkpoint written by train");
   cmd->add_option("--checkpoint", args->checkpoint, "model-K<bits>.safetensors written by ssah train")->required();
   cmd->add_option("--modality", args->modality, "NAME=FILE.npy (NAME as in training)")->required();
-  cmd->add_option("--out", args->out, "codes .npy [N, K] int8")->required();
+  cmd->add_option("--out", args->out, "codes .npy [N, K] int8")->required()->check(non_empty_path());
   cmd->callback([args] { run_encode(*args); });
 }
 

@@ -1,7 +1,9 @@
 // `ssah search`: exhaustive Hamming k-NN (ties by database id).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "cli_common.hpp"
@@ -31,7 +33,13 @@ void run_search(const SearchArgs& a) {
   const KnnResult r = with_code_bits(q.layout.bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
     const PackedCodes<K> db = io::codes_from_array<K>(d.array), queries = io::codes_from_array<K>(q.array);
-    if (a.device) return ThrustHammingIndex<K>(db).search(queries, a.k);
+    if (a.device) try {
+        return ThrustHammingIndex<K>(db).search(queries, a.k);
+      } catch (const std::bad_alloc&) {  // thrust's, of the device system
+        SSAH_THROW(OutOfMemory, "--device: out of memory: the ", a.k, " nearest neighbours of ", queries.size(),
+                   " queries among ", db.size(), " codes need more than the device system has (the results alone ",
+                   detail::human_bytes(queries.size() * a.k * 12), "); give a smaller -k, or search on the host");
+      }
     return HammingIndex<K>(db).search(queries, a.k, SearchOptions{a.threads, KnnSelector::Auto});
   });
   const double seconds = seconds_since(start);

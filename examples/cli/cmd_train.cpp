@@ -103,6 +103,7 @@ void run_train(TrainArgs a) {
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
   claim_run_folder(a.out, folder_mode, input_files, writes_split);
+  ReleaseOnFailure release_on_failure{a.out, folder_mode == RunFolderMode::fresh};  // until a checkpoint
   for (const std::string& w : in.warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
   const auto make_folder = [](const std::string& dir) {
     std::error_code ec;
@@ -274,6 +275,7 @@ void run_train(TrainArgs a) {
         c.state = model.training_state();
         save_checkpoint(checkpoint_path, c, model);
         epochs_saved = c.epoch;
+        release_on_failure.armed = false;  // a checkpoint to resume from: the run folder stays
       };
       // --resume: continue from this K's checkpoint (when one was written), or skip a finished K.
       std::unique_ptr<AnyModel<float>> resumed;
@@ -410,13 +412,15 @@ void add_train_command(CLI::App& app) {
       ->transform(integer_range(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--no-standardize", args->no_standardize, "do not z-score dense inputs");
   cmd->add_option("--out", args->out,
-                  "output folder: created, or an empty one; one that holds files needs --resume or --overwrite");
+                  "output folder: created, or an empty one; one that holds files needs --resume or --overwrite")
+      ->check(non_empty_path());
   cmd->add_flag("--overwrite", args->overwrite,
                 "train into an --out folder that holds an earlier run: that run's outputs (report, checkpoints, "
                 "codes, curves, split) are removed first; other files are left alone");
   cmd->add_option("--resume", args->resume,
                   "continue the run whose output folder is DIR (interrupted, or to more --epochs) with the same "
-                  "inputs and options: each K from its last saved epoch; finished K values are skipped");
+                  "inputs and options: each K from its last saved epoch; finished K values are skipped")
+      ->check(non_empty_path());
   cmd->add_option("--hidden", args->hidden,
                   "widths of the hidden layers of every network (label, feature/text backbones, discriminators; "
                   "default: the recipe's); each 1 to 65536")

@@ -17,6 +17,7 @@
 #include "ssah/config.hpp"
 #include "ssah/gemm.hpp"
 #include "ssah/hashing/hamming.hpp"
+#include "ssah/io/atomic_file.hpp"
 
 namespace {
 
@@ -40,6 +41,12 @@ std::string one_line(std::string s) {
   return s;
 }
 
+extern "C" void on_termination_signal(int signal) {
+  ssah::io::remove_temporary_files();
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
 std::string command_name(const CLI::App& app) {
   std::string name = "ssah";
   for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
@@ -52,6 +59,10 @@ int main(int argc, char** argv) {
   // Past a file-size limit (ulimit -f) a write fails with EFBIG, which ssah reports and cleans up
   // after, instead of the default SIGXFSZ ending the process with a temporary file left behind.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Ctrl-C or a kill during a long search or evaluation: its temporary output files go too.
+  // (`ssah train` replaces this with its own handler, which stops at the next step instead.)
+  std::signal(SIGINT, on_termination_signal);
+  std::signal(SIGTERM, on_termination_signal);
   CLI::App app{"ssah: self-supervised adversarial hashing for cross-modal retrieval"};
   // A function, so that a malformed SSAH_HAMMING_ISA is reported as an error, not thrown out of main.
   app.set_version_flag("--version", [] {

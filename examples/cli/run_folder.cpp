@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ssah/error.hpp"
+#include "ssah/io/atomic_file.hpp"
 
 namespace ssah::cli {
 namespace {
@@ -87,6 +88,22 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
                fs::is_symlink(s) ? "' is a symbolic link" : "' is not a folder",
                "; ssah train writes its own files there: remove it or choose another folder");
   }
+  // A path where the run writes that holds something else than a regular file (a FIFO, a folder)
+  // would fail only when written, after training.
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       mode != RunFolderMode::fresh && !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() >= 1) it.disable_recursion_pending();  // outputs are at most one folder down
+    const std::string relative = fs::relative(it->path(), dir, ec).generic_string();
+    if (!is_run_output(relative)) continue;
+    try {
+      io::check_output_destination(it->path().string());
+      if (fs::is_directory(fs::symlink_status(it->path(), ec)))
+        SSAH_THROW(IoError, "cannot write '", it->path().string(), "': it is a folder");
+    } catch (const IoError& e) {
+      SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir, ": ", e.what(),
+                 "; ssah train writes a file of its own there");
+    }
+  }
   if (mode == RunFolderMode::resume) return;
   const std::string entry = first_entry(dir);
   if (entry.empty()) return;
@@ -97,8 +114,9 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
   if (run)
     advice = "give --resume " + dir + " to continue that run, --overwrite to replace its outputs, or a new folder";
   else if (mode == RunFolderMode::overwrite)
-    advice = std::string(fs::exists(report) ? "its report.json is not a regular file" : "it holds no report.json") +
-             ", so it is not the folder of an earlier ssah train that --overwrite could replace: give a new folder";
+    advice =  // (a report.json that is not a regular file was refused above, as every output's path)
+        "it holds no report.json, so it is not the folder of an earlier ssah train that --overwrite could replace: "
+        "give a new folder";
   SSAH_THROW(InvalidArgument, "--out ", dir, ": the folder is not empty (it holds '", entry, "'",
              run ? ", and report.json: an earlier run" : "", "); ", advice);
 }
@@ -114,10 +132,11 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
 void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
                       bool writes_split) {
   const std::string option = mode == RunFolderMode::resume ? "--resume" : "--out";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
+  std::error_code ec, created;
+  fs::create_directories(dir, created);
   if (!fs::is_directory(dir, ec))
-    SSAH_THROW(IoError, option, " ", dir, ": cannot create the folder", ec ? ": " + ec.message() : std::string());
+    SSAH_THROW(IoError, option, " ", dir, ": cannot create the folder",
+               created ? ": " + created.message() : std::string());
   const std::string lock_path = (fs::path(dir) / kLockName).string();
   // Kept open (and locked) until the process ends; the kernel releases the lock however it ends,
   // so a lock file left behind by a crash blocks nothing.
@@ -135,6 +154,18 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
   }
   check_contents(dir, mode);
   check_inputs_not_outputs(dir, mode, inputs, writes_split);
+  // Every folder the run writes in must take a new file before anything of an earlier run is
+  // removed (a folder that refuses writes would otherwise keep only half of that run).
+  for (const char* sub : {"", "codes", "curves", "split"}) {
+    const fs::path folder = fs::path(dir) / sub;
+    if (!fs::is_directory(folder, ec)) continue;
+    const std::string probe = (folder / (".ssah-probe-" + std::to_string(::getpid()))).string();
+    const int pfd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (pfd < 0)
+      SSAH_THROW(IoError, option, " ", dir, ": cannot write in '", folder.string(), "': ", std::strerror(errno));
+    ::close(pfd);
+    ::unlink(probe.c_str());
+  }
   if (mode != RunFolderMode::overwrite) return;
   std::size_t removed = 0, kept = 0;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
@@ -154,6 +185,20 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
   }
   if (removed > 0) std::printf("--overwrite: removed %zu files of the earlier run in %s\n", removed, dir.c_str());
   if (kept > 0) std::printf("--overwrite: kept %zu files of it that this run reads\n", kept);
+}
+
+void release_run_folder(const std::string& dir) noexcept {
+  std::error_code ec;
+  std::vector<fs::path> outputs;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it.depth() >= 1) it.disable_recursion_pending();
+    if (it->is_regular_file(ec) && is_run_output(fs::relative(it->path(), dir, ec).generic_string()))
+      outputs.push_back(it->path());
+  }
+  for (const fs::path& p : outputs) fs::remove(p, ec);
+  for (const char* sub : {"codes", "curves", "split"}) fs::remove(fs::path(dir) / sub, ec);  // only if empty
+  fs::remove(fs::path(dir) / kLockName, ec);
 }
 
 }  // namespace ssah::cli

@@ -2,6 +2,7 @@
 // The output folder of `ssah train`: claimed for one process (a lock file), never mixed with an
 // earlier run's files unless the user asks (`--resume` continues that run, `--overwrite` removes
 // its outputs first).
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,21 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
 /// (e.g. `--split DIR/split` of the run being replaced: it reads them).
 void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
                       bool writes_split);
+
+/// Removes what a run wrote in `dir` (its outputs by name, the sub-folders once empty, the lock
+/// file), leaving the folder itself and every other file: for a fresh run that failed before its
+/// first checkpoint, so that the folder is empty again and the same command can be rerun.
+void release_run_folder(const std::string& dir) noexcept;
+
+/// A fresh run that fails before its first checkpoint (out of memory in the first steps, say)
+/// leaves its folder empty again: release_run_folder(dir) when destroyed by an exception while
+/// `armed` (disarmed once a checkpoint can be resumed from).
+struct ReleaseOnFailure {
+  std::string dir;
+  bool armed = false;
+  ~ReleaseOnFailure() {
+    if (armed && std::uncaught_exceptions() > 0) release_run_folder(dir);
+  }
+};
 
 }  // namespace ssah::cli

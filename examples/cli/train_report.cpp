@@ -50,9 +50,11 @@ json read_report(const std::string& dir) {
   const std::vector<unsigned char> bytes = io::read_file(path);  // refuses a FIFO, a device, a folder
   json report;
   try {
-    report = json::parse(bytes.begin(), bytes.end());
+    report = io::parse_json(std::string(bytes.begin(), bytes.end()), 16);
   } catch (const json::exception& e) {
     SSAH_THROW(IoError, "'", path, "': not valid JSON (", io::json_error_text(e), ")");
+  } catch (const io::JsonFormError& e) {
+    SSAH_THROW(IoError, "'", path, "': not a report of ssah train (", e.what(), ")");
   }
   // What --resume reads must have the form ssah train writes: the sections it compares, and of each
   // finished K the epochs and MAPs that decide whether it is skipped.

@@ -238,7 +238,7 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
   try {
     using io::json_field;
     if (!f.metadata.count("ssah.spec")) bad_spec("missing");
-    const nlohmann::json spec = nlohmann::json::parse(f.meta("ssah.spec"));
+    const nlohmann::json spec = io::parse_json(f.meta("ssah.spec"), 8);
     if (json_field<std::string>(spec, "format") != "ssah-cli-checkpoint-1") bad_spec("unknown format");
     c = Checkpoint{};
     c.spec.bits = json_field<int>(spec, "bits");
@@ -326,7 +326,7 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
     };
     try {
       using io::json_field;
-      const nlohmann::json js = nlohmann::json::parse(f.meta("ssah.state"));
+      const nlohmann::json js = io::parse_json(f.meta("ssah.state"), 8);
       if (!js.is_object() || js.value("format", std::string()) != "ssah-training-state-1") bad_state("unknown format");
       TrainingState<float> st;
       st.epoch = json_field<std::size_t>(js, "epoch");

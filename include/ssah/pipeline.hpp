@@ -231,7 +231,10 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
   {
     std::vector<unsigned char> seen(data.items, 0);
     std::size_t repeated = 0, queries = 0;
-    for (std::size_t r : split.train) repeated += seen[r]++ ? 1 : 0;
+    for (std::size_t r : split.train) {  // a flag, not a count (a count of 256 wrapped to 0)
+      repeated += seen[r] ? 1 : 0;
+      seen[r] = 1;
+    }
     for (std::size_t r : split.query) queries += seen[r] ? 1 : 0;
     if (repeated > 0)
       warnings.push_back(::ssah::detail::concat(repeated, " of the ", split.train.size(),

@@ -58,6 +58,9 @@ def main(d):
         img = f.read()
     values = struct.unpack("<%df" % (items * 32), img[-items * 32 * 4:])
     write_npy(os.path.join(d, "img_1e30.npy"), "<f4", [items, 32], struct.pack("<%df" % len(values), *(v * 1e30 for v in values)))
+    # A training set of 72,000 rows (the 216 database items, repeated): batches as large as asked.
+    write_split(os.path.join(d, "split_many"), list(range(24)), list(range(24, items)),
+                [24 + i % 216 for i in range(72000)])
     # Splits: the query set equal to the database (and the training set); a partial overlap;
     # a query listed twice.
     everything = list(range(items))
@@ -101,7 +104,7 @@ def poison_checkpoint(src, dst, mode):
     """Copies a safetensors checkpoint with its data changed and its checksum recomputed (as any
     tool that writes safetensors would): mode 'nan' makes the first value of the first
     parameter tensor NaN; 'huge' sets every parameter to 3e38 (finite; the products overflow); 'epoch-meta' makes
-    the metadata 'ssah.epoch' disagree with the spec; 'extra' appends a tensor the model does not describe; 'zero-rng' gives
+    the metadata 'ssah.epoch' disagree with the spec; 'deep-spec' nests the spec 200,000 deep; 'extra' appends a tensor the model does not describe; 'zero-rng' gives
     the training state an all-zero sampler state (well formed; drawing from it never ends)."""
     with open(src, "rb") as f:
         raw = f.read()
@@ -112,6 +115,8 @@ def poison_checkpoint(src, dst, mode):
         state = json.loads(header["__metadata__"]["ssah.state"])
         state["rng"] = " ".join(["0"] * 312 + ["312"])
         header["__metadata__"]["ssah.state"] = json.dumps(state)
+    elif mode == "deep-spec":  # 200,000 nested lists in the stored configuration
+        header["__metadata__"]["ssah.spec"] = '{"bits": ' + "[" * 200000 + "]" * 200000 + "}"
     elif mode == "epoch-meta":  # the plain metadata disagree with the spec
         header["__metadata__"]["ssah.epoch"] = "5"
     elif mode == "huge":  # finite, but every product overflows

@@ -43,7 +43,7 @@ in=$work/inputs
 "$python" "$here/make_inputs.py" "$in" || exit 1
 mkfifo "$in/fifo.npy"
 
-# Repeated options accumulate (CLI11), so the cases that set --bits or --hidden start from T0.
+# --bits and --hidden may be given once (a list each), so the cases that set them start from T0.
 T0=(--modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --epochs 1 --passes 1 --steps-per-pass 1)
 T=("${T0[@]}" --bits 16 --hidden 16,8)
 
@@ -63,6 +63,7 @@ fi
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/huge.safetensors" huge
 "$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/epoch_meta.safetensors" \
   epoch-meta
+"$python" "$here/make_inputs.py" poison-checkpoint "$in/run/model-K16.safetensors" "$in/deep.safetensors" deep-spec
 "$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$in/typed.safetensors" \
   feature_hidden '"wide"'
 
@@ -214,7 +215,7 @@ case_ range_items error "--items.*20 to 200000" demo --items 10000000
 case_ range_epochs error "--epochs.*1 to 1000" train "${T[@]}" "${L[@]}" --epochs 1000000000 --out "$o/e"
 case_ range_bits error "--bits: 48 is not supported" train "${T0[@]}" "${L[@]}" --bits 48 --out "$o/b"
 case_ range_bits_demo error "--bits: 7 is not supported" demo --bits 7
-case_ range_bits_twice error "--bits: 16 is given twice" train "${T[@]}" "${L[@]}" --bits 16,16 --out "$o/b2"
+case_ range_bits_twice error "--bits: 16 is given twice" train "${T0[@]}" --hidden 16,8 "${L[@]}" --bits 16,16 --out "$o/b2"
 case_ range_top error "--top.*1 to 2147483647" \
   eval "${q4[@]}" "${db[@]}" --query-labels "$in/labels.npy" --db-labels "$in/labels.npy" --top 99999999999999999999999
 case_ range_negative error "--batch-size.*1 to 65536" train "${T[@]}" "${L[@]}" --batch-size -5 --out "$o/n"
@@ -311,7 +312,7 @@ case_ ckpt_spec_type error "typed.safetensors': not a checkpoint .*'modalities\[
 case_ ckpt_huge_weights ok "warning: all 24 items get the same code" \
   encode --checkpoint "$in/huge.safetensors" --modality "img=$in/img_query.npy" --out "$o/huge.npy"
 mkdir -p "$o/report_folder/report.json" && echo x > "$o/report_folder/notes.txt"
-case_ out_overwrite_report_folder error "its report.json is not a regular file" \
+case_ out_overwrite_report_folder error "report.json': it exists and is not a regular file \(a directory\)" \
   train "${T[@]}" "${L[@]}" --out "$o/report_folder" --overwrite
 mkdir -p "$o/codes_fifo" && echo '{}' > "$o/codes_fifo/report.json" && mkfifo "$o/codes_fifo/codes"
 case_ out_codes_fifo error "codes_fifo/codes' is not a folder" train "${T[@]}" "${L[@]}" --out "$o/codes_fifo" --overwrite
@@ -387,6 +388,37 @@ case_ resume_other_split error "the checksum of split.* is .* there but .* here"
 case_ opt_backbone_twice error "--backbone: the modality 'img' is given twice" \
   train "${T[@]}" "${L[@]}" --backbone img=text --backbone img=feature --out "$o/bb2"
 case_ opt_labels_missing error "--labels LABELS.npy is required with --modality" train "${T[@]}" --out "$o/nolabels"
+
+# Round 6: JSON nested deep enough to overflow a recursive parser; a run folder whose outputs'
+# paths hold a FIFO (found before training, not after); a 250-byte file name; a list option
+# given twice (CLI11 appended the second).
+cp -r "$in/run" "$o/deep_run"
+"$python" - "$o/deep_run/report.json" <<'PY'
+import sys
+open(sys.argv[1], "w").write('{"results": ' + '{"a": ' * 100000 + '1' + '}' * 100000 + '}')
+PY
+case_ json_deep_report error "report.json': not a report of ssah train \(nested more than 16 levels deep\)" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/deep_run"
+case_ json_deep_checkpoint error "deep.safetensors': not a checkpoint .*nested more than 8 levels deep" \
+  encode --checkpoint "$in/deep.safetensors" --modality "img=$in/img_query.npy" --out "$o/deep.npy"
+cp -r "$in/run" "$o/fifo_run" && rm "$o/fifo_run/curves/K16_img_to_txt_pr.csv" && mkfifo "$o/fifo_run/curves/K16_img_to_txt_pr.csv"
+case_ out_fifo_in_run error "fifo_run: cannot write '.*K16_img_to_txt_pr.csv': it exists and is not a regular file \(a FIFO\)" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/fifo_run" --overwrite
+[ -e "$o/fifo_run/model-K16.safetensors" ] || fail_case out_fifo_in_run "the earlier run's files were removed"
+long_name=$(printf 'y%.0s' $(seq 1 246)).npy
+case_ out_long_name ok "" encode --checkpoint "$in/run/model-K16.safetensors" --modality "img=$in/img_query.npy" \
+  --out "$o/$long_name"
+[ -f "$o/$long_name" ] || fail_case out_long_name "no file written"
+case_ opt_hidden_twice error "--hidden.*given twice" train "${T[@]}" "${L[@]}" --hidden 16,8 --out "$o/h2"
+
+# A fresh run that runs out of memory in its first step (4 GiB activations of one layer) leaves its
+# folder as it found it, so that the same command can be rerun.
+case_ out_failed_run_released error "out of memory" \
+  train --modality "img=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 8,16384 \
+  --batch-size 65536 "${L[@]}" --split "$in/split_many" --out "$o/released"
+[ -z "$(ls -A "$o/released" 2>/dev/null)" ] || fail_case out_failed_run_released "left $(ls -A "$o/released" | tr '\n' ' ')"
+grep -q "warning: 71784 of the 72000 training rows repeat" "$work/out_failed_run_released.stderr" ||
+  fail_case out_failed_run_released "the count of repeated training rows is wrong"
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done

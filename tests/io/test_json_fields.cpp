@@ -53,3 +53,11 @@ TEST_CASE("json_field names the field: missing, in a parent that is not an objec
   CHECK_THROWS_WITH_AS(json_field<int>(doc["n"], "x", "n"), "'n' is not an object", JsonFormError);
   CHECK_THROWS_WITH_AS(json_field<int>(json(5), "x"), "the document is not an object", JsonFormError);
 }
+
+TEST_CASE("parse_json refuses nesting deeper than its bound before the recursive parser sees it") {
+  CHECK(ssah::io::parse_json(R"({"a": [[1]], "s": "[[[[[[[["})", 3)["a"][0][0] ==
+        1);  // brackets in strings do not count
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  CHECK_THROWS_WITH_AS(ssah::io::parse_json(deep, 16), "nested more than 16 levels deep", JsonFormError);
+  CHECK_THROWS_AS(ssah::io::parse_json("{\"a\": ", 16), nlohmann::json::exception);
+}

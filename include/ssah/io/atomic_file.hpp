@@ -8,9 +8,10 @@
 /// (".<name>.tmp-<pid>-<n>"); `commit()` flushes it, fsyncs it, renames it over the destination
 /// (atomic on POSIX file systems) and fsyncs the directory. Destroying an `AtomicFile` that was
 /// not committed (an exception, an early return) removes the temporary file and leaves the
-/// destination untouched. A process killed outright may leave a temporary file behind, never a
-/// partial destination. The new file gets mode 0666 minus the umask, like any new file; a
-/// destination that is a symbolic link is replaced by the file, not followed. A destination that
+/// destination untouched. A program's SIGINT / SIGTERM handler can remove the temporary files
+/// being written with `remove_temporary_files()` (the `ssah` program does); a process killed
+/// outright (SIGKILL) may leave one behind, never a partial destination. The new file gets mode 0666 minus the umask,
+/// like any new file; a destination that is a symbolic link is replaced by the file, not followed. A destination that
 /// exists and is not a regular file (a device such as /dev/null, a FIFO, a directory), or a link
 /// to one (/dev/stdout), is refused: renaming over it would replace the device node or the link.
 ///
@@ -51,6 +52,48 @@ inline void check_output_destination(const std::string& path) {
                                   io::detail::file_kind(st.st_mode), ")");
 }
 
+namespace detail {
+
+/// The temporary files being written, by name, where a signal handler can reach them without
+/// allocating or locking: `remove_temporary_files()` unlinks them (a program that ends on SIGINT
+/// or SIGTERM would otherwise leave them, gigabytes for a large search result).
+struct TemporaryFileSlots {
+  static constexpr std::size_t slots = 64, name_bytes = 4096;
+  enum : int { free_slot = 0, filling = 1, live = 2 };
+  std::atomic<int> state[slots];
+  char names[slots][name_bytes];
+};
+inline TemporaryFileSlots& temporary_file_slots() noexcept {
+  static TemporaryFileSlots s{};  // constant-initialised: no guard, safe to reach from a handler
+  return s;
+}
+/// Records `name`; the slot, or -1 when all are taken or the name is too long (then not recorded).
+inline int record_temporary_file(const std::string& name) noexcept {
+  TemporaryFileSlots& s = temporary_file_slots();
+  if (name.size() >= TemporaryFileSlots::name_bytes) return -1;
+  for (std::size_t i = 0; i < TemporaryFileSlots::slots; ++i) {
+    int expected = TemporaryFileSlots::free_slot;
+    if (!s.state[i].compare_exchange_strong(expected, TemporaryFileSlots::filling)) continue;
+    std::memcpy(s.names[i], name.c_str(), name.size() + 1);
+    s.state[i].store(TemporaryFileSlots::live);
+    return static_cast<int>(i);
+  }
+  return -1;
+}
+inline void forget_temporary_file(int slot) noexcept {
+  if (slot >= 0) temporary_file_slots().state[slot].store(TemporaryFileSlots::free_slot);
+}
+
+}  // namespace detail
+
+/// Unlinks every temporary file an `AtomicFile` is writing; async-signal-safe (for a SIGINT /
+/// SIGTERM handler that then ends the program; the destinations are left as they were).
+inline void remove_temporary_files() noexcept {
+  detail::TemporaryFileSlots& s = detail::temporary_file_slots();
+  for (std::size_t i = 0; i < detail::TemporaryFileSlots::slots; ++i)
+    if (s.state[i].load() == detail::TemporaryFileSlots::live) ::unlink(s.names[i]);
+}
+
 /// A file being written that replaces `path` only when committed.
 class AtomicFile {
  public:
@@ -61,7 +104,8 @@ class AtomicFile {
     check_output_destination(path_);
     const std::size_t slash = path_.find_last_of('/');
     const std::string dir = slash == std::string::npos ? std::string() : path_.substr(0, slash + 1);
-    const std::string base = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+    // The temporary name must fit where the destination's does (255 bytes on most file systems).
+    const std::string base = (slash == std::string::npos ? path_ : path_.substr(slash + 1)).substr(0, 200);
     static std::atomic<unsigned long> counter{0};
     for (int attempt = 0; attempt < 100; ++attempt) {
       temp_ = dir + "." + base + ".tmp-" + std::to_string(static_cast<long>(::getpid())) + "-" +
@@ -74,6 +118,7 @@ class AtomicFile {
                                       dir.empty() ? std::string(".") : dir, "': ", std::strerror(errno));
     }
     if (fd_ < 0) ::ssah::detail::fail<IoError>("cannot write '", path_, "': no free temporary file name");
+    slot_ = detail::record_temporary_file(temp_);
     buffer_.reserve(buffer_capacity);
   }
 
@@ -83,7 +128,8 @@ class AtomicFile {
       : path_(std::move(other.path_)),
         temp_(std::move(other.temp_)),
         buffer_(std::move(other.buffer_)),
-        fd_(std::exchange(other.fd_, -1)) {}
+        fd_(std::exchange(other.fd_, -1)),
+        slot_(std::exchange(other.slot_, -1)) {}
   AtomicFile& operator=(AtomicFile&&) = delete;
 
   /// Removes the temporary file unless `commit()` succeeded.
@@ -118,18 +164,18 @@ class AtomicFile {
     if (::close(fd) != 0) {
       const int err = errno;
       ::unlink(temp_.c_str());
-      temp_.clear();
+      forget_temporary();
       errno = err;
       fail_errno("close");
     }
     if (::rename(temp_.c_str(), path_.c_str()) != 0) {
       const int err = errno;
       ::unlink(temp_.c_str());
-      temp_.clear();
+      forget_temporary();
       ::ssah::detail::fail<IoError>("cannot write '", path_,
                                     "': rename from the temporary file failed: ", std::strerror(err));
     }
-    temp_.clear();
+    forget_temporary();
     sync_directory();
   }
 
@@ -137,12 +183,17 @@ class AtomicFile {
   void discard() noexcept {
     if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     if (!temp_.empty()) ::unlink(temp_.c_str());
-    temp_.clear();
+    forget_temporary();
     buffer_.clear();
   }
 
  private:
   static constexpr std::size_t buffer_capacity = std::size_t(1) << 20;
+
+  void forget_temporary() noexcept {
+    detail::forget_temporary_file(std::exchange(slot_, -1));
+    temp_.clear();
+  }
 
   void require_open(const char* what) const {
     if (fd_ < 0)
@@ -181,6 +232,7 @@ class AtomicFile {
   std::string temp_;
   std::vector<unsigned char> buffer_;
   int fd_ = -1;
+  int slot_ = -1;  ///< in detail::temporary_file_slots(), for remove_temporary_files()
 };
 
 /// Atomically replaces `path` with `n` bytes from `data`.

@@ -4,6 +4,7 @@
 /// ("[json.exception.parse_error.101]") and with the bytes it quotes cut to a short, printable
 /// excerpt (a hostile file would otherwise put kilobytes of raw bytes into the message).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +50,32 @@ inline std::string json_error_text(const nlohmann::json::exception& e) {
   if (msg.size() > 200) msg = msg.substr(0, 197) + "...";
   return msg;
 }
+
+namespace detail {
+
+/// Deepest nesting of [ and { outside strings (so that hostile input cannot recurse deeply).
+inline int json_depth(const std::string& s) noexcept {
+  int depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+}  // namespace detail
 
 /// A field of a JSON document (a checkpoint's spec, a run's report) that does not have the form its
 /// reader expects. The message names the field ("'modalities[1].sample_shape' is not a list of whole
@@ -157,6 +184,15 @@ T json_field(const nlohmann::json& parent, const std::string& key, const std::st
   } else {
     return json_as<T>(*it, field);
   }
+}
+
+/// Parses JSON text read from a file, refusing (JsonFormError) nesting deeper than `max_depth`
+/// before the recursive parser sees it: a few hundred kilobytes of '{' would otherwise overflow
+/// the stack. nlohmann::json::exception for text that is not JSON.
+inline nlohmann::json parse_json(const std::string& text, int max_depth) {
+  if (detail::json_depth(text) > max_depth)
+    ::ssah::detail::fail<JsonFormError>("nested more than ", max_depth, " levels deep");
+  return nlohmann::json::parse(text);
 }
 
 }  // namespace ssah::io

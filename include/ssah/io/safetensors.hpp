@@ -123,28 +123,6 @@ inline std::uint64_t load_le64(const unsigned char* p) noexcept {
   return v;
 }
 
-/// Deepest nesting of [ and { outside strings (so that hostile input cannot recurse deeply).
-inline int json_depth(const std::string& s) noexcept {
-  int depth = 0, max_depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 struct SafetensorsEntry {
   std::string name;
   DType dtype = DType::F32;
@@ -169,7 +147,9 @@ class SafetensorsReader {
     src_.read(8, text.data(), text.size());
     if (text[0] != '{')
       bad("header is not a JSON object (starts with byte ", static_cast<int>(static_cast<unsigned char>(text[0])), ")");
-    if (json_depth(text) > safetensors_max_depth) bad("header JSON is nested too deeply");
+    if (json_depth(text) > safetensors_max_depth)
+      bad("header JSON is nested more than ", safetensors_max_depth, " levels deep (or the ", n,
+          "-byte header length does not fit the file)");
     nlohmann::json header;
     try {
       header = nlohmann::json::parse(text);
