@@ -40,8 +40,9 @@ void run_encode(const EncodeArgs& a) {
   st.mean = c.modalities[m].mean;
   st.stddev = c.modalities[m].stddev;
   const std::vector<float> h = pipeline::hashes_of(*model, m, in, st);
-  // Finite weights can still overflow (a checkpoint edited to hold 1e38, or standard deviations
-  // of 1e-30): every code would then be the sign of NaN, which is no code at all.
+  // Finite weights or standardisation can still overflow inside the network into NaN (inf - inf),
+  // whose sign is no code at all. (The hostile suite's 3e38 checkpoint saturates to one code for
+  // every item instead, which the warning below reports; this check has no case that reaches it.)
   if (const auto bad = std::find_if(h.begin(), h.end(), [](float v) { return !std::isfinite(v); }); bad != h.end())
     SSAH_THROW(NumericError, "'", a.checkpoint, "': the model gives a non-finite hash (", *bad, ") for item ",
                (bad - h.begin()) / c.spec.bits, " of '", path,

@@ -35,6 +35,9 @@ const std::vector<std::regex>& run_outputs() {
   return patterns;
 }
 
+/// The option that named the folder, for messages.
+const char* folder_option(RunFolderMode mode) { return mode == RunFolderMode::resume ? "--resume" : "--out"; }
+
 bool is_run_output(const std::string& relative) {
   for (const std::regex& r : run_outputs())
     if (std::regex_match(relative, r)) return true;
@@ -63,7 +66,7 @@ void check_inputs_not_outputs(const std::string& dir, RunFolderMode mode, const 
     if (relative.empty() || relative.compare(0, 2, "..") == 0 || !is_run_output(relative)) continue;
     if (relative.compare(0, 6, "split/") == 0 && !writes_split) continue;  // read, not written, by this run
     SSAH_THROW(InvalidArgument, input.option, " ", input.file, ": the file is where ssah train writes '", relative,
-               "' of the run in ", mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
+               "' of the run in ", folder_option(mode), " ", dir,
                "; the run would replace what it reads: copy it elsewhere first");
   }
 }
@@ -75,16 +78,14 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
     if (mode == RunFolderMode::resume) SSAH_THROW(InvalidArgument, "--resume ", dir, ": no such folder");
     return;
   }
-  if (!fs::is_directory(st))
-    SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir,
-               ": exists and is not a folder");
+  if (!fs::is_directory(st)) SSAH_THROW(InvalidArgument, folder_option(mode), " ", dir, ": exists and is not a folder");
   // ssah writes into these sub-folders; through a link it would write into another folder, and
   // anything else by that name (a file, a FIFO) would fail only after training.
   for (const char* sub : {"split", "codes", "curves"}) {
     const fs::path p = fs::path(dir) / sub;
     const fs::file_status s = fs::symlink_status(p, ec);
     if (!fs::exists(s) || fs::is_directory(s)) continue;
-    SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir, ": '", p.string(),
+    SSAH_THROW(InvalidArgument, folder_option(mode), " ", dir, ": '", p.string(),
                fs::is_symlink(s) ? "' is a symbolic link" : "' is not a folder",
                "; ssah train writes its own files there: remove it or choose another folder");
   }
@@ -100,7 +101,7 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
       if (fs::is_directory(fs::symlink_status(it->path(), ec)))
         SSAH_THROW(IoError, "cannot write '", it->path().string(), "': it is a folder");
     } catch (const IoError& e) {
-      SSAH_THROW(InvalidArgument, mode == RunFolderMode::resume ? "--resume " : "--out ", dir, ": ", e.what(),
+      SSAH_THROW(InvalidArgument, folder_option(mode), " ", dir, ": ", e.what(),
                  "; ssah train writes a file of its own there");
     }
   }
@@ -131,7 +132,7 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
 
 void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
                       bool writes_split) {
-  const std::string option = mode == RunFolderMode::resume ? "--resume" : "--out";
+  const std::string option = folder_option(mode);
   std::error_code ec, created;
   fs::create_directories(dir, created);
   if (!fs::is_directory(dir, ec))
