@@ -15,10 +15,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include "ssah/error.hpp"
+#include "ssah/host_rng.hpp"
 
 namespace ssah::data {
 
@@ -45,21 +45,23 @@ inline SyntheticData make_synthetic(const SyntheticOptions& o) {
   SSAH_CHECK_AS(InvalidArgument, o.items > 0 && o.labels >= 2 && o.latent_dim > 0 && o.image_dim > 0 &&
                                      o.vocabulary > 0 && o.words_per_item > 0,
                 "make_synthetic: every size must be positive (and at least 2 labels)");
-  std::mt19937_64 gen(o.seed);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  std::uniform_int_distribution<std::size_t> pick_label(0, o.labels - 1);
+  // HostRng, not the <random> distributions: the same seed must give the same data set with every
+  // standard library (the demo's figures are quoted in the docs).
+  HostRng rng(o.seed);
+  auto normal = [&rng] { return rng.normal(); };
+  auto uniform = [&rng] { return rng.uniform(); };
+  auto pick_label = [&rng, &o] { return static_cast<std::size_t>(rng.below(o.labels)); };
 
   auto gaussian_matrix = [&](std::size_t rows, std::size_t cols, double scale) {
     std::vector<double> m(rows * cols);
-    for (auto& v : m) v = normal(gen) * scale;
+    for (auto& v : m) v = normal() * scale;
     return m;
   };
   const std::vector<double> directions = gaussian_matrix(o.labels, o.latent_dim, 1.0);
   const std::vector<double> to_image = gaussian_matrix(o.image_dim, o.latent_dim, 1.0 / std::sqrt(double(o.latent_dim)));
   const std::vector<double> to_text = gaussian_matrix(o.vocabulary, o.latent_dim, 1.5 / std::sqrt(double(o.latent_dim)));
   std::vector<std::size_t> partner(o.labels);
-  for (std::size_t l = 0; l < o.labels; ++l) partner[l] = (l + 1 + pick_label(gen) % (o.labels - 1)) % o.labels;
+  for (std::size_t l = 0; l < o.labels; ++l) partner[l] = (l + 1 + pick_label() % (o.labels - 1)) % o.labels;
 
   SyntheticData d;
   d.items = o.items;
@@ -74,12 +76,12 @@ inline SyntheticData make_synthetic(const SyntheticOptions& o) {
   const double direction_norm = std::sqrt(double(o.latent_dim));
   for (std::size_t i = 0; i < o.items; ++i) {
     std::uint8_t* row = &d.label_matrix[i * o.labels];
-    const std::size_t primary = pick_label(gen);
+    const std::size_t primary = pick_label();
     row[primary] = 1;
-    if (uniform(gen) < 0.5) row[partner[primary]] = 1;
-    if (uniform(gen) < 0.2) row[pick_label(gen)] = 1;
+    if (uniform() < 0.5) row[partner[primary]] = 1;
+    if (uniform() < 0.2) row[pick_label()] = 1;
 
-    for (std::size_t k = 0; k < o.latent_dim; ++k) latent[k] = normal(gen) * o.latent_noise * direction_norm;
+    for (std::size_t k = 0; k < o.latent_dim; ++k) latent[k] = normal() * o.latent_noise * direction_norm;
     for (std::size_t l = 0; l < o.labels; ++l)
       if (row[l])
         for (std::size_t k = 0; k < o.latent_dim; ++k) latent[k] += directions[l * o.latent_dim + k];
@@ -87,7 +89,7 @@ inline SyntheticData make_synthetic(const SyntheticOptions& o) {
     for (std::size_t j = 0; j < o.image_dim; ++j) {
       double s = 0;
       for (std::size_t k = 0; k < o.latent_dim; ++k) s += to_image[j * o.latent_dim + k] * latent[k];
-      d.image[i * o.image_dim + j] = static_cast<float>(std::tanh(s) + o.image_noise * normal(gen));
+      d.image[i * o.image_dim + j] = static_cast<float>(std::tanh(s) + o.image_noise * normal());
     }
 
     double max_logit = -1e300;
@@ -100,7 +102,7 @@ inline SyntheticData make_synthetic(const SyntheticOptions& o) {
     double total = 0;
     for (std::size_t w = 0; w < o.vocabulary; ++w) cumulative[w] = (total += std::exp(logits[w] - max_logit));
     for (std::size_t t = 0; t < o.words_per_item; ++t) {
-      const double u = uniform(gen) * total;
+      const double u = uniform() * total;
       const std::size_t w = static_cast<std::size_t>(
           std::lower_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
       d.text[i * o.vocabulary + std::min(w, o.vocabulary - 1)] = 1.f;
