@@ -3,35 +3,38 @@
 # Registered as the CTest test `ssah_layers`, so every test run (CI's included) checks it.
 #
 # Layers, lowest first; a header may include headers of its own layer and of lower ones:
-#   core      config.hpp error.hpp shape.hpp random.hpp tensor.hpp gemm.hpp tensor_ops.hpp
-#             autodiff.hpp detail/
+#   core      config.hpp error.hpp host_rng.hpp shape.hpp random.hpp tensor.hpp gemm.hpp tensor_ops.hpp
+#             autodiff.hpp detail/ core.hpp
 #   ops       ops/ ops.hpp
-#   nn        nn/ parameters.hpp init.hpp optim.hpp
-#   model     model/
+#   nn        nn/ parameters.hpp init.hpp optim.hpp nn.hpp
+#   model     model/ model.hpp
 #   pipeline  pipeline.hpp
 #   adapters  recipes.hpp checkpoint.hpp matconvnet.hpp (join the model with io/ formats)
 #   umbrella  ssah.hpp
-# and beside them, on host arrays without tensors or autodiff: hashing/ < eval/ < io/, and data/.
-# These may include config.hpp, error.hpp and detail/ of the core and the side layers below them;
+# and beside them, on host arrays without tensors or autodiff: hashing/ < eval/ < io/, and data/
+# (each with its umbrella: hashing.hpp, eval.hpp, io.hpp).
+# These may include config.hpp, error.hpp, host_rng.hpp and detail/ of the core and the side layers below them;
 # only pipeline and the layers above it include them.
 if(NOT SSAH_INCLUDE_DIR)
-  get_filename_component(SSAH_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../include" ABSOLUTE)
+  set(SSAH_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../include")
 endif()
+# Relative to where cmake runs (file(GLOB ... RELATIVE) finds nothing with a relative directory).
+get_filename_component(SSAH_INCLUDE_DIR "${SSAH_INCLUDE_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
 
 # Layer of a header path relative to include/ (ssah/...): a name, and a rank for the main stack.
 function(ssah_layer header out_name out_rank)
   string(REGEX REPLACE "^ssah/" "" h "${header}")
   set(name "")
-  if(h MATCHES "^(config|error|shape|random|tensor|gemm|tensor_ops|autodiff)\\.hpp$" OR h MATCHES "^detail/")
+  if(h MATCHES "^(config|error|host_rng|shape|random|tensor|gemm|tensor_ops|autodiff|core)\\.hpp$" OR h MATCHES "^detail/")
     set(name core)
     set(rank 0)
   elseif(h MATCHES "^ops/" OR h STREQUAL "ops.hpp")
     set(name ops)
     set(rank 1)
-  elseif(h MATCHES "^nn/" OR h MATCHES "^(parameters|init|optim)\\.hpp$")
+  elseif(h MATCHES "^nn/" OR h MATCHES "^(parameters|init|optim|nn)\\.hpp$")
     set(name nn)
     set(rank 2)
-  elseif(h MATCHES "^model/")
+  elseif(h MATCHES "^model/" OR h STREQUAL "model.hpp")
     set(name model)
     set(rank 3)
   elseif(h STREQUAL "pipeline.hpp")
@@ -43,13 +46,13 @@ function(ssah_layer header out_name out_rank)
   elseif(h STREQUAL "ssah.hpp")
     set(name umbrella)
     set(rank 6)
-  elseif(h MATCHES "^hashing/")
+  elseif(h MATCHES "^hashing/" OR h STREQUAL "hashing.hpp")
     set(name hashing)
     set(rank -1)
-  elseif(h MATCHES "^eval/")
+  elseif(h MATCHES "^eval/" OR h STREQUAL "eval.hpp")
     set(name eval)
     set(rank -2)
-  elseif(h MATCHES "^io/")
+  elseif(h MATCHES "^io/" OR h STREQUAL "io.hpp")
     set(name io)
     set(rank -3)
   elseif(h MATCHES "^data/")
@@ -74,7 +77,7 @@ function(ssah_may_include from from_rank to to_rank out)
     set(ok TRUE)
   elseif(from_rank LESS 0)  # a side layer
     if(to STREQUAL "core")
-      set(ok TRUE)  # narrowed below to config.hpp, error.hpp, detail/
+      set(ok TRUE)  # narrowed below to config.hpp, error.hpp, host_rng.hpp, detail/
     elseif(to_rank LESS 0)
       # hashing (-1) < eval (-2) < io (-3); data (-4) includes none of them.
       if(from STREQUAL to OR (from_rank GREATER -4 AND to_rank GREATER_EQUAL from_rank))
@@ -100,7 +103,7 @@ foreach(header IN LISTS headers)
     ssah_layer("${included}" to to_rank)
     ssah_may_include(${from} ${from_rank} ${to} ${to_rank} ok)
     if(ok AND from_rank LESS 0 AND to STREQUAL "core"
-       AND NOT included MATCHES "^ssah/(config\\.hpp|error\\.hpp|detail/)")
+       AND NOT included MATCHES "^ssah/(config\\.hpp|error\\.hpp|host_rng\\.hpp|detail/)")
       set(ok FALSE)
     endif()
     if(NOT ok)
@@ -110,6 +113,9 @@ foreach(header IN LISTS headers)
 endforeach()
 
 list(LENGTH headers count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "no headers under ${SSAH_INCLUDE_DIR}/ssah: wrong SSAH_INCLUDE_DIR")
+endif()
 if(violations)
   message(FATAL_ERROR "includes against the layers of docs/architecture.md:${violations}")
 endif()

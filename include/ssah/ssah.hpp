@@ -1,31 +1,19 @@
 #pragma once
 /// \file
-/// The umbrella header: everything a user of ssah needs.
+/// The umbrella header: everything a user of ssah needs, area by area (each area's header can be
+/// included alone: core.hpp, nn.hpp, model.hpp, hashing.hpp, eval.hpp, io.hpp), plus the
+/// end-to-end pipeline, named training recipes, checkpoints and the synthetic data set.
+///
+/// Not included: `ssah/io/mat.hpp` and `ssah/matconvnet.hpp`, which need the matio library
+/// (link `ssah::matio`).
 
-#include "ssah/autodiff.hpp"
-#include "ssah/config.hpp"
+#include "ssah/checkpoint.hpp"
+#include "ssah/core.hpp"
 #include "ssah/data/synthetic.hpp"
-#include "ssah/error.hpp"
-#include "ssah/eval/labels.hpp"
-#include "ssah/eval/metrics.hpp"
-#include "ssah/gemm.hpp"
-#include "ssah/hashing/codes.hpp"
-#include "ssah/hashing/index.hpp"
-#include "ssah/init.hpp"
-#include "ssah/model/any_backbone.hpp"
-#include "ssah/model/any_model.hpp"
-#include "ssah/model/cnnf.hpp"
-#include "ssah/model/feature_net.hpp"
-#include "ssah/model/modality_net.hpp"
-#include "ssah/model/objective.hpp"
-#include "ssah/model/ssah.hpp"
-#include "ssah/model/text_net.hpp"
-#include "ssah/model/trainer.hpp"
-#include "ssah/ops.hpp"
-#include "ssah/optim.hpp"
-#include "ssah/parameters.hpp"
+#include "ssah/eval.hpp"
+#include "ssah/hashing.hpp"
+#include "ssah/io.hpp"
+#include "ssah/model.hpp"
+#include "ssah/nn.hpp"
 #include "ssah/pipeline.hpp"
-#include "ssah/random.hpp"
 #include "ssah/recipes.hpp"
-#include "ssah/tensor.hpp"
-#include "ssah/tensor_ops.hpp"

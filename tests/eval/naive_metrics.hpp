@@ -8,7 +8,7 @@
 #include <numeric>
 #include <vector>
 
-#include "../hashing/hashing_test_support.hpp"
+#include "hashing_test_support.hpp"
 #include "ssah/eval/labels.hpp"
 #include "ssah/hashing/codes.hpp"
 

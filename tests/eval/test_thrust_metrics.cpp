@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "../hashing/hashing_test_support.hpp"
+#include "hashing_test_support.hpp"
 #include "ssah/eval/metrics.hpp"
 #include "ssah/eval/thrust_metrics.hpp"
 #include "ssah/hashing/codes.hpp"

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/model/feature_net.hpp"
 #include "ssah/model/modality_net.hpp"
 #include "ssah/model/objective.hpp"

@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/ops/pairwise.hpp"
 
 using namespace ssah;

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <limits>
 
+#include "hamming_map.hpp"
 #include "ssah/data/synthetic.hpp"
 #include "ssah/model/ssah.hpp"
 #include "ssah/model/trainer.hpp"
-#include "support/map.hpp"
 
 using namespace ssah;
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/model/backbone.hpp"
 #include "ssah/ops/shape.hpp"
 #include "ssah/parameters.hpp"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "../support/gradcheck.hpp"
 #include "backbone_gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/init.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/model/cnnf.hpp"

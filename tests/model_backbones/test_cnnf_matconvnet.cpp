@@ -15,7 +15,7 @@
 #include "ssah/model/cnnf.hpp"
 #include "ssah/matconvnet.hpp"
 
-#include "../support/fake_cnnf_mat.hpp"
+#include "fake_cnnf_mat.hpp"
 
 using namespace ssah;
 

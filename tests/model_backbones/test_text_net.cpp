@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "../support/gradcheck.hpp"
 #include "backbone_gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/init.hpp"
 #include "ssah/model/text_net.hpp"
 

@@ -57,16 +57,7 @@ inline std::string fixture_path(const std::string& rel) {
   return std::string(SSAH_TEST_SOURCE_DIR) + "/../reference/fixtures/model/" + rel;
 }
 
-inline Shape shape_of(const std::vector<std::size_t>& e) {
-  switch (e.size()) {
-    case 0: return Shape{};
-    case 1: return Shape{e[0]};
-    case 2: return Shape{e[0], e[1]};
-    case 3: return Shape{e[0], e[1], e[2]};
-    case 4: return Shape{e[0], e[1], e[2], e[3]};
-    default: FAIL("fixture of rank ", e.size(), " is not supported"); return Shape{};
-  }
-}
+inline Shape shape_of(const std::vector<std::size_t>& e) { return Shape::from_extents(e); }
 
 /// A fixture array as a tensor of T (any stored dtype; float64 -> float rounds).
 template <class T>

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/ops/conv.hpp"
 #include "ssah/ops/elementwise.hpp"
 #include "ssah/ops/lrn.hpp"

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/ops/lrn.hpp"
 
 using namespace ssah;

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/ops/pool.hpp"
 
 using namespace ssah;

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 #include "ssah/ops/resize.hpp"
 
 using namespace ssah;

@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "gradcheck.hpp"
 #include "ssah/autodiff.hpp"
-#include "../support/gradcheck.hpp"
 
 namespace ssah::test {
 

@@ -58,7 +58,7 @@ TEST_CASE("matmul + bias + relu backward on a tiny case") {
   CHECK(g == std::vector<double>{0, 0, 1, 2, 0, 1});
 }
 
-#include "../support/gradcheck.hpp"
+#include "gradcheck.hpp"
 
 TEST_CASE("gradient check: matmul in all four transpose combinations, bias, relu, tanh") {
   for (Trans ta : {Trans::No, Trans::Yes})

@@ -1,4 +1,4 @@
-// Shape ops (concatenation, reshape, flatten) and seeded dropout.
+// Shape ops (concatenation, reshape, flatten, interleave_minor) and seeded dropout.
 
 #include <doctest/doctest.h>
 
@@ -80,6 +80,20 @@ TEST_CASE("reshape and flatten are views with reshaped gradients") {
   SSAH_CHECK_GRADIENTS(
       tol, [](const V& v) { return mul(reshape(v[0], Shape{6, 4}), reshape(v[0], Shape{6, 4})); }, {t});
   SSAH_CHECK_GRADIENTS(tol, [](const V& v) { return reshape(tanh(v[0]), Shape{24}); }, {t});
+}
+
+TEST_CASE("interleave_minor: channel-minor interleaving, its errors and its gradient") {
+  // Two [2, 2] inputs -> [2, 4]: element l*C + c of a row is input c's element l.
+  Var<double> a(make<double>(Shape{2, 2}, {1, 2, 3, 4})), b(make<double>(Shape{2, 2}, {5, 6, 7, 8}));
+  Var<double> y = interleave_minor<double>({a, b});
+  CHECK(y.shape() == Shape{2, 4});
+  CHECK(host(y.value()) == std::vector<double>{1, 5, 2, 6, 3, 7, 4, 8});
+  Var<double> c(make<double>(Shape{1, 4}, {1, 2, 3, 4}));
+  CHECK_THROWS_WITH_AS(interleave_minor<double>({a, c}), "interleave_minor: shapes differ, [2, 2] vs [1, 4]",
+                       ShapeError);
+  CHECK_THROWS_AS(interleave_minor<double>({}), InvalidArgument);
+  const Tensor<double> x = test::random_tensor(Shape{3, 1, 1, 4}, 12), z = test::random_tensor(Shape{3, 1, 1, 4}, 13);
+  SSAH_CHECK_GRADIENTS(1e-7, [](const V& v) { return interleave_minor<double>({v[0], v[1], v[0]}); }, {x, z});
 }
 
 TEST_CASE_TEMPLATE("dropout: same seed and counter give the same mask, for float and double alike", T, float, double) {

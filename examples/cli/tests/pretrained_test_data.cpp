@@ -23,7 +23,7 @@
 
 #include "ssah/io/npy.hpp"
 
-#include "../../../tests/support/fake_cnnf_mat.hpp"
+#include "fake_cnnf_mat.hpp"
 
 namespace {
 

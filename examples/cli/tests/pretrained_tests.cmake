@@ -10,7 +10,8 @@ if(NOT TARGET ssah::matio)
   return()
 endif()
 
-ssah_add_program(ssah_cli_pretrained_test_data SOURCES tests/pretrained_test_data.cpp LIBRARIES ssah::matio)
+ssah_add_program(ssah_cli_pretrained_test_data SOURCES tests/pretrained_test_data.cpp LIBRARIES ssah::matio
+  ssah_test_support)
 set(pd "${CMAKE_CURRENT_BINARY_DIR}/pretrained_test_data")
 set(pout "${CMAKE_CURRENT_BINARY_DIR}/pretrained_test_output")
 add_test(NAME ssah_cli.pretrained_data COMMAND ssah_cli_pretrained_test_data "${pd}")

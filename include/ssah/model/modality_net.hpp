@@ -19,46 +19,6 @@
 
 namespace ssah {
 
-/// How new layers are initialised.
-enum class InitScheme {
-  ReferenceNormal,  ///< every weight AND bias ~ N(0, 0.01^2), as the authors' code
-  Xavier,           ///< Glorot-uniform weights, zero biases
-  PyTorchDefault,   ///< PyTorch's nn.Linear / nn.Conv2d default: weights and biases ~ U(+-1/sqrt(fan_in))
-};
-
-/// The scheme named "reference", "xavier" or "pytorch" (as the CLI and the experiments spell them).
-inline InitScheme init_scheme_from_name(const std::string& name) {
-  if (name == "reference") return InitScheme::ReferenceNormal;
-  if (name == "xavier") return InitScheme::Xavier;
-  if (name == "pytorch") return InitScheme::PyTorchDefault;
-  throw InvalidArgument("unknown initialisation '" + name + "' (reference, xavier or pytorch)");
-}
-inline const char* init_scheme_name(InitScheme scheme) {
-  switch (scheme) {
-    case InitScheme::ReferenceNormal: return "reference";
-    case InitScheme::Xavier: return "xavier";
-    case InitScheme::PyTorchDefault: return "pytorch";
-  }
-  return "?";
-}
-
-/// Initialises every parameter of `params` with `scheme`, reproducibly from `seed`.
-template <class T>
-void initialize_parameters(ParameterSet<T>& params, InitScheme scheme, std::uint64_t seed) {
-  for (const auto& e : params.entries()) {
-    Tensor<T> value = e.var.value();
-    const std::uint64_t stream = init::stream_of(e.name);
-    if (scheme == InitScheme::ReferenceNormal)
-      init::normal(value, T(0), T(0.01), seed, stream);
-    else if (scheme == InitScheme::PyTorchDefault)
-      init::pytorch_default(value, init::bias_fan_in(params, e.name), seed, stream);
-    else if (e.shape.rank() >= 2)
-      init::xavier_uniform(value, seed, stream);
-    else
-      value.fill(T(0));
-  }
-}
-
 /// The three outputs of a network for a batch.
 template <class T>
 struct NetOutput {

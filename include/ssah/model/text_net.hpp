@@ -41,39 +41,6 @@
 #include "ssah/parameters.hpp"
 
 namespace ssah {
-namespace detail {
-
-/// Interleaves C tensors of equal size L (each viewed as [N, L / N]) along a new minor axis:
-/// out[n, l*C + c] = x_c[n, l], shape [N, L/N * C]. The gradient de-interleaves.
-template <class T>
-Var<T> interleave_minor(const std::vector<Var<T>>& xs) {
-  SSAH_CHECK_AS(InvalidArgument, !xs.empty(), "interleave_minor: nothing to interleave");
-  const std::size_t per = xs[0].size(), rows = xs[0].value().rows();
-  for (const auto& x : xs)
-    SSAH_CHECK_AS(ShapeError, x.size() == per && x.value().rows() == rows, "interleave_minor: shapes differ, ",
-                  xs[0].shape().str(), " vs ", x.shape().str());
-  const std::size_t c_count = xs.size();
-  Tensor<T> y = Tensor<T>::empty(Shape{rows, rows ? per / rows * c_count : 0});
-  for (std::size_t c = 0; c < c_count; ++c) {
-    const T* xp = xs[c].value().data();
-    T* yp = y.data();
-    parallel_for(per, [=] SSAH_HOST_DEVICE(std::size_t i) { yp[i * c_count + c] = xp[i]; });
-  }
-  return make_result<T>(std::move(y), "interleave_minor", xs, [per, c_count](Node<T>& self) {
-    const T* gy = self.grad.data();
-    for (std::size_t c = 0; c < c_count; ++c) {
-      Node<T>& in = *self.inputs[c];
-      if (!in.requires_grad) continue;
-      auto g = in.grad_sink();
-      const T beta = g.beta;
-      T* gp = g.tensor.data();
-      parallel_for(per, [=] SSAH_HOST_DEVICE(std::size_t i) { accumulate(gp, i, beta, gy[i * c_count + c]); });
-    }
-  });
-}
-
-}  // namespace detail
-
 template <class T>
 class MultiScaleTextNet {
  public:
@@ -119,7 +86,7 @@ class MultiScaleTextNet {
       Var<T> scaled = conv2d(pooled, branch_weights_[b], Var<T>());  // scalar weight, no bias
       parts.push_back(resize_bilinear_legacy(relu(scaled), 1, dims_));
     }
-    return detail::interleave_minor(parts);
+    return interleave_minor(parts);
   }
 
   TrunkOutput<T> forward(const Var<T>& batch, const ForwardContext& /*ctx*/) const {

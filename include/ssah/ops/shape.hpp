@@ -110,4 +110,35 @@ Var<T> flatten(const Var<T>& x) {
   return reshape(x, Shape{x.value().rows(), x.value().row_size()});
 }
 
+/// Interleaves C tensors of equal size L (each viewed as [N, L / N]) along a new minor axis:
+/// out[n, l*C + c] = x_c[n, l], shape [N, L/N * C] (the multi-scale text network's fusion). The
+/// gradient de-interleaves.
+template <class T>
+Var<T> interleave_minor(const std::vector<Var<T>>& xs) {
+  SSAH_CHECK_AS(InvalidArgument, !xs.empty(), "interleave_minor: nothing to interleave");
+  const std::size_t per = xs[0].size(), rows = xs[0].value().rows();
+  for (const auto& x : xs)
+    SSAH_CHECK_AS(ShapeError, x.size() == per && x.value().rows() == rows, "interleave_minor: shapes differ, ",
+                  xs[0].shape().str(), " vs ", x.shape().str());
+  const std::size_t c_count = xs.size();
+  Tensor<T> y = Tensor<T>::empty(Shape{rows, rows ? per / rows * c_count : 0});
+  for (std::size_t c = 0; c < c_count; ++c) {
+    const T* xp = xs[c].value().data();
+    T* yp = y.data();
+    detail::parallel_for(per, [=] SSAH_HOST_DEVICE(std::size_t i) { yp[i * c_count + c] = xp[i]; });
+  }
+  return detail::make_result<T>(std::move(y), "interleave_minor", xs, [per, c_count](Node<T>& self) {
+    const T* gy = self.grad.data();
+    for (std::size_t c = 0; c < c_count; ++c) {
+      Node<T>& in = *self.inputs[c];
+      if (!in.requires_grad) continue;
+      auto g = in.grad_sink();
+      const T beta = g.beta;
+      T* gp = g.tensor.data();
+      detail::parallel_for(
+          per, [=] SSAH_HOST_DEVICE(std::size_t i) { detail::accumulate(gp, i, beta, gy[i * c_count + c]); });
+    }
+  });
+}
+
 }  // namespace ssah
