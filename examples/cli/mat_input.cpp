@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ssah/detail/permute_axes.hpp"
 #include "ssah/error.hpp"
 
 #if SSAH_CLI_HAVE_MATIO
@@ -48,105 +49,6 @@ std::string dims_str(const std::vector<std::size_t>& d) {
   return s;
 }
 
-/// Copies one element of `Es` bytes.
-template <std::size_t Es>
-inline void copy_one(unsigned char* dst, const unsigned char* src) {
-  std::memcpy(dst, src, Es);
-}
-
-/// out[i_0, ..., i_{r-1}] = in[j] with j the source position of axis perm[k] = i_k: a gather in
-/// output order (reads strided; used when every item is contiguous in the source, so that the
-/// strides stay within one item).
-template <std::size_t Es>
-void gather(const unsigned char* in, const std::vector<std::size_t>& in_shape, const std::vector<std::size_t>& perm,
-            unsigned char* out) {
-  const std::size_t r = in_shape.size();
-  std::vector<std::size_t> in_stride(r, 1);
-  for (std::size_t k = r - 1; k-- > 0;) in_stride[k] = in_stride[k + 1] * in_shape[k + 1];
-  std::vector<std::size_t> out_shape(r), stride(r);
-  for (std::size_t k = 0; k < r; ++k) {
-    out_shape[k] = in_shape[perm[k]];
-    stride[k] = in_stride[perm[k]];
-  }
-  std::size_t total = 1;
-  for (std::size_t e : out_shape) total *= e;
-  if (total == 0) return;
-  const std::size_t inner = out_shape[r - 1], inner_stride = stride[r - 1];
-  std::vector<std::size_t> idx(r, 0);
-  std::size_t src = 0;
-  for (std::size_t done = 0; done < total; done += inner) {
-    for (std::size_t i = 0; i < inner; ++i) copy_one<Es>(out + (done + i) * Es, in + (src + i * inner_stride) * Es);
-    // Advance the odometer over every axis but the last.
-    for (std::size_t k = r - 1; k-- > 0;) {
-      if (++idx[k] < out_shape[k]) {
-        src += stride[k];
-        break;
-      }
-      src -= stride[k] * (out_shape[k] - 1);
-      idx[k] = 0;
-    }
-  }
-}
-
-/// For a source whose LAST axis holds the items: out[n, rest'] = in[rest, n], where rest' is the
-/// source's other axes in the order `rest_perm` (indices into in_shape[0 .. r-2]). Reads blocks
-/// of items contiguously and scatters them, so that a 3 GB image stack is not read one byte per
-/// cache line.
-template <std::size_t Es>
-void items_last_to_first(const unsigned char* in, const std::vector<std::size_t>& in_shape,
-                         const std::vector<std::size_t>& rest_perm, unsigned char* out) {
-  const std::size_t r = in_shape.size(), n_items = in_shape[r - 1];
-  const std::size_t rest_rank = r - 1;
-  std::vector<std::size_t> rest_shape(in_shape.begin(), in_shape.end() - 1);
-  std::size_t rest = 1;
-  for (std::size_t e : rest_shape) rest *= e;
-  if (rest == 0 || n_items == 0) return;
-  // Output stride (within one item) of each source rest axis.
-  std::vector<std::size_t> out_shape(rest_rank), out_stride(rest_rank, 1), stride_of_src(rest_rank);
-  for (std::size_t k = 0; k < rest_rank; ++k) out_shape[k] = rest_shape[rest_perm[k]];
-  for (std::size_t k = rest_rank - 1; k-- > 0;) out_stride[k] = out_stride[k + 1] * out_shape[k + 1];
-  for (std::size_t k = 0; k < rest_rank; ++k) stride_of_src[rest_perm[k]] = out_stride[k];
-  constexpr std::size_t block = 256;
-  std::vector<std::size_t> idx(rest_rank, 0);
-  for (std::size_t n0 = 0; n0 < n_items; n0 += block) {
-    const std::size_t n1 = std::min(n_items, n0 + block);
-    std::fill(idx.begin(), idx.end(), 0);
-    std::size_t dst = 0;  // output offset within an item of source rest position `s`
-    for (std::size_t s = 0; s < rest; ++s) {
-      const unsigned char* row = in + (s * n_items) * Es;
-      for (std::size_t n = n0; n < n1; ++n) copy_one<Es>(out + (n * rest + dst) * Es, row + n * Es);
-      for (std::size_t k = rest_rank; k-- > 0;) {
-        if (++idx[k] < rest_shape[k]) {
-          dst += stride_of_src[k];
-          break;
-        }
-        dst -= stride_of_src[k] * (rest_shape[k] - 1);
-        idx[k] = 0;
-      }
-    }
-  }
-}
-
-template <class F>
-void by_element_size(std::size_t es, F&& f) {
-  switch (es) {
-    case 1:
-      f(std::integral_constant<std::size_t, 1>{});
-      break;
-    case 2:
-      f(std::integral_constant<std::size_t, 2>{});
-      break;
-    case 4:
-      f(std::integral_constant<std::size_t, 4>{});
-      break;
-    case 8:
-      f(std::integral_constant<std::size_t, 8>{});
-      break;
-    default:
-      SSAH_THROW(Error, "mat input: unexpected element size ", es);
-  }
-}
-
 io::HostArray with_shape(const io::HostArray& a, std::vector<std::size_t> shape) {
   io::HostArray out;
   out.dtype = a.dtype;
@@ -156,25 +58,20 @@ io::HostArray with_shape(const io::HostArray& a, std::vector<std::size_t> shape)
   return out;
 }
 
-/// `a` reordered so that output axis k is input axis perm[k] (gather in output order).
+/// `a` reordered so that output axis k is input axis perm[k].
 io::HostArray permuted(const io::HostArray& a, const std::vector<std::size_t>& perm) {
   std::vector<std::size_t> shape(perm.size());
   for (std::size_t k = 0; k < perm.size(); ++k) shape[k] = a.shape[perm[k]];
   io::HostArray out = with_shape(a, shape);
-  by_element_size(io::dtype_size(a.dtype),
-                  [&](auto es) { gather<decltype(es)::value>(a.bytes.data(), a.shape, perm, out.bytes.data()); });
+  ssah::detail::permute_axes(a.bytes.data(), a.shape, perm, io::dtype_size(a.dtype), out.bytes.data());
   return out;
 }
 
 /// `a` with its last axis (the items) moved first and the others in the order `rest_perm`.
 io::HostArray items_first(const io::HostArray& a, const std::vector<std::size_t>& rest_perm) {
-  std::vector<std::size_t> shape{a.shape.back()};
-  for (std::size_t k : rest_perm) shape.push_back(a.shape[k]);
-  io::HostArray out = with_shape(a, shape);
-  by_element_size(io::dtype_size(a.dtype), [&](auto es) {
-    items_last_to_first<decltype(es)::value>(a.bytes.data(), a.shape, rest_perm, out.bytes.data());
-  });
-  return out;
+  std::vector<std::size_t> perm{a.shape.size() - 1};
+  perm.insert(perm.end(), rest_perm.begin(), rest_perm.end());
+  return permuted(a, perm);
 }
 
 bool is_channel_count(std::size_t c) { return c == 1 || c == 3; }

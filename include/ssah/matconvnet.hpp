@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "ssah/detail/permute_axes.hpp"
 #include "ssah/error.hpp"
 #include "ssah/io/mat.hpp"
 #include "ssah/model/cnnf.hpp"
@@ -149,11 +150,7 @@ void mcn_load_conv(const io::MatValue& layer, const std::string& file, const std
                 " biases for ", cout, " filters");
   const std::vector<T> f = filters.as<T>();
   std::vector<T> out(f.size());
-  for (std::size_t y = 0; y < kh; ++y)
-    for (std::size_t x = 0; x < kw; ++x)
-      for (std::size_t c = 0; c < cin; ++c)
-        for (std::size_t o = 0; o < cout; ++o)
-          out[((o * cin + c) * kh + y) * kw + x] = f[((y * kw + x) * cin + c) * cout + o];
+  permute_axes(f.data(), {kh, kw, cin, cout}, {3, 2, 0, 1}, out.data());  // [H, W, Cin, Cout] -> [Cout, Cin, H, W]
   Tensor<T> wv = weight.value();  // a view into the network's parameters
   wv.copy_from_host(out.data(), out.size());
   const std::vector<T> b = biases.as<T>();
@@ -293,9 +290,7 @@ MatConvNetLoadReport load_matconvnet_cnnf(CnnF<T>& net, const std::string& path,
     while (d.size() < 3) d.push_back(1);
     if (d.size() == 3 && d[0] == h && d[1] == w && d[2] == c) {  // H x W x C -> {C, H, W}
       std::vector<T> chw(v.size());
-      for (std::size_t y = 0; y < h; ++y)
-        for (std::size_t x = 0; x < w; ++x)
-          for (std::size_t k = 0; k < c; ++k) chw[(k * h + y) * w + x] = v[(y * w + x) * c + k];
+      detail::permute_axes(v.data(), {h, w, c}, {2, 0, 1}, chw.data());
       net.set_mean_image(Tensor<T>::from_host(s, chw));
       report.mean_kind = "image";
     } else if (v.size() == c) {
