@@ -42,7 +42,7 @@ void for_each_kernel(const PackedCodes<K>& q, const PackedCodes<K>& db, Check ch
   check("portable (reference instance)", d);
   for (HammingKernel k : supported_kernels()) {
     std::fill(d.begin(), d.end(), std::uint16_t(0xffff));
-    detail::hamming_block<K>(k, q.code(0), db.data(), n, d.data());
+    hamming_distances<K>(k, q.code(0), db.data(), n, d.data());
     check(to_string(k), d);
   }
   const HammingComputer<K> hc(q.code(0));
@@ -149,7 +149,7 @@ TEST_CASE("hamming: a default-flag translation unit runs the best kernel the CPU
     best = HammingKernel::avx512;
   CHECK(detail::portable_kernel_uses_popcnt() == popcnt);
 #endif
-  MESSAGE("compiled for " << SSAH_HAMMING_STRINGIFY(SSAH_HAMMING_ISA_NS) << ", CPU's best kernel "
+  MESSAGE("compiled for " << SSAH_HAMMING_STRINGIFY(SSAH_ISA_NAMESPACE) << ", CPU's best kernel "
                           << std::string(to_string(best)));
   const char* cap = std::getenv("SSAH_HAMMING_ISA");
   if (cap == nullptr || *cap == '\0') {

@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ssah/detail/isa_namespace.hpp"
 #include "ssah/error.hpp"
 #include "ssah/eval/labels.hpp"
 #include "ssah/hashing/codes.hpp"
@@ -120,7 +121,7 @@ inline long double tied_group_ap_sum(std::size_t n, std::size_t r, std::size_t b
   return static_cast<long double>(r) / static_cast<long double>(n) * sum_p;
 }
 
-inline namespace SSAH_HAMMING_ISA_NS {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Relevance of database item j to a query with label words ql (W words when W > 0).
 template <int W>
@@ -287,7 +288,7 @@ void evaluate_queries(HammingKernel kernel, const PackedCodes<K>& queries, const
 #pragma omp for schedule(dynamic, 4)
     for (std::ptrdiff_t qi = 0; qi < static_cast<std::ptrdiff_t>(nq); ++qi) {
       const auto q = static_cast<std::size_t>(qi);
-      hamming_block<K>(kernel, queries.code(q), database.data(), n, scratch.dist.get());
+      hamming_distances<K>(kernel, queries.code(q), database.data(), n, scratch.dist.get());
       make_keys<K, W, R::a_shift>(qlabels.row(q), dblabels.data(), words, scratch.dist.get(), n, scratch.key.get());
       std::size_t nrec[2];
       std::uint64_t first_half[K + 1];
@@ -386,7 +387,7 @@ void evaluate_queries(HammingKernel kernel, const PackedCodes<K>& queries, const
   }
 }
 
-}  // namespace SSAH_HAMMING_ISA_NS
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 
 /// Evaluates Hamming ranking of `database` for every query (see the file comment for the

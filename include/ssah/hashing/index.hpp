@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ssah/detail/host_memory.hpp"
+#include "ssah/detail/isa_namespace.hpp"
 #include "ssah/error.hpp"
 #include "ssah/hashing/codes.hpp"
 #include "ssah/hashing/hamming.hpp"
@@ -91,7 +92,7 @@ struct Ranking {
 };
 
 namespace detail {
-inline namespace SSAH_HAMMING_ISA_NS {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Database codes per block: a block and the per-query state stay in L2 while a tile of
 /// queries scans it.
@@ -210,7 +211,7 @@ RangeResult radius_search(HammingKernel kernel, const std::uint8_t* db, std::siz
       std::size_t hist[K + 2] = {};
       for (std::size_t i = 0; i < n; i += scan_chunk) {
         const std::size_t m = std::min(scan_chunk, n - i);
-        hamming_block<K>(kernel, queries + q * cs, db + i * cs, m, dbuf);
+        hamming_distances<K>(kernel, queries + q * cs, db + i * cs, m, dbuf);
         const std::size_t groups = (m + 63) / 64;
         std::fill(dbuf + m, dbuf + groups * 64, std::uint16_t(0xffff));
         for (std::size_t g = 0; g < groups; ++g) {
@@ -250,7 +251,7 @@ RangeResult radius_search(HammingKernel kernel, const std::uint8_t* db, std::siz
   return res;
 }
 
-}  // namespace SSAH_HAMMING_ISA_NS
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 
 /// Exhaustive Hamming index over codes of K bits.
@@ -329,8 +330,8 @@ class HammingIndex {
     std::uint16_t* o = out.data();
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::ptrdiff_t q = 0; q < static_cast<std::ptrdiff_t>(nq); ++q)
-      detail::hamming_block<K>(kernel, queries.code(static_cast<std::size_t>(q)), db, n,
-                               o + static_cast<std::size_t>(q) * n);
+      hamming_distances<K>(kernel, queries.code(static_cast<std::size_t>(q)), db, n,
+                           o + static_cast<std::size_t>(q) * n);
     return out;
   }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "ssah/detail/isa_namespace.hpp"
 #include "ssah/hashing/hamming.hpp"
 
 #if defined(_OPENMP)
@@ -127,7 +128,7 @@ std::unique_ptr<T[]> uninitialized_buffer(std::size_t n) {
   return std::unique_ptr<T[]>(new T[n]);
 }
 
-inline namespace SSAH_HAMMING_ISA_NS {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Distances computed per run of this many codes before they are filtered.
 constexpr std::size_t scan_chunk = 256;
@@ -199,7 +200,7 @@ inline void topk_by_counting(HammingKernel kernel, const std::uint8_t* query, co
                              std::size_t k, std::int32_t* out_d, std::int64_t* out_id, std::uint16_t* dist,
                              std::size_t* hist) noexcept {
   std::fill(hist, hist + K + 2, std::size_t(0));
-  hamming_block<K>(kernel, query, codes, n, dist);
+  hamming_distances<K>(kernel, query, codes, n, dist);
   for (std::size_t i = 0; i < n; ++i) ++hist[dist[i] + 1];
   // hist[d] becomes the first output slot of distance d; t is the last distance that fits.
   int t = K;
@@ -226,6 +227,6 @@ inline void topk_by_counting(HammingKernel kernel, const std::uint8_t* query, co
   }
 }
 
-}  // namespace SSAH_HAMMING_ISA_NS
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 }  // namespace ssah
