@@ -127,7 +127,7 @@ void BM_HammingDistance(benchmark::State& state) {
   std::vector<std::uint16_t> out(n);
   const ssah::HammingKernel kernel = Portable ? ssah::HammingKernel::portable : ssah::hamming_kernel();
   for (auto _ : state) {
-    ssah::detail::hamming_block<K>(kernel, q.code(0), db.data(), n, out.data());
+    ssah::hamming_distances<K>(kernel, q.code(0), db.data(), n, out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
