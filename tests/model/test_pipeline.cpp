@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ssah/checkpoint.hpp"
+#include "ssah/hashing/dispatch.hpp"
 #include "ssah/io/array.hpp"
 #include "ssah/pipeline.hpp"
 
@@ -159,7 +160,7 @@ TEST_CASE("check_networks: widths beyond memory and a backbone that cannot read 
                        doctest::Contains("the networks need at least"), OutOfMemory);
 }
 
-TEST_CASE("with_model_bits: the one switch from a run-time code length to a model's K") {
+TEST_CASE("with_model_bits and with_code_bits: one run-time-to-K dispatcher over two named sets") {
   for (int k : model_bits) CHECK(with_model_bits(k, [](auto kc) { return int(decltype(kc)::value); }) == k);
   CHECK(is_model_bits(64));
   CHECK_FALSE(is_model_bits(48));
@@ -167,6 +168,20 @@ TEST_CASE("with_model_bits: the one switch from a run-time code length to a mode
   CHECK_THROWS_WITH_AS(with_model_bits(48, [](auto) { return 0; }),
                        doctest::Contains("48 bits is not one of the code lengths built in (16, 32, 64, 128)"),
                        InvalidArgument);
+  // A model's codes, read back from a file, are searched with the model's own K.
+  for (int k : model_bits) CHECK(dispatch_bits_for(k) == k);
+  int seen = 0;  // a void f, and a reference passed through
+  with_model_bits(32, [&](auto kc) { seen = decltype(kc)::value; });
+  CHECK(seen == 32);
+  int& same = with_code_bits(40, [&](auto kc) -> int& {
+    seen = decltype(kc)::value;
+    return seen;
+  });
+  CHECK(&same == &seen);
+  CHECK(seen == 48);
+  CHECK_THROWS_WITH_AS(detail::with_int_constant(
+                           std::integer_sequence<int, 1, 2>{}, 3, [](auto) {}, [](int) {}),
+                       "with_int_constant: 3 is not in the set", InvalidArgument);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ssah/detail/int_dispatch.hpp"
 #include "ssah/error.hpp"
 
 namespace ssah {
@@ -28,36 +29,18 @@ constexpr int dispatch_bits_for(int bits) noexcept {
   return 1024;
 }
 
+/// The compile-time code lengths `with_code_bits` instantiates.
+using CodeBitsSet = std::integer_sequence<int, 8, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024>;
+
 /// Calls f(std::integral_constant<int, K>{}) with K = dispatch_bits_for(bits): one of 8, 16, 24,
 /// 32, 48, 64, 96, 128, 256, 512, 1024. Throws InvalidArgument for bits outside 1..1024.
 template <class F>
 decltype(auto) with_code_bits(int bits, F&& f) {
   SSAH_CHECK_AS(InvalidArgument, bits > 0 && bits <= max_dispatch_bits, "codes of ", bits,
                 " bits are not supported (1 to ", max_dispatch_bits, " bits)");
-  switch (dispatch_bits_for(bits)) {
-    case 8:
-      return std::forward<F>(f)(std::integral_constant<int, 8>{});
-    case 16:
-      return std::forward<F>(f)(std::integral_constant<int, 16>{});
-    case 24:
-      return std::forward<F>(f)(std::integral_constant<int, 24>{});
-    case 32:
-      return std::forward<F>(f)(std::integral_constant<int, 32>{});
-    case 48:
-      return std::forward<F>(f)(std::integral_constant<int, 48>{});
-    case 64:
-      return std::forward<F>(f)(std::integral_constant<int, 64>{});
-    case 96:
-      return std::forward<F>(f)(std::integral_constant<int, 96>{});
-    case 128:
-      return std::forward<F>(f)(std::integral_constant<int, 128>{});
-    case 256:
-      return std::forward<F>(f)(std::integral_constant<int, 256>{});
-    case 512:
-      return std::forward<F>(f)(std::integral_constant<int, 512>{});
-    default:
-      return std::forward<F>(f)(std::integral_constant<int, 1024>{});
-  }
+  return detail::with_int_constant(CodeBitsSet{}, dispatch_bits_for(bits), std::forward<F>(f), [](int k) {
+    detail::fail<InvalidArgument>("with_code_bits: no instantiation for ", k, " bits");
+  });
 }
 
 }  // namespace ssah

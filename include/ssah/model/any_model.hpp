@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "ssah/detail/int_dispatch.hpp"
 #include "ssah/error.hpp"
 #include "ssah/model/any_backbone.hpp"
 #include "ssah/model/ssah.hpp"
@@ -192,7 +193,8 @@ std::unique_ptr<AnyModel<T>> make_model_for_bits(const ModelSpec<T>& spec) {
 
 /// The code lengths K that the entry points taking K at run time (`make_model`, the pipeline, the
 /// `ssah` program) are compiled for; `BasicSsah<T, K, ...>` itself takes any K.
-inline constexpr std::array<int, 4> model_bits{{16, 32, 64, 128}};
+using ModelBitsSet = std::integer_sequence<int, 16, 32, 64, 128>;
+inline constexpr auto model_bits = detail::int_array(ModelBitsSet{});
 
 /// Whether `bits` is one of `model_bits`.
 constexpr bool is_model_bits(int bits) noexcept {
@@ -213,20 +215,10 @@ inline std::string model_bits_list() {
 /// InvalidArgument otherwise.
 template <class F>
 decltype(auto) with_model_bits(int bits, F&& f) {
-  static_assert(model_bits.size() == 4, "with_model_bits: one case per entry of model_bits");
-  switch (bits) {
-    case model_bits[0]:
-      return std::forward<F>(f)(std::integral_constant<int, model_bits[0]>{});
-    case model_bits[1]:
-      return std::forward<F>(f)(std::integral_constant<int, model_bits[1]>{});
-    case model_bits[2]:
-      return std::forward<F>(f)(std::integral_constant<int, model_bits[2]>{});
-    case model_bits[3]:
-      return std::forward<F>(f)(std::integral_constant<int, model_bits[3]>{});
-    default:
-      detail::fail<InvalidArgument>(bits, " bits is not one of the code lengths built in (", model_bits_list(),
-                                    "); BasicSsah<T, K, ...> takes any K");
-  }
+  return detail::with_int_constant(ModelBitsSet{}, bits, std::forward<F>(f), [](int b) {
+    detail::fail<InvalidArgument>(b, " bits is not one of the code lengths built in (", model_bits_list(),
+                                  "); BasicSsah<T, K, ...> takes any K");
+  });
 }
 
 template <class T>
