@@ -19,9 +19,16 @@ namespace ssah::cli {
 namespace {
 
 std::vector<std::size_t> read_indices(const std::string& path, std::size_t items) {
-  const io::NpyArray a = io::read_npy(path);
-  if (a.dtype != io::DType::I32 && a.dtype != io::DType::I64)
-    SSAH_THROW(IoError, "'", path, "': split indices must be int32 or int64, got ", io::dtype_name(a.dtype));
+  auto not_indices = [&](const std::string& dtype) {
+    SSAH_THROW(IoError, "'", path, "': split indices must be int32 or int64, got ", dtype);
+  };
+  io::NpyArray a;
+  try {
+    a = io::read_npy(path);
+  } catch (const io::NpyUnsupportedDType& e) {  // uint64, float16, ...: the same message as float32's
+    not_indices(io::npy_descr_name(e.descr()));
+  }
+  if (a.dtype != io::DType::I32 && a.dtype != io::DType::I64) not_indices(io::dtype_name(a.dtype));
   if (a.ndim() != 1)
     SSAH_THROW(ShapeError, "'", path, "': split indices must be 1-D, got shape ", io::shape_str(a.shape));
   if (a.size() == 0) SSAH_THROW(InvalidArgument, "'", path, "': the split is empty");

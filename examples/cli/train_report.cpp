@@ -103,12 +103,12 @@ bool same_folder(const std::string& a, const std::string& b) {
 }
 
 void check_resume_matches(const json& previous, const json& report, const std::string& dir) {
-  auto check_same = [&](const json& there, const json& here, const std::string& what) {
+  auto check_same = [&](const json& there, const json& here, const std::string& what, const std::string& option = "") {
     const std::string d = io::json_first_difference(there, here);
     if (!d.empty())
       SSAH_THROW(InvalidArgument, "--resume ", dir, ": this command line does not describe the run there: ", what, " ",
-                 d, " is ", io::json_value_at(there, d), " there but ", io::json_value_at(here, d),
-                 " here; give the same inputs and options");
+                 d, option.empty() ? "" : " (" + option + ")", " is ", io::json_value_at(there, d), " there but ",
+                 io::json_value_at(here, d), " here; give the same inputs and options");
   };
   if (!previous.contains("input_checksums"))
     SSAH_THROW(InvalidArgument, "--resume ", dir,
@@ -126,6 +126,25 @@ void check_resume_matches(const json& previous, const json& report, const std::s
     hp_there.erase(key);
     hp_here.erase(key);
   }
+  // The settings an option changes first, in the option's own order and named with it (--hidden
+  // sets `hidden` and `discriminator_hidden`: the message should say `hidden`, not the one that
+  // sorts first), then whatever else differs.
+  static const std::pair<const char*, const char*> option_of[] = {{"recipe", "--recipe"},
+                                                                  {"objective", "--objective"},
+                                                                  {"seed", "--seed"},
+                                                                  {"init", "--init"},
+                                                                  {"hidden", "--hidden"},
+                                                                  {"discriminator_hidden", "--hidden"},
+                                                                  {"batch_size", "--batch-size"},
+                                                                  {"steps_per_pass", "--steps-per-pass"},
+                                                                  {"label_passes", "--passes"},
+                                                                  {"discriminator_passes", "--passes"},
+                                                                  {"modality_passes", "--passes"},
+                                                                  {"backbones", "--backbone"},
+                                                                  {"standardize", "--no-standardize"}};
+  for (const auto& [key, option] : option_of)
+    check_same(json{{key, hp_there.value(key, json())}}, json{{key, hp_here.value(key, json())}}, "hyperparameter",
+               option);
   check_same(hp_there, hp_here, "hyperparameter");
   const json& sums_there = previous.at("input_checksums");
   const json& sums_here = report.at("input_checksums");

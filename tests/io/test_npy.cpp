@@ -245,6 +245,21 @@ TEST_CASE("npy: bad files are rejected with one IoError naming the file and the 
     expect_error(make_npy("{'descr': '|f4', 'fortran_order': False, 'shape': (2, 2), }\n", 1, payload),
                  "byte order must be");
   }
+  SUBCASE("an unsupported dtype is an NpyUnsupportedDType that carries the declared descr") {
+    write_bytes(dir / "u8.npy", make_npy("{'descr': '<u8', 'fortran_order': False, 'shape': (2,), }\n", 1, payload));
+    try {
+      read_npy(dir / "u8.npy");
+      FAIL("read_npy accepted '<u8'");
+    } catch (const NpyUnsupportedDType& e) {
+      CHECK(e.descr() == "<u8");
+      CHECK(npy_descr_name(e.descr()) == "uint64");
+    }
+    CHECK(npy_descr_name("<f2") == "float16");
+    CHECK(npy_descr_name(">i4") == "big-endian int32");
+    CHECK(npy_descr_name("|b1") == "bool");
+    CHECK(npy_descr_name("<U10") == "<U10");
+    CHECK(npy_descr_name("|O") == "|O");
+  }
   SUBCASE("data shorter or longer than the shape implies") {
     expect_error(make_npy(good_dict, 1, payload.substr(0, 15)),
                  "truncated data: shape [2, 2] of float32 needs 16 bytes but the file has 15");

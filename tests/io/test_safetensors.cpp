@@ -165,6 +165,11 @@ TEST_CASE("safetensors: bad files are rejected with one IoError naming the file 
     std::string longer = good;
     longer[0] = static_cast<char>(longer[0] + 40);
     expect_error(longer, "truncated header");
+    // A length that reaches into the tensor data (here: the whole rest of the file).
+    std::string past = good;
+    const std::uint64_t rest = good.size() - 8;
+    for (int b = 0; b < 8; ++b) past[static_cast<std::size_t>(b)] = static_cast<char>((rest >> (8 * b)) & 0xff);
+    expect_error(past, "runs past the JSON header, which ends after");
   }
   SUBCASE("header JSON") {
     expect_error(make_st("[1, 2]", ""), "header is not a JSON object");

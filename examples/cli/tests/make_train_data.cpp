@@ -4,7 +4,7 @@
 //   split/), split/{query,db,train}_idx.npy (int64 and int32), and bad inputs: not_npy.npy,
 //   img_f16.npy (float16: unsupported), img_rows.npy (239 rows), img_nan.npy, labels_2.npy
 //   (a label 2), split_empty/ (no queries), split_range/ (index 240 of 240 items),
-//   split_float/ (float32 query indices).
+//   split_float/ (float32 query indices), split_u64/ (uint64 query indices: a dtype .npy reading refuses).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -96,9 +96,10 @@ int main(int argc, char** argv) {
 
   // Bad inputs.
   ssah::io::write_file_atomic(out + "/not_npy.npy", std::string("this is a text file, not an array\n"));
-  {
-    // A valid .npy header for float16 (which ssah does not read), then 2 x 2 values.
-    std::string h = "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }";
+  // A valid .npy file of a dtype ssah does not read ('<f2', '<u8'), declaring `shape` and holding `data`.
+  auto write_unread_dtype = [](const std::string& path, const std::string& descr, const std::string& shape,
+                               const std::string& data) {
+    std::string h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
     while ((10 + h.size() + 1) % 64 != 0) h += ' ';
     h += '\n';
     std::string file = "\x93NUMPY";
@@ -107,9 +108,14 @@ int main(int argc, char** argv) {
     file += static_cast<char>(h.size() & 0xff);
     file += static_cast<char>(h.size() >> 8);
     file += h;
-    file += std::string(8, '\0');
-    ssah::io::write_file_atomic(out + "/img_f16.npy", file);
-  }
+    file += data;
+    ssah::io::write_file_atomic(path, file);
+  };
+  write_unread_dtype(out + "/img_f16.npy", "<f2", "(2, 2)", std::string(8, '\0'));
+  // uint64 query indices (numpy's default for np.arange on some platforms): refused like float32.
+  write_split(out + "/split_u64", q, d, t);
+  write_unread_dtype(out + "/split_u64/query_idx.npy", "<u8", "(" + std::to_string(q.size()) + ",)",
+                     std::string(q.size() * 8, '\0'));
   write_npy(out + "/img_rows.npy", rows(img, dim, 0, items - 1), {items - 1, dim});
   std::vector<float> nan_img = img;
   nan_img[3 * dim + 2] = std::numeric_limits<float>::quiet_NaN();

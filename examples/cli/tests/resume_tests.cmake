@@ -38,18 +38,23 @@ ssah_train_test(resume_other_data EXPECT fail
 list is [[].*\"sample_shape\":[[]32[]].* there but [[].*\"sample_shape\":[[]64[]].* here")
 ssah_train_test(resume_other_options EXPECT fail
   ARGS train ${rinputs} --bits 16 --hidden 32 --passes 1 --batch-size 32 --epochs 2 --resume ${rout}/resumed
-  STDERR "^ssah train: error: --resume .*: hyperparameter batch_size is 64 there but 32 here")
+  STDERR "^ssah train: error: --resume .*: hyperparameter batch_size [(]--batch-size[)] is 64 there but 32 here")
+# --hidden sets two settings; the message names the option's own, not the one that sorts first.
+ssah_train_test(resume_other_hidden EXPECT fail
+  ARGS train ${rinputs} --bits 16 --hidden 16 --passes 1 --batch-size 64 --epochs 2 --resume ${rout}/resumed
+  STDERR "^ssah train: error: --resume .*: hyperparameter hidden [(]--hidden[)] is [[]32[]] there but [[]16[]] here")
 ssah_train_test(resume_fewer_epochs EXPECT fail ARGS train ${rinputs} ${rsmall} --epochs 1 --resume ${rout}/resumed
   STDERR "^ssah train: error: --resume .*model-K16[.]safetensors' has 2 epochs, more than --epochs 1")
 ssah_train_test(resume_other_objective EXPECT fail
   ARGS train ${rinputs} --bits 16 --hidden 32 --passes 1 --batch-size 64 --objective reference --epochs 2
        --resume ${rout}/resumed
-  STDERR "^ssah train: error: --resume .*: hyperparameter objective is \"paper\" there but \"reference\" here")
+  STDERR "^ssah train: error: --resume .*: hyperparameter objective [(]--objective[)] is \"paper\" there but \"reference\" here")
 ssah_train_test(resume_no_run EXPECT fail ARGS train ${rinputs} ${rsmall} --resume ${rout}/no_such_run
   STDERR "^ssah train: error: --resume .*no_such_run: no such folder")
 ssah_train_test(resume_other_out EXPECT fail ARGS train ${rinputs} ${rsmall} --out ${rout}/x --resume ${rout}/resumed
   STDERR "^ssah train: error: --resume .* continues in that folder; --out .* must be omitted or the same")
-foreach(t resume_finished resume_other_data resume_other_options resume_fewer_epochs resume_other_objective)
+foreach(t resume_finished resume_other_data resume_other_options resume_other_hidden resume_fewer_epochs
+          resume_other_objective)
   set_tests_properties(ssah_cli.${t} PROPERTIES FIXTURES_REQUIRED "${after_second}" DEPENDS "${checks_of_second}")
 endforeach()
 

@@ -73,6 +73,9 @@ ssah_train_test(train_split_missing EXPECT fail
 ssah_train_test(train_split_dtype EXPECT fail
   ARGS train ${good_inputs} --split ${td}/split_float --out ${tout}/bad
   STDERR "^ssah train: error: .*split_float/query_idx[.]npy': split indices must be int32 or int64, got float32")
+ssah_train_test(train_split_dtype_unread EXPECT fail
+  ARGS train ${good_inputs} --split ${td}/split_u64 --out ${tout}/bad
+  STDERR "^ssah train: error: .*split_u64/query_idx[.]npy': split indices must be int32 or int64, got uint64")
 ssah_train_test(train_modality_syntax EXPECT fail
   ARGS train --modality ${td}/img.npy --labels ${td}/labels.npy --out ${tout}/bad
   STDERR "^ssah train: error: --modality expects NAME=VALUE")

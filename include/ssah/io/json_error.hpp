@@ -75,6 +75,29 @@ inline int json_depth(const std::string& s) noexcept {
   return max_depth;
 }
 
+/// Where the first JSON object or array of `s` ends (the index after its closing bracket, strings
+/// skipped), or npos when it does not close: what tells a header from bytes that follow it.
+inline std::size_t json_value_end(const std::string& s) noexcept {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return std::string::npos;
+}
+
 }  // namespace detail
 
 /// A field of a JSON document (a checkpoint's spec, a run's report) that does not have the form its

@@ -21,6 +21,7 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ssah/error.hpp"
@@ -46,6 +47,41 @@ struct NpyHeader {
   /// Bytes of data the shape implies.
   std::size_t data_bytes = 0;
 };
+
+/// A `.npy` file whose dtype ssah does not read: `descr()` is what its header declares ("<u8"), so
+/// that a caller that wants a particular type can say so in its own words.
+class NpyUnsupportedDType : public IoError {
+ public:
+  NpyUnsupportedDType(const std::string& message, std::string descr) : IoError(message), descr_(std::move(descr)) {}
+  const std::string& descr() const noexcept { return descr_; }
+
+ private:
+  std::string descr_;
+};
+
+/// NumPy's name of a dtype descr ("<u8" -> "uint64", "<f2" -> "float16"), or the descr itself
+/// when it is not a simple numeric one.
+inline std::string npy_descr_name(const std::string& descr) {
+  if (descr.size() < 3 || (descr[0] != '<' && descr[0] != '>' && descr[0] != '|' && descr[0] != '=')) return descr;
+  const std::string digits = descr.substr(2);
+  if (digits.empty() || digits.size() > 2 || digits.find_first_not_of("0123456789") != std::string::npos) return descr;
+  const int bits = std::stoi(digits) * 8;
+  const std::string order = descr[0] == '>' ? "big-endian " : "";
+  switch (descr[1]) {
+    case 'i':
+      return order + "int" + std::to_string(bits);
+    case 'u':
+      return order + "uint" + std::to_string(bits);
+    case 'f':
+      return order + "float" + std::to_string(bits);
+    case 'c':
+      return order + "complex" + std::to_string(bits);
+    case 'b':
+      return bits == 8 ? "bool" : descr;
+    default:
+      return descr;
+  }
+}
 
 namespace detail {
 
@@ -78,7 +114,7 @@ class NpyHeaderParser {
       if (key == "descr") {
         if (have_descr) bad("duplicate key 'descr'");
         have_descr = true;
-        if (peek() == '[') unsupported_dtype("a structured dtype (list of fields)");
+        if (peek() == '[') unsupported_dtype("a structured dtype", "a structured dtype (list of fields)");
         descr = parse_string("the 'descr' value");
       } else if (key == "fortran_order") {
         if (have_order) bad("duplicate key 'fortran_order'");
@@ -113,9 +149,11 @@ class NpyHeaderParser {
   [[noreturn]] void bad(const std::string& what) const {
     fail<IoError>("'", file_, "': malformed header: ", what, " at character ", pos_, " of \"", printable(), "\"");
   }
-  [[noreturn]] void unsupported_dtype(const std::string& d) const {
-    fail<IoError>("'", file_, "': unsupported dtype ", d,
-                  " (supported: <u1/|u1, |i1, <i4, <i8, <f4, <f8 and |b1 as uint8)");
+  /// `descr` as declared; `what` how to show it (quoted, or a description of a structured dtype).
+  [[noreturn]] void unsupported_dtype(const std::string& descr, const std::string& what) const {
+    throw NpyUnsupportedDType(::ssah::detail::concat("'", file_, "': unsupported dtype ", what,
+                                                     " (supported: <u1/|u1, |i1, <i4, <i8, <f4, <f8 and |b1 as uint8)"),
+                              descr);
   }
   std::string printable() const {
     std::string out;
@@ -191,7 +229,7 @@ class NpyHeaderParser {
     return shape;
   }
   void parse_descr(const std::string& d, NpyHeader& h) const {
-    if (d.size() != 3) unsupported_dtype("'" + d + "'");
+    if (d.size() != 3) unsupported_dtype(d, "'" + d + "'");
     const char order = d[0];
     const std::string kind = d.substr(1);
     std::size_t size = 0;
@@ -210,13 +248,13 @@ class NpyHeaderParser {
     else if (kind == "f8")
       h.dtype = DType::F64, size = 8;
     else
-      unsupported_dtype("'" + d + "'");
+      unsupported_dtype(d, "'" + d + "'");
     if (order == '>' && size > 1)
       fail<IoError>("'", file_, "': big-endian data ('", d,
                     "') are not supported; convert it "
                     "(numpy: np.save(path, a.astype(a.dtype.newbyteorder('<'))))");
     const bool ok = order == '<' || (size == 1 && (order == '|' || order == '>' || order == '='));
-    if (!ok) unsupported_dtype("'" + d + "' (byte order must be '<', or '|' for one-byte types)");
+    if (!ok) unsupported_dtype(d, "'" + d + "' (byte order must be '<', or '|' for one-byte types)");
   }
 
   const std::string& s_;

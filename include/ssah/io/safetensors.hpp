@@ -147,9 +147,14 @@ class SafetensorsReader {
     src_.read(8, text.data(), text.size());
     if (text[0] != '{')
       bad("header is not a JSON object (starts with byte ", static_cast<int>(static_cast<unsigned char>(text[0])), ")");
+    // The format pads a header with spaces only: anything else after the JSON object means the
+    // length field reaches into the tensor data.
+    const std::size_t json_end = json_value_end(text);
+    if (json_end != std::string::npos && text.find_first_not_of(" \t\r\n", json_end) != std::string::npos)
+      bad("header length ", n, " runs past the JSON header, which ends after ", json_end,
+          " bytes (a wrong length field, or not a safetensors file)");
     if (json_depth(text) > safetensors_max_depth)
-      bad("header JSON is nested more than ", safetensors_max_depth, " levels deep (or the ", n,
-          "-byte header length does not fit the file)");
+      bad("header JSON is nested more than ", safetensors_max_depth, " levels deep");
     nlohmann::json header;
     try {
       header = nlohmann::json::parse(text);
