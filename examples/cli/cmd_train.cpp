@@ -283,11 +283,25 @@ void run_train(TrainArgs a) {
       if (!a.resume.empty() && (resumed = load_resumable(bits, rc))) {
         epochs_saved = rc.epoch;
         const json done = results.value(k, json());
+        // A finished K is skipped only when its codes are all there; otherwise the checkpoint
+        // (at its last epoch) is encoded and evaluated again, which writes them.
+        std::string missing_codes;
+        for (const auto& mod : data.modalities)
+          for (const char* part : {"_query.npy", "_db.npy"}) {
+            const std::string path = a.out + "/codes/" + k + "_" + mod.name + part;
+            std::error_code ec_codes;
+            if (missing_codes.empty() && !fs::exists(path, ec_codes)) missing_codes = path;
+          }
         if (rc.epoch == a.epochs && done.is_object() && done.at("epochs") == a.epochs) {
-          std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
-          continue;
+          if (missing_codes.empty()) {
+            std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
+            continue;
+          }
+          std::printf("K = %d: finished earlier (%zu epochs), but '%s' is missing: encoding again\n", bits, a.epochs,
+                      missing_codes.c_str());
+        } else {
+          std::printf("K = %d: continuing from epoch %zu\n", bits, rc.epoch);
         }
-        std::printf("K = %d: continuing from epoch %zu\n", bits, rc.epoch);
         std::fflush(stdout);
       }
       e.start_model = [&](int kb, const TrainingSet<float>& t,

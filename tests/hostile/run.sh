@@ -420,6 +420,13 @@ case_ out_failed_run_released error "out of memory" \
 grep -q "warning: 71784 of the 72000 training rows repeat" "$work/out_failed_run_released.stderr" ||
   fail_case out_failed_run_released "the count of repeated training rows is wrong"
 
+# Round 7: a finished run resumed after one of its code files was deleted writes it again (the same
+# bytes) instead of reporting the K as finished.
+cp -r "$in/run" "$o/lost_codes" && rm "$o/lost_codes/codes/K16_txt_db.npy"
+case_ resume_lost_codes ok "" train "${T[@]}" "${L[@]}" --split "$in/split" --resume "$o/lost_codes"
+grep -q "missing: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
+  "$o/lost_codes/codes/K16_txt_db.npy" || fail_case resume_lost_codes "the deleted codes file was not written again"
+
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done
 [ "$failed" -eq 0 ]
