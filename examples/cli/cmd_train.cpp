@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -253,6 +254,11 @@ void run_train(TrainArgs a) {
       load_resumable(bits, c);
     }
     results = previous.value("results", json::object());
+    // The run's code lengths are those finished before (read_report checked each key is "K<bits>"
+    // of a supported length) and this command's: the report describes the folder, not the command.
+    std::set<int> run_bits(a.bits.begin(), a.bits.end());
+    for (const auto& [key, value] : results.items()) run_bits.insert(std::stoi(key.substr(1)));
+    report["hyperparameters"]["bits"] = std::vector<int>(run_bits.begin(), run_bits.end());
     std::printf("resuming the run in %s\n", a.out.c_str());
   }
   report["results"] = results;

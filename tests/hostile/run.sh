@@ -426,6 +426,13 @@ cp -r "$in/run" "$o/lost_codes" && rm "$o/lost_codes/codes/K16_txt_db.npy"
 case_ resume_lost_codes ok "" train "${T[@]}" "${L[@]}" --split "$in/split" --resume "$o/lost_codes"
 grep -q "missing: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
   "$o/lost_codes/codes/K16_txt_db.npy" || fail_case resume_lost_codes "the deleted codes file was not written again"
+# A code length added to a run by a later --resume: report.json lists the run's lengths, not only
+# the last command's.
+cp -r "$in/run" "$o/more_bits"
+case_ resume_more_bits ok "" train "${T0[@]}" --bits 32 --hidden 16,8 "${L[@]}" --split "$in/split" \
+  --resume "$o/more_bits"
+"$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(r["hyperparameters"]["bits"] != [16, 32])' \
+  "$o/more_bits/report.json" || fail_case resume_more_bits "report.json's hyperparameters.bits is not [16, 32]"
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done
