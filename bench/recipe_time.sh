@@ -9,7 +9,7 @@
 #
 # Usage: bench/recipe_time.sh [BUILD_DIR]        (default: build, as scripts/demo.sh leaves it)
 # Environment: PYTHON (an interpreter with numpy, to join Wikipedia's test and train files; default
-#              python3 on PATH), THREADS (default: all CPUs), SSAH_DATA_DIR (default ../shared/datasets).
+#              python3 on PATH), THREADS (default: all CPUs), SSAH_DATA_DIR (default: the build's, ../shared/datasets beside the clone unless configured otherwise).
 # The last two lines are exactly:
 #   wikipedia K=16,32,64 training: X s
 #   mirtext K=32 training: Y s
@@ -18,7 +18,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 build="${1:-$root/build}"
 ssah="$build/examples/cli/ssah"
-data="${SSAH_DATA_DIR:-$root/../shared/datasets}"
+# The data sets: $SSAH_DATA_DIR, else the build's SSAH_DATA_DIR (the one default, in CMakeLists.txt).
+data="${SSAH_DATA_DIR:-$(sed -n 's/^SSAH_DATA_DIR:PATH=//p' "$build/CMakeCache.txt" 2>/dev/null || true)}"
 threads="${THREADS:-$(nproc)}"
 python="${PYTHON:-python3}"
 [[ -x "$ssah" ]] || { echo "recipe_time.sh: $ssah not built (scripts/demo.sh builds it)" >&2; exit 2; }

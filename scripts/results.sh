@@ -17,7 +17,8 @@
 #              SSAH_RESULTS_PYTORCH (default: 1; 0 skips the independent PyTorch runs of the faithful
 #                                    configuration, tests/reference/train_ssah.py, K = 32, the same seeds;
 #                                    the interpreter is $PYTHON or python3 on PATH, with torch),
-#              SSAH_DATA_DIR (default: ../shared/datasets), SSAH_RESULTS_OUT (default: docs/results.md).
+#              SSAH_DATA_DIR (default: the build's, ../shared/datasets beside the clone unless configured
+#              otherwise), SSAH_RESULTS_OUT (default: docs/results.md).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SSAH_BUILD_DIR:-$root/build}"
@@ -26,14 +27,15 @@ results="${SSAH_RESULTS_DIR:-$build/results}"
 out="${SSAH_RESULTS_OUT:-$root/docs/results.md}"
 sets=("$@")
 [ ${#sets[@]} -gt 0 ] || sets=(wiki uci mir730 mirtext photos)
-data="${SSAH_DATA_DIR:-$root/../shared/datasets}"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSAH_BUILD_EXAMPLES=ON >/dev/null
+# The data sets: $SSAH_DATA_DIR, else the build's SSAH_DATA_DIR (the one default, in CMakeLists.txt).
+data="${SSAH_DATA_DIR:-$(sed -n 's/^SSAH_DATA_DIR:PATH=//p' "$build/CMakeCache.txt")}"
 if [ ! -d "$data/splits" ]; then
   echo "results: no data sets at $data (set SSAH_DATA_DIR); nothing to do" >&2
   exit 1
 fi
 export SSAH_DATA_DIR="$data"
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSAH_BUILD_EXAMPLES=ON >/dev/null
 cmake --build "$build" --target ssah_experiments -j "$jobs"
 mkdir -p "$results"
 seeds="${SSAH_RESULTS_SEEDS:-1 2 3}"

@@ -59,14 +59,11 @@ inline std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// Root of the real data sets: $SSAH_DATA_DIR, else the build's SSAH_TEST_DATA_DIR.
+/// Root of the real data sets: $SSAH_DATA_DIR, else the build's (SSAH_TEST_DATA_DIR, defined for
+/// every test by the ssah_test_support target).
 inline std::string data_dir() {
   if (const char* env = std::getenv("SSAH_DATA_DIR")) return env;
-#ifdef SSAH_TEST_DATA_DIR
   return SSAH_TEST_DATA_DIR;
-#else
-  return "../shared/datasets";
-#endif
 }
 
 /// The path of a data set file, or "" (with a message saying the test is skipped) when absent.
