@@ -61,3 +61,11 @@ TEST_CASE("parse_json refuses nesting deeper than its bound before the recursive
   CHECK_THROWS_WITH_AS(ssah::io::parse_json(deep, 16), "nested more than 16 levels deep", JsonFormError);
   CHECK_THROWS_AS(ssah::io::parse_json("{\"a\": ", 16), nlohmann::json::exception);
 }
+
+TEST_CASE("json_nesting: the deepest nesting and where the first value closes, strings skipped") {
+  const auto n = ssah::io::detail::json_nesting(R"({"a": "}]", "b": [[1]]}  [[[[x)");
+  CHECK(n.max_depth == 4);  // the bytes after the object count toward the depth too
+  CHECK(n.first_value_end == 23);
+  CHECK(ssah::io::detail::json_nesting(R"({"a": [1)").first_value_end == std::string::npos);
+  CHECK(ssah::io::detail::json_nesting("{\"a\\\"}\": 1}").first_value_end == 11);  // an escaped quote
+}

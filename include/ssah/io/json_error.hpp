@@ -53,31 +53,16 @@ inline std::string json_error_text(const nlohmann::json::exception& e) {
 
 namespace detail {
 
-/// Deepest nesting of [ and { outside strings (so that hostile input cannot recurse deeply).
-inline int json_depth(const std::string& s) noexcept {
-  int depth = 0, max_depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
-/// Where the first JSON object or array of `s` ends (the index after its closing bracket, strings
-/// skipped), or npos when it does not close: what tells a header from bytes that follow it.
-inline std::size_t json_value_end(const std::string& s) noexcept {
+/// How a JSON text nests, from one scan that skips strings: the deepest nesting of [ and { (so
+/// that hostile input cannot make a recursive parser recurse deeply), and where the first object
+/// or array closes (the index after its bracket; npos when it does not), which tells a header
+/// from bytes that follow it.
+struct JsonNesting {
+  int max_depth = 0;
+  std::size_t first_value_end = std::string::npos;
+};
+inline JsonNesting json_nesting(const std::string& s) noexcept {
+  JsonNesting n;
   int depth = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -90,13 +75,14 @@ inline std::size_t json_value_end(const std::string& s) noexcept {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if ((c == ']' || c == '}') && --depth == 0) {
-      return i + 1;
+      n.max_depth = std::max(n.max_depth, ++depth);
+    } else if ((c == ']' || c == '}') && --depth == 0 && n.first_value_end == std::string::npos) {
+      n.first_value_end = i + 1;
     }
   }
-  return std::string::npos;
+  return n;
 }
+inline int json_depth(const std::string& s) noexcept { return json_nesting(s).max_depth; }
 
 }  // namespace detail
 

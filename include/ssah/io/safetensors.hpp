@@ -149,11 +149,12 @@ class SafetensorsReader {
       bad("header is not a JSON object (starts with byte ", static_cast<int>(static_cast<unsigned char>(text[0])), ")");
     // The format pads a header with spaces only: anything else after the JSON object means the
     // length field reaches into the tensor data.
-    const std::size_t json_end = json_value_end(text);
+    const JsonNesting nesting = json_nesting(text);
+    const std::size_t json_end = nesting.first_value_end;
     if (json_end != std::string::npos && text.find_first_not_of(" \t\r\n", json_end) != std::string::npos)
       bad("header length ", n, " runs past the JSON header, which ends after ", json_end,
           " bytes (a wrong length field, or not a safetensors file)");
-    if (json_depth(text) > safetensors_max_depth)
+    if (nesting.max_depth > safetensors_max_depth)
       bad("header JSON is nested more than ", safetensors_max_depth, " levels deep");
     nlohmann::json header;
     try {
