@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -39,13 +38,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string eta(double seconds) {
-  char buf[32];
-  const long s = static_cast<long>(seconds);
-  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  return buf;
-}
 
 // ---------------------------------------------------------------- interruption and resuming
 
@@ -254,11 +246,7 @@ void run_train(TrainArgs a) {
       load_resumable(bits, c);
     }
     results = previous.value("results", json::object());
-    // The run's code lengths are those finished before (read_report checked each key is "K<bits>"
-    // of a supported length) and this command's: the report describes the folder, not the command.
-    std::set<int> run_bits(a.bits.begin(), a.bits.end());
-    for (const auto& [key, value] : results.items()) run_bits.insert(std::stoi(key.substr(1)));
-    report["hyperparameters"]["bits"] = std::vector<int>(run_bits.begin(), run_bits.end());
+    report["hyperparameters"]["bits"] = run_bits(results, a.bits);  // the folder's, not only this command's
     std::printf("resuming the run in %s\n", a.out.c_str());
   }
   report["results"] = results;
@@ -291,20 +279,14 @@ void run_train(TrainArgs a) {
         const json done = results.value(k, json());
         // A finished K is skipped only when its codes are all there; otherwise the checkpoint
         // (at its last epoch) is encoded and evaluated again, which writes them.
-        std::string missing_codes;
-        for (const auto& mod : data.modalities)
-          for (const char* part : {"_query.npy", "_db.npy"}) {
-            const std::string path = a.out + "/codes/" + k + "_" + mod.name + part;
-            std::error_code ec_codes;
-            if (missing_codes.empty() && !fs::exists(path, ec_codes)) missing_codes = path;
-          }
         if (rc.epoch == a.epochs && done.is_object() && done.at("epochs") == a.epochs) {
-          if (missing_codes.empty()) {
+          const std::string missing = missing_codes(a.out, k, data);
+          if (missing.empty()) {
             std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
             continue;
           }
           std::printf("K = %d: finished earlier (%zu epochs), but '%s' is missing: encoding again\n", bits, a.epochs,
-                      missing_codes.c_str());
+                      missing.c_str());
         } else {
           std::printf("K = %d: continuing from epoch %zu\n", bits, rc.epoch);
         }
@@ -348,10 +330,11 @@ void run_train(TrainArgs a) {
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
       std::vector<std::string> collapsed;  // warnings of this K, recorded in its results
       for (std::size_t m = 0; m < data.modalities.size(); ++m) {
-        const std::string base = a.out + "/codes/" + k + "_" + data.modalities[m].name;
-        io::write_npy(base + "_query.npy", sign_codes(r.query_hashes[m]), {split.query.size(), std::size_t(bits)});
+        const std::string& name = data.modalities[m].name;
+        io::write_npy(codes_path(a.out, k, name, "query"), sign_codes(r.query_hashes[m]),
+                      {split.query.size(), std::size_t(bits)});
         const std::vector<std::int8_t> db_codes = sign_codes(r.database_hashes[m]);
-        io::write_npy(base + "_db.npy", db_codes, {split.database.size(), std::size_t(bits)});
+        io::write_npy(codes_path(a.out, k, name, "db"), db_codes, {split.database.size(), std::size_t(bits)});
         if (all_rows_equal(db_codes.data(), split.database.size(), static_cast<std::size_t>(bits))) {
           collapsed.push_back("every database item of '" + data.modalities[m].name +
                               "' gets the same code: the model does not tell them apart");

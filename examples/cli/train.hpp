@@ -81,6 +81,15 @@ void check_networks(const TrainInputs& in, const pipeline::Experiment& e, int bi
 /// Writes a split's row indices (int64 .npy).
 void write_indices(const std::string& path, const std::vector<std::size_t>& rows);
 
+/// "h:mm:ss", for the progress line's estimate.
+std::string eta(double seconds);
+
+/// The codes file of `k` ("K16"), one modality and `part` ("query" or "db") in the run folder `out`.
+std::string codes_path(const std::string& out, const std::string& k, const std::string& modality, const char* part);
+
+/// The first codes file of `k` missing from the run folder `out`, or "" when all are there.
+std::string missing_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data);
+
 /// The CSV curves of every direction of `r` in out/curves/ and, with gnuplot, their SVG plots.
 void write_curves(const std::string& out, const pipeline::BitsResult& r);
 
@@ -94,6 +103,10 @@ nlohmann::json read_report(const std::string& dir);
 /// InvalidArgument, naming the first difference, unless `report` (this command line's) describes
 /// the run whose report is `previous` (only --epochs and --bits may differ).
 void check_resume_matches(const nlohmann::json& previous, const nlohmann::json& report, const std::string& dir);
+
+/// A resumed run's code lengths: those it has results for (keys "K<bits>", as read_report checked
+/// them) and this command's `bits`, in increasing order.
+std::vector<int> run_bits(const nlohmann::json& results, const std::vector<int>& bits);
 
 /// Whether two spellings of a folder name the same one ("x/", "./x", a link to it).
 bool same_folder(const std::string& a, const std::string& b);

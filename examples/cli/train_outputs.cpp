@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <fcntl.h>
@@ -100,6 +102,27 @@ void write_curves(const std::string& out, const pipeline::BitsResult& r) {
   }
   plot(out, k + "_pr", pr_plot + "\n");
   plot(out, k + "_precision_at_n", pn_plot + "\n");
+}
+
+std::string codes_path(const std::string& out, const std::string& k, const std::string& modality, const char* part) {
+  return out + "/codes/" + k + "_" + modality + "_" + part + ".npy";
+}
+
+std::string missing_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data) {
+  for (const auto& m : data.modalities)
+    for (const char* part : {"query", "db"}) {
+      const std::string path = codes_path(out, k, m.name, part);
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) return path;
+    }
+  return "";
+}
+
+std::string eta(double seconds) {
+  char buf[32];
+  const long s = static_cast<long>(seconds);
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
 }
 
 }  // namespace ssah::cli

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -151,6 +152,12 @@ void check_resume_matches(const json& previous, const json& report, const std::s
   for (const char* part : {"split", "labels", "modalities"})
     check_same(json{{part, sums_there.value(part, json())}}, json{{part, sums_here.value(part, json())}},
                "the checksum of");
+}
+
+std::vector<int> run_bits(const json& results, const std::vector<int>& bits) {
+  std::set<int> all(bits.begin(), bits.end());
+  for (const auto& [key, value] : results.items()) all.insert(std::stoi(key.substr(1)));
+  return std::vector<int>(all.begin(), all.end());
 }
 
 }  // namespace ssah::cli
