@@ -138,14 +138,19 @@ bool only_01(const io::HostArray& a, unsigned char* out = nullptr) {
   return a;
 }
 
+/// ShapeError unless a modality of MATLAB dimensions `d` has 2 to 4 of them (`what` names it).
+void check_modality_rank(const std::vector<std::size_t>& d, const std::string& what) {
+  if (d.size() < 2 || d.size() > 4)
+    SSAH_THROW(ShapeError, what, " is ", dims_str(d), ": a modality must have 2 to 4 dimensions (N x D, D x N, images ",
+               "H x W x C x N or N x C x H x W)");
+}
+
 }  // namespace
 
 io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::string& what, std::string& arrangement) {
   const std::vector<std::size_t>& d = a.shape;
   const std::vector<std::size_t> axes = item_axes(d, items);
-  if (d.size() < 2 || d.size() > 4)
-    SSAH_THROW(ShapeError, what, " is ", dims_str(d), ": a modality must have 2 to 4 dimensions (N x D, D x N, images ",
-               "H x W x C x N or N x C x H x W)");
+  check_modality_rank(d, what);
   if (axes.empty())
     SSAH_THROW(ShapeError, what, " is ", dims_str(d), ", with no ", d.size() == 2 ? "axis" : "first or last axis",
                " of ", items, " items");
@@ -256,7 +261,11 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
     SSAH_THROW(IoError, "'", o.file, "': no variable '", var, "' (", role, "); the file has ", listing());
   };
   std::vector<const io::MatVarInfo*> minfo;
-  for (const auto& [name, var] : mods) minfo.push_back(&info(var, "modality " + name));
+  for (const auto& [name, var] : mods) {
+    minfo.push_back(&info(var, "modality " + name));
+    // Before the item count is sought: a 5-D array has no axis where the items could lie.
+    check_modality_rank(minfo.back()->dims, "'" + o.file + "': '" + var + "' (" + name + ")");
+  }
   const io::MatVarInfo& lab = info(labels_var, "the labels");
   if (lab.dims.size() != 2)
     SSAH_THROW(ShapeError, "'", o.file, "': labels '", labels_var, "' are ", dims_str(lab.dims),

@@ -138,6 +138,9 @@ int write(const std::string& dir) {
   put(m, "feat_nan", MAT_C_DOUBLE, MAT_T_DOUBLE, {N, D}, fnan.data());
   const auto sq = column_major<double>({N, N}, [](const Sub& s) { return static_cast<double>(s[0] + s[1]); });
   put(m, "square", MAT_C_DOUBLE, MAT_T_DOUBLE, {N, N}, sq.data());
+  // Five dimensions, the items first: no modality has more than four.
+  const auto five = column_major<std::uint8_t>({N, 2, 2, 3, 2}, [](const Sub& s) { return std::uint8_t(s[0] % 7); });
+  put(m, "five", MAT_C_UINT8, MAT_T_UINT8, {N, 2, 2, 3, 2}, five.data());
   {
     std::size_t dims[2] = {1, 1};
     matvar_t* cells[1];

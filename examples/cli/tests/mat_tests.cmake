@@ -71,6 +71,9 @@ ssah_mat_test(train_mat_nan EXPECT fail
 ssah_mat_test(train_mat_ambiguous EXPECT fail
   ARGS train --mat ${md}/custom.mat --mat-modality s=square --mat-labels lab --out ${mout}/bad
   STDERR "^ssah train: error: '[^']*custom[.]mat': variable 'square' [(]s[)] is 60 x 60 and the data set has 60 items: cannot tell which axis holds the items")
+ssah_mat_test(train_mat_five_dimensions EXPECT fail
+  ARGS train --mat ${md}/custom.mat --mat-modality f=feat --mat-modality v=five --mat-labels lab --out ${mout}/bad
+  STDERR "^ssah train: error: '[^']*custom[.]mat': 'five' [(]v[)] is 60 x 2 x 2 x 3 x 2: a modality must have 2 to 4 dimensions")
 ssah_mat_test(train_mat_cell EXPECT fail
   ARGS train --mat ${md}/custom.mat --mat-modality c=cellvar --mat-labels lab --out ${mout}/bad
   STDERR "^ssah train: error: '[^']*custom[.]mat': variable 'cellvar' [(]modality c[)] is a cell 1 x 1, not a real numeric or logical array")
