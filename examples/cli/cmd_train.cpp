@@ -350,13 +350,16 @@ void run_train(TrainArgs a) {
       }
       std::printf("\n");
       std::fflush(stdout);
+      // A finished K encoded again (its codes were lost) keeps the training figures of its run.
+      const json earlier = r.start_epoch == r.epochs ? results.value(k, json::object()) : json::object();
       results[k] = {{"bits", bits},
                     {"map", maps},
-                    {"train_seconds", r.train_seconds},
+                    {"train_seconds", earlier.value("train_seconds", json(r.train_seconds))},
                     {"encode_seconds", r.encode_seconds},
                     {"epochs", r.epochs},
                     {"checkpoint", "model-" + k + ".safetensors"}};
-      if (r.start_epoch > 0) results[k]["resumed_from_epoch"] = r.start_epoch;
+      if (earlier.contains("resumed_from_epoch") || (earlier.empty() && r.start_epoch > 0))
+        results[k]["resumed_from_epoch"] = earlier.value("resumed_from_epoch", json(r.start_epoch));
       if (!collapsed.empty()) results[k]["warnings"] = collapsed;
       report["results"] = results;
       report["total_seconds"] = seconds_since(start);

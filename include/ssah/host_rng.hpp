@@ -7,6 +7,7 @@
 /// std::normal_distribution and std::shuffle give different results with different standard libraries.
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <numeric>
 #include <random>
@@ -43,7 +44,8 @@ class HostRng {
 
   /// A standard normal value: one Box-Muller draw from two uniforms (the second value of the pair
   /// is not kept, so that `state()` is the whole state). Unlike std::normal_distribution, whose
-  /// algorithm each standard library chooses, the same seed gives the same values everywhere.
+  /// algorithm each standard library chooses, the same seed gives the same values with every
+  /// standard library (up to the last bit of the math library's log and cos).
   double normal() {
     const double u1 = 1.0 - uniform();  // (0, 1]: log(u1) is finite
     const double u2 = uniform();

@@ -45,6 +45,9 @@ void for_each_kernel(const PackedCodes<K>& q, const PackedCodes<K>& db, Check ch
     hamming_distances<K>(k, q.code(0), db.data(), n, d.data());
     check(to_string(k), d);
   }
+  std::fill(d.begin(), d.end(), std::uint16_t(0xffff));
+  hamming_distances<K>(q.code(0), db.data(), n, d.data());  // hamming_kernel()'s choice
+  check("hamming_kernel()", d);
   const HammingComputer<K> hc(q.code(0));
   for (std::size_t j = 0; j < n; ++j) d[j] = static_cast<std::uint16_t>(hc(db.code(j)));
   check("HammingComputer", d);

@@ -426,6 +426,9 @@ cp -r "$in/run" "$o/lost_codes" && rm "$o/lost_codes/codes/K16_txt_db.npy"
 case_ resume_lost_codes ok "" train "${T[@]}" "${L[@]}" --split "$in/split" --resume "$o/lost_codes"
 grep -q "missing: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
   "$o/lost_codes/codes/K16_txt_db.npy" || fail_case resume_lost_codes "the deleted codes file was not written again"
+"$python" -c 'import json, sys; a, b = (json.load(open(f))["results"]["K16"] for f in sys.argv[1:]);
+sys.exit(a["train_seconds"] != b["train_seconds"] or "resumed_from_epoch" in b)' "$in/run/report.json" \
+  "$o/lost_codes/report.json" || fail_case resume_lost_codes "report.json lost the run's training time"
 # A code length added to a run by a later --resume: report.json lists the run's lengths, not only
 # the last command's.
 cp -r "$in/run" "$o/more_bits"

@@ -68,4 +68,6 @@ TEST_CASE("json_nesting: the deepest nesting and where the first value closes, s
   CHECK(n.first_value_end == 23);
   CHECK(ssah::io::detail::json_nesting(R"({"a": [1)").first_value_end == std::string::npos);
   CHECK(ssah::io::detail::json_nesting("{\"a\\\"}\": 1}").first_value_end == 11);  // an escaped quote
+  CHECK_FALSE(ssah::io::detail::json_nesting(R"({"a": [1]}   )").unbalanced);
+  CHECK(ssah::io::detail::json_nesting(R"({"a": ]})").unbalanced);  // a stray closer: not JSON
 }

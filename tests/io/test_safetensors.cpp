@@ -170,6 +170,8 @@ TEST_CASE("safetensors: bad files are rejected with one IoError naming the file 
     const std::uint64_t rest = good.size() - 8;
     for (int b = 0; b < 8; ++b) past[static_cast<std::size_t>(b)] = static_cast<char>((rest >> (8 * b)) & 0xff);
     expect_error(past, "runs past the JSON header, which ends after");
+    // Malformed JSON that closes early is a JSON error, not a length that runs past the header.
+    expect_error(make_st("{\"a\": ]}", ""), "header JSON error");
   }
   SUBCASE("header JSON") {
     expect_error(make_st("[1, 2]", ""), "header is not a JSON object");

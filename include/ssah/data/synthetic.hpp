@@ -45,8 +45,8 @@ inline SyntheticData make_synthetic(const SyntheticOptions& o) {
   SSAH_CHECK_AS(InvalidArgument, o.items > 0 && o.labels >= 2 && o.latent_dim > 0 && o.image_dim > 0 &&
                                      o.vocabulary > 0 && o.words_per_item > 0,
                 "make_synthetic: every size must be positive (and at least 2 labels)");
-  // HostRng, not the <random> distributions: the same seed must give the same data set with every
-  // standard library (the demo's figures are quoted in the docs).
+  // HostRng, not the <random> distributions: the same seed must give the same data set (and the
+  // demo the same figures) with every standard library.
   HostRng rng(o.seed);
   auto normal = [&rng] { return rng.normal(); };
   auto uniform = [&rng] { return rng.uniform(); };

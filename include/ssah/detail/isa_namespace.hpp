@@ -11,8 +11,16 @@
 /// for any x86-64 CPU. Inside `inline namespace SSAH_ISA_NAMESPACE` each instruction set gets its
 /// own mangled names; callers still write `ssah::name` or `ssah::detail::name`.
 ///
-/// The kernels of hashing/detail/ stay outside it: each is compiled with a target attribute for its
-/// own instruction set, and runs only where the CPU has it.
+/// The kernels of hashing/detail/ are inside it too: a target attribute adds its instruction set to
+/// the translation unit's flags rather than replacing them, so an AVX2 kernel instantiated under
+/// -march=native may contain AVX-512 code. The public entry points that call them (HammingIndex,
+/// evaluate_retrieval, hamming_distances) are inside it, so such a program gets one of each per
+/// instruction set (and a link error, not the wrong code, where one is passed between the two).
+///
+/// This protects the Hamming code only. Like any header-only library (Eigen says the same), the rest
+/// of ssah (tensor kernels, std containers) compiles per translation unit too, and the linker keeps
+/// one copy of each inline function: build all translation units of a program that run on older
+/// CPUs with the same -march flags.
 
 // Whether this translation unit compiles the x86-64 Hamming kernels, each with a target attribute
 // (hashing/detail/hamming_popcnt.hpp, hamming_avx2.hpp, hamming_avx512.hpp): GCC or Clang on

@@ -390,6 +390,9 @@ void evaluate_queries(HammingKernel kernel, const PackedCodes<K>& queries, const
 }  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 
+// The entry points call the loops of this translation unit's instruction set (isa_namespace.hpp).
+inline namespace SSAH_ISA_NAMESPACE {
+
 /// Evaluates Hamming ranking of `database` for every query (see the file comment for the
 /// metrics). Codes and labels are row-aligned: query i has code queries.code(i) and labels
 /// query_labels.row(i).
@@ -526,4 +529,5 @@ double mean_average_precision_tie_aware(const PackedCodes<K>& queries, const Pac
   return evaluate_retrieval(queries, database, query_labels, database_labels, o).map_tie_aware;
 }
 
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace ssah

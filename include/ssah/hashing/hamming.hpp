@@ -123,7 +123,8 @@ inline namespace SSAH_ISA_NAMESPACE {
 
 /// The kernel that searches and evaluations use unless told otherwise: the best one this CPU
 /// runs, capped by SSAH_HAMMING_ISA when it is set (a cap above what the CPU runs gives the best
-/// it runs). Chosen once per process; throws InvalidArgument when SSAH_HAMMING_ISA is malformed.
+/// it runs). Chosen once per process (per instruction-set namespace); throws InvalidArgument when SSAH_HAMMING_ISA is
+/// malformed.
 inline HammingKernel hamming_kernel() {
   static const HammingKernel chosen = detail::best_hamming_kernel(detail::hamming_kernel_from_environment());
   return chosen;
@@ -193,8 +194,9 @@ inline std::uint64_t mask_le64(HammingKernel kernel, const std::uint16_t* d, std
 inline namespace SSAH_ISA_NAMESPACE {
 
 /// Hamming distances from `query` to the n consecutive codes at `codes` (K / 8 bytes each), written
-/// to out[0..n), with `kernel`: what resolve_hamming_kernel() returned, resolved once outside the
-/// loop over queries (automatic, not resolved, runs the portable kernel).
+/// to out[0..n), with `kernel`, which must be one this CPU runs: what resolve_hamming_kernel() or
+/// hamming_kernel() returned, resolved once outside the loop over queries (another is an illegal
+/// instruction; automatic, not resolved, runs the portable kernel).
 template <int K>
 inline void hamming_distances(HammingKernel kernel, const std::uint8_t* query, const std::uint8_t* codes, std::size_t n,
                               std::uint16_t* out) noexcept {
@@ -202,6 +204,13 @@ inline void hamming_distances(HammingKernel kernel, const std::uint8_t* query, c
                         (detail::hamming_block_popcnt<K>(query, codes, n, out)),
                         (detail::hamming_block_avx2<K>(query, codes, n, out)),
                         (detail::hamming_block_avx512<K>(query, codes, n, out)));
+}
+
+/// The same with hamming_kernel(), the best kernel this CPU runs (InvalidArgument when
+/// SSAH_HAMMING_ISA is malformed).
+template <int K>
+inline void hamming_distances(const std::uint8_t* query, const std::uint8_t* codes, std::size_t n, std::uint16_t* out) {
+  hamming_distances<K>(hamming_kernel(), query, codes, n, out);
 }
 
 }  // namespace SSAH_ISA_NAMESPACE

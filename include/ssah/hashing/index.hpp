@@ -254,6 +254,9 @@ RangeResult radius_search(HammingKernel kernel, const std::uint8_t* db, std::siz
 }  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 
+// The index calls the kernels of this translation unit's instruction set (see isa_namespace.hpp).
+inline namespace SSAH_ISA_NAMESPACE {
+
 /// Exhaustive Hamming index over codes of K bits.
 template <int K>
 class HammingIndex {
@@ -344,4 +347,5 @@ class HammingIndex {
   PackedCodes<K> codes_;
 };
 
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace ssah

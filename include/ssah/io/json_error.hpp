@@ -60,6 +60,7 @@ namespace detail {
 struct JsonNesting {
   int max_depth = 0;
   std::size_t first_value_end = std::string::npos;
+  bool unbalanced = false;  ///< a closing bracket with nothing open: not JSON at all
 };
 inline JsonNesting json_nesting(const std::string& s) noexcept {
   JsonNesting n;
@@ -76,8 +77,9 @@ inline JsonNesting json_nesting(const std::string& s) noexcept {
       in_string = true;
     } else if (c == '[' || c == '{') {
       n.max_depth = std::max(n.max_depth, ++depth);
-    } else if ((c == ']' || c == '}') && --depth == 0 && n.first_value_end == std::string::npos) {
-      n.first_value_end = i + 1;
+    } else if (c == ']' || c == '}') {
+      if (--depth == 0 && n.first_value_end == std::string::npos) n.first_value_end = i + 1;
+      if (depth < 0) n.unbalanced = true;
     }
   }
   return n;

@@ -15,6 +15,7 @@
 ///   ssah::io::write_npy("codes.npy", codes.data(), {n, 64});           // codes: std::vector<int8_t>
 /// \endcode
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -48,14 +49,20 @@ struct NpyHeader {
   std::size_t data_bytes = 0;
 };
 
-/// A `.npy` file whose dtype ssah does not read: `descr()` is what its header declares ("<u8"), so
-/// that a caller that wants a particular type can say so in its own words.
+/// A `.npy` file whose dtype ssah does not read: `descr()` is what its header declares ("<u8"; "a
+/// structured dtype" for a list of fields), so that a caller that wants a particular type can say so
+/// in its own words. NUL bytes of a hostile header are shown as '?', as every ssah message does.
 class NpyUnsupportedDType : public IoError {
  public:
-  NpyUnsupportedDType(const std::string& message, std::string descr) : IoError(message), descr_(std::move(descr)) {}
+  NpyUnsupportedDType(const std::string& message, std::string descr)
+      : IoError(without_nul(message)), descr_(without_nul(std::move(descr))) {}
   const std::string& descr() const noexcept { return descr_; }
 
  private:
+  static std::string without_nul(std::string s) {
+    std::replace(s.begin(), s.end(), '\0', '?');
+    return s;
+  }
   std::string descr_;
 };
 

@@ -151,7 +151,8 @@ class SafetensorsReader {
     // length field reaches into the tensor data.
     const JsonNesting nesting = json_nesting(text);
     const std::size_t json_end = nesting.first_value_end;
-    if (json_end != std::string::npos && text.find_first_not_of(" \t\r\n", json_end) != std::string::npos)
+    if (json_end != std::string::npos && !nesting.unbalanced &&
+        text.find_first_not_of(" \t\r\n", json_end) != std::string::npos)
       bad("header length ", n, " runs past the JSON header, which ends after ", json_end,
           " bytes (a wrong length field, or not a safetensors file)");
     if (nesting.max_depth > safetensors_max_depth)

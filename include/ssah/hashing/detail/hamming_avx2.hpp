@@ -19,6 +19,7 @@
 
 namespace ssah {
 namespace detail {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Code lengths with a vector kernel; others use the portable loop inside the vector functions.
 template <int K>
@@ -113,6 +114,7 @@ struct HammingIsaAvx2 {
   }
 };
 
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 }  // namespace ssah
 #endif  // SSAH_HAMMING_X86_KERNELS

@@ -15,6 +15,7 @@
 
 namespace ssah {
 namespace detail {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// The portable kernel compiled for POPCNT.
 template <int K>
@@ -23,6 +24,7 @@ SSAH_TARGET_POPCNT void hamming_block_popcnt(const std::uint8_t* query, const st
   hamming_block_portable<K>(query, codes, n, out);
 }
 
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 }  // namespace ssah
 #endif  // SSAH_HAMMING_X86_KERNELS

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ssah/config.hpp"
+#include "ssah/detail/isa_namespace.hpp"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SSAH_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -20,6 +21,7 @@
 
 namespace ssah {
 namespace detail {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Number of set bits of x.
 SSAH_HOST_DEVICE inline int popcount64(std::uint64_t x) noexcept {
@@ -49,7 +51,10 @@ SSAH_HOST_DEVICE inline std::uint64_t load_code_bytes(const std::uint8_t* p) noe
   return v;
 }
 
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
+
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Hamming distance from one query of K bits to database codes: the query's 64-bit words stay
 /// in registers, each call XORs and popcounts one code (K / 64 words, then the last K % 64 bits).
@@ -88,7 +93,10 @@ SSAH_HOST_DEVICE inline int hamming_distance(const std::uint8_t* a, const std::u
   return HammingComputer<K>(a)(b);
 }
 
+}  // namespace SSAH_ISA_NAMESPACE
+
 namespace detail {
+inline namespace SSAH_ISA_NAMESPACE {
 
 /// Distances from `query` to the n codes at `codes` (K / 8 bytes each), one code at a time (the
 /// hardware popcount when inlined into a function compiled for POPCNT, see hamming_distances).
@@ -120,5 +128,6 @@ struct HammingIsaPortable {
   }
 };
 
+}  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 }  // namespace ssah
