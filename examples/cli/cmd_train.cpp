@@ -92,7 +92,7 @@ void run_train(TrainArgs a) {
   a.epochs = settings.epochs;
   pipeline::Experiment e;
   recipes::apply(settings, data, e);
-  check_networks(in, e, a.bits.front(), !a.hidden.empty());
+  check_networks(in, e, a.bits.front(), !a.hidden.empty(), a.batch_size > 0);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
   claim_run_folder(a.out, folder_mode, input_files, writes_split);

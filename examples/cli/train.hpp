@@ -74,9 +74,10 @@ TrainInputs read_train_inputs(const TrainArgs& a);
 recipes::Settings resolve_settings(const TrainArgs& a, const TrainInputs& in);
 
 /// The library's checks of the networks (pipeline::check_networks) with the option that set
-/// what failed: --hidden or the recipe for the widths, --backbone, --pretrained or the recipe for
-/// a backbone.
-void check_networks(const TrainInputs& in, const pipeline::Experiment& e, int bits, bool hidden_given);
+/// what failed: --hidden or the recipe for the widths, --batch-size or the recipe for a step's
+/// activations, --backbone, --pretrained or the recipe for a backbone.
+void check_networks(const TrainInputs& in, const pipeline::Experiment& e, int bits, bool hidden_given,
+                    bool batch_given);
 
 /// Writes a split's row indices (int64 .npy).
 void write_indices(const std::string& path, const std::vector<std::size_t>& rows);

@@ -232,13 +232,20 @@ recipes::Settings resolve_settings(const TrainArgs& a, const TrainInputs& in) {
   return settings;
 }
 
-void check_networks(const TrainInputs& in, const pipeline::Experiment& e, int bits, bool hidden_given) {
+void check_networks(const TrainInputs& in, const pipeline::Experiment& e, int bits, bool hidden_given,
+                    bool batch_given) {
   const pipeline::Dataset& data = in.data;
   const ModelSpec<float> spec = pipeline::model_spec(data, e, bits);
+  const std::size_t rows = in.split.train.size(), batch = e.train.batch_size;
   try {
-    pipeline::check_training_memory(spec, data, pipeline::kCheckpointedTrainingWeightCopies);
+    pipeline::check_training_memory(spec, data, rows, batch, pipeline::kCheckpointedTrainingWeightCopies);
   } catch (const OutOfMemory& oom) {
-    SSAH_THROW(OutOfMemory, hidden_given ? "--hidden: " : "the recipe's widths: ", oom.what());
+    const pipeline::TrainingMemory needed =
+        pipeline::training_memory_lower_bound(spec, data, rows, batch, pipeline::kCheckpointedTrainingWeightCopies);
+    const char* option = needed.activations > needed.weights
+                             ? (batch_given ? "--batch-size: " : "the recipe's batch size: ")
+                             : (hidden_given ? "--hidden: " : "the recipe's widths: ");
+    SSAH_THROW(OutOfMemory, option, oom.what());
   }
   for (std::size_t m = 0; m < data.modalities.size(); ++m) {
     const std::string& name = data.modalities[m].name;

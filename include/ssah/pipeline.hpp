@@ -504,46 +504,86 @@ inline ModelSpec<float> model_spec(const Dataset& data, const Experiment& e, int
 /// flat gradient buffer, and the memory pool keeps freed blocks for reuse.
 inline constexpr double kTrainingWeightCopies = 4, kCheckpointedTrainingWeightCopies = 10;
 
-/// An estimate, in bytes, of the memory that training `spec` on `data` needs: the weight matrices
-/// of the fully connected layers of every network, `copies` float copies of each (a lower bound
-/// at the default). Convolution filters, activations and the n-row buffers come on top.
-inline double training_memory_lower_bound(const ModelSpec<float>& spec, const Dataset& data,
-                                          double copies = kTrainingWeightCopies) {
+/// What training needs at the least, in bytes (training_memory_lower_bound).
+struct TrainingMemory {
+  double weights = 0;      ///< float copies of every network's weights (see `copies`)
+  double activations = 0;  ///< the values one step's forward pass keeps for its backward pass
+  double total() const { return weights + activations; }
+};
+
+/// An estimate, in bytes, of the memory that training `spec` on `data` needs with `train_rows`
+/// training rows drawn in batches of `batch_size`: `copies` float copies of every network's
+/// weights (the label network, each modality's backbone and heads, each discriminator) and the
+/// largest step's activations (one network and its discriminator at a time, as the trainer runs
+/// them; each value counted once, not its gradient), with the pairwise terms' similarity and
+/// inner products, two floats per (training row, batch row). A lower bound at the defaults: the
+/// training buffers and the input data come on top.
+inline TrainingMemory training_memory_lower_bound(const ModelSpec<float>& spec, const Dataset& data,
+                                                  std::size_t train_rows, std::size_t batch_size,
+                                                  double copies = kTrainingWeightCopies) {
+  struct Chain {
+    double weights = 0, activations = 0;  // per item
+  };
   auto chain = [](double in, const std::vector<std::size_t>& widths) {
-    double weights = 0;
+    Chain c{0, in};
     for (std::size_t w : widths) {
-      weights += in * static_cast<double>(w);
+      c.weights += in * static_cast<double>(w);
+      c.activations += static_cast<double>(w);
       in = static_cast<double>(w);
     }
-    return weights;
+    return c;
   };
   const double feature = spec.label_net.hidden.empty() ? 0 : static_cast<double>(spec.label_net.hidden.back());
-  double weights = chain(static_cast<double>(data.classes), spec.label_net.hidden);
+  const double heads = static_cast<double>(spec.bits) + static_cast<double>(data.classes);
+  const Chain label = chain(static_cast<double>(data.classes), spec.label_net.hidden);
+  const Chain discriminator = chain(feature, spec.discriminator.hidden);
+  double weights = label.weights + (feature + 1) * heads;
+  double step_activations = label.activations + heads;
   for (std::size_t m = 0; m < data.modalities.size() && m < spec.backbones.size(); ++m) {
     const auto& b = spec.backbones[m];
     const auto in = static_cast<double>(data.modalities[m].row_size());
-    if (b.kind == "feature") weights += chain(in, b.feature.hidden);
-    if (b.kind == "text") weights += chain(in, b.text.hidden);
-    weights += chain(feature, spec.discriminator.hidden);
+    Chain net;
+    if (b.kind == "feature") net = chain(in, b.feature.hidden);
+    if (b.kind == "text") net = chain(in * static_cast<double>(1 + b.text.windows.size()), b.text.hidden);
+    if (b.kind == "cnnf") {
+      try {
+        const auto layout = CnnF<float>::layout(spec.sample_shapes.at(m), b.cnnf);
+        for (const auto& p : layout.params) net.weights += static_cast<double>(p.shape.size());
+        net.activations = static_cast<double>(layout.activations_per_item);
+      } catch (const Error&) {  // an image too small: check_backbone says so
+      }
+    }
+    weights += net.weights + (feature + 1) * heads + discriminator.weights;
+    // The modality's step: its network, and its discriminator on the label features and on its own.
+    step_activations = std::max(step_activations, net.activations + heads + 2 * discriminator.activations);
   }
-  return weights * copies * sizeof(float);
+  const auto batch = static_cast<double>(std::min(batch_size, train_rows));
+  step_activations += 2 * static_cast<double>(train_rows);
+  return {weights * copies * sizeof(float), batch * step_activations * sizeof(float)};
 }
 
 /// OutOfMemory, before anything is allocated, when `training_memory_lower_bound` exceeds the
-/// memory this process can have (detail::available_host_memory).
-inline void check_training_memory(const ModelSpec<float>& spec, const Dataset& data,
-                                  double copies = kTrainingWeightCopies) {
-  const double needed = training_memory_lower_bound(spec, data, copies);
+/// memory this process can have (detail::available_host_memory). The message says whether the
+/// widths (weights) or the batch size (activations) ask for more.
+inline void check_training_memory(const ModelSpec<float>& spec, const Dataset& data, std::size_t train_rows,
+                                  std::size_t batch_size, double copies = kTrainingWeightCopies) {
+  const TrainingMemory needed = training_memory_lower_bound(spec, data, train_rows, batch_size, copies);
   const auto available = static_cast<double>(detail::available_host_memory());
-  if (needed <= available) return;
+  if (needed.total() <= available) return;
   std::string widths;
   for (std::size_t w : spec.label_net.hidden) widths += (widths.empty() ? "" : ",") + std::to_string(w);
-  detail::fail<OutOfMemory>(
-      "the networks need at least ",
-      needed >= 1.8e19 ? std::string("more than any memory") : detail::human_bytes(static_cast<std::size_t>(needed)),
-      copies > kTrainingWeightCopies ? " for training and checkpoints"
-                                     : " for their weights, gradients and optimiser state",
-      " (widths ", widths, "); ", detail::human_bytes(static_cast<std::size_t>(available)), " of memory is available");
+  auto bytes = [](double b) {
+    return b >= 1.8e19 ? std::string("more than any memory") : detail::human_bytes(static_cast<std::size_t>(b));
+  };
+  const std::string batch = std::to_string(std::min(batch_size, train_rows));
+  if (needed.activations > needed.weights)
+    detail::fail<OutOfMemory>("a training step on a batch of ", batch, " of ", train_rows, " rows needs at least ",
+                              bytes(needed.total()), " (", bytes(needed.activations), " of activations); ",
+                              bytes(available), " of memory is available");
+  detail::fail<OutOfMemory>("the networks need at least ", bytes(needed.total()),
+                            copies > kTrainingWeightCopies ? " for training and checkpoints"
+                                                           : " for their weights, gradients and optimiser state",
+                            " (widths ", widths, "); ", bytes(available), " of memory is available");
 }
 
 /// "CnnF: input ..." -> "input ...": the reason of a message whose origin, a class or function
@@ -576,16 +616,18 @@ inline void check_backbone(const ModelSpec<float>& spec, std::size_t m, const st
   }
 }
 
-/// Both checks above for every modality at `bits`: what to call before a long run.
-inline void check_networks(const Dataset& data, const Experiment& e, int bits) {
+/// Both checks above for every modality at `bits`, for training on `train_items` items (0: all of
+/// `data`) with e.train's batch size: what to call before a long run.
+inline void check_networks(const Dataset& data, const Experiment& e, int bits, std::size_t train_items = 0) {
   const ModelSpec<float> spec = model_spec(data, e, bits);
-  check_training_memory(spec, data);
+  check_training_memory(spec, data, train_items > 0 ? train_items : data.items, e.train.batch_size);
   for (std::size_t m = 0; m < data.modalities.size(); ++m) check_backbone(spec, m, data.modalities[m].name);
 }
 
 /// Trains and evaluates at every K of `experiment.bits`.
 inline std::vector<BitsResult> run(const Dataset& data, const Split& split, const Experiment& experiment) {
-  for (int bits : experiment.bits) check_training_memory(model_spec(data, experiment, bits), data);
+  for (int bits : experiment.bits)
+    check_training_memory(model_spec(data, experiment, bits), data, split.train.size(), experiment.train.batch_size);
   const Prepared p = prepare(data, split);
   const LabelMatrix query_labels =
       LabelMatrix::from_multi_hot(take_rows(data.labels, data.classes, split.query), data.classes);

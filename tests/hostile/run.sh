@@ -73,6 +73,7 @@ checksums > "$work/inputs.md5"
 passed=0
 failed=0
 failures=()
+as_user=()  # a command that runs the program as another user (the permission cases)
 forbidden='std::|ssah::|CnnF|MultiScaleTextNet|FeatureNet|BasicSsah|make_model|json\.exception|basic_string|what\(\)|terminate called|Assertion|Segmentation|AddressSanitizer|runtime error'
 
 fail_case() {
@@ -90,9 +91,9 @@ case_() {
   local stdout=$work/$name.stdout stderr=$work/$name.stderr rc start elapsed
   start=$(date +%s)
   if [ "$sanitized" = 1 ]; then
-    timeout -k 10 "$limit" "$ssah" "$@" >"$stdout" 2>"$stderr" </dev/null
+    timeout -k 10 "$limit" "${as_user[@]}" "$ssah" "$@" >"$stdout" 2>"$stderr" </dev/null
   else
-    (ulimit -v $((memory_mb * 1024)) && exec timeout -k 10 "$limit" "$ssah" "$@") >"$stdout" 2>"$stderr" </dev/null
+    (ulimit -v $((memory_mb * 1024)) && exec timeout -k 10 "$limit" "${as_user[@]}" "$ssah" "$@") >"$stdout" 2>"$stderr" </dev/null
   fi
   rc=$?
   elapsed=$(($(date +%s) - start))
@@ -411,14 +412,54 @@ case_ out_long_name ok "" encode --checkpoint "$in/run/model-K16.safetensors" --
 [ -f "$o/$long_name" ] || fail_case out_long_name "no file written"
 case_ opt_hidden_twice error "--hidden.*given twice" train "${T[@]}" "${L[@]}" --hidden 16,8 --out "$o/h2"
 
-# A fresh run that runs out of memory in its first step (4 GiB activations of one layer) leaves its
-# folder as it found it, so that the same command can be rerun.
-case_ out_failed_run_released error "out of memory" \
+# A batch whose activations cannot fit (a batch of 65,536 rows of 72,000, widths 8,16384: 55 GiB) is
+# refused before the run starts, naming --batch-size. (Under ASan ssah cannot see the sanitizer's
+# RSS limit; on a machine with more memory than that estimate the first step fails instead.)
+batch_pattern="--batch-size: a training step on a batch of 65536 of 72000 rows needs at least .*GiB.* available"
+[ "$sanitized" = 1 ] && batch_pattern="$batch_pattern|out of memory"
+case_ alloc_batch error "$batch_pattern" \
   train --modality "img=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 8,16384 \
-  --batch-size 65536 "${L[@]}" --split "$in/split_many" --out "$o/released"
-[ -z "$(ls -A "$o/released" 2>/dev/null)" ] || fail_case out_failed_run_released "left $(ls -A "$o/released" | tr '\n' ' ')"
-grep -q "warning: 71784 of the 72000 training rows repeat" "$work/out_failed_run_released.stderr" ||
-  fail_case out_failed_run_released "the count of repeated training rows is wrong"
+  --batch-size 65536 "${L[@]}" --split "$in/split_many" --out "$o/batch"
+[ ! -e "$o/batch" ] || [ "$sanitized" = 1 ] || fail_case alloc_batch "the refused run created its folder"
+# A fresh run that passes that estimate but runs out of memory in its first step (4 GiB cap; under
+# ASan the sanitizer would stop the process at its RSS limit instead) leaves its folder as it found
+# it, so that the same command can be rerun.
+if [ "$sanitized" != 1 ]; then
+  case_ out_failed_run_released error "K = 16: out of memory: .*--batch-size" \
+    train --modality "img=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 8,4096 \
+    --batch-size 4096 "${L[@]}" --split "$in/split_many" --out "$o/released"
+  [ -z "$(ls -A "$o/released" 2>/dev/null)" ] || fail_case out_failed_run_released "left $(ls -A "$o/released" | tr '\n' ' ')"
+  grep -q "warning: 71784 of the 72000 training rows repeat" "$work/out_failed_run_released.stderr" ||
+    fail_case out_failed_run_released "the count of repeated training rows is wrong"
+fi
+
+# Permissions: an output folder or file the user may not write, an input the user may not read.
+# Root may do both, so as root these cases run as the unprivileged user nobody (setpriv); they are
+# skipped where that user cannot reach the program and its inputs (e.g. a checkout under /root).
+as_user=()
+[ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if [ ${#as_user[@]} -gt 0 ] && ! { command -v setpriv >/dev/null &&
+  "${as_user[@]}" test -x "$ssah" -a -r "$in/img.npy" -a -r "$in/run/model-K16.safetensors"; }; then
+  echo "hostile: skipping the permission cases: the user nobody cannot run $ssah or read its inputs"
+  as_user=(skip)
+fi
+if [ "${as_user[*]}" != skip ]; then
+  mkdir -p "$work/perm/locked" && cp "$in/img.npy" "$work/perm/unreadable.npy" && chmod 000 "$work/perm/unreadable.npy"
+  cp -r "$in/run" "$work/perm/run" && chmod 555 "$work/perm/locked" "$work/perm/run"
+  ro=$work/perm/locked
+  case_ perm_out_folder error "--out .*locked/run: cannot create the folder: Permission denied" \
+    train "${T[@]}" "${L[@]}" "${S[@]}" --out "$ro/run"
+  case_ perm_resume error "--resume .*perm/run: cannot create the lock file .*: Permission denied" \
+    train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$work/perm/run"
+  case_ perm_input error "cannot open '.*unreadable.npy': Permission denied" \
+    train "${T0[@]}" --bits 16 --hidden 16,8 --modality "pic=$work/perm/unreadable.npy" "${L[@]}" "${S[@]}" --out "$o/p"
+  case_ perm_encode_out error "cannot write '.*locked/c.npy': .*Permission denied" \
+    encode --checkpoint "$in/run/model-K16.safetensors" --modality "img=$in/img_query.npy" --out "$ro/c.npy"
+  case_ perm_search_out error "cannot write '.*locked/ids.npy': .*Permission denied" \
+    search "${db[@]}" "${q4[@]}" -k 5 --out "$ro/ids.npy"
+  [ -z "$(ls -A "$ro")" ] || fail_case perm_out_folder "the read-only folder holds $(ls -A "$ro" | tr '\n' ' ')"
+  as_user=()
+fi
 
 # Round 7: a finished run resumed after one of its code files was deleted writes it again (the same
 # bytes) instead of reporting the K as finished.

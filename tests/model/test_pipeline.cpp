@@ -155,9 +155,43 @@ TEST_CASE("check_networks: widths beyond memory and a backbone that cannot read 
   CHECK_NOTHROW(pipeline::check_networks(data, e, 16));
   e.label_net.hidden = {std::size_t(1) << 20, std::size_t(1) << 20};
   // 2^40 weights between the two hidden layers alone, four float copies each: 16 TiB.
-  CHECK(pipeline::training_memory_lower_bound(pipeline::model_spec(data, e, 16), data) >= 16.0 * (1ull << 40));
+  CHECK(pipeline::training_memory_lower_bound(pipeline::model_spec(data, e, 16), data, 3, 128).weights >=
+        16.0 * (1ull << 40));
   CHECK_THROWS_WITH_AS(pipeline::check_networks(data, e, 16),
                        doctest::Contains("the networks need at least"), OutOfMemory);
+}
+
+TEST_CASE("training_memory_lower_bound: a step's activations grow with the batch; too large a batch is refused") {
+  // CNN-F on 3 x 224 x 224: the input (150,528), conv1 (64 x 54 x 54, with ReLU and LRN: x3),
+  // pool1 (64 x 27 x 27), conv2 (256 x 27 x 27, x3), pool2 (256 x 13 x 13), conv3-5 (256 x 13 x 13,
+  // with ReLU: x2 each), pool5 (256 x 6 x 6), fc6 and fc7 with ReLU (2 x 2 x 4096), fc8 (512).
+  const auto layout = CnnF<float>::layout(Shape{3, 224, 224}, CnnF<float>::Config::full());
+  CHECK(layout.activations_per_item ==
+        150528 + 3 * 186624 + 46656 + 3 * 186624 + 43264 + 3 * 2 * 43264 + 9216 + 4 * 4096 + 512);
+
+  pipeline::Dataset data =
+      pipeline::dataset_from_labels(io::HostArray::from(std::vector<float>{1, 0, 0, 1, 1, 1}, {3, 2}));
+  data.modalities.push_back(
+      pipeline::modality_from_array("img", io::HostArray::from(std::vector<float>(12, 1.f), {3, 4})));
+  pipeline::Experiment e;
+  e.label_net.hidden = {1000, 8};
+  e.discriminator.hidden = {16, 16};
+  const ModelSpec<float> spec = pipeline::model_spec(data, e, 16);
+  const auto one = pipeline::training_memory_lower_bound(spec, data, 3, 1);
+  CHECK(one.activations > 0);
+  // The batch is at most the training rows there are: 3 here.
+  const auto all = pipeline::training_memory_lower_bound(spec, data, 3, 1000);
+  CHECK(all.activations == doctest::Approx(3 * one.activations));
+  CHECK(all.weights == doctest::Approx(one.weights));
+  // Each batch row also meets every training row in the pairwise terms: two floats a pair.
+  CHECK(pipeline::training_memory_lower_bound(spec, data, 1003, 1).activations ==
+        doctest::Approx(one.activations + 2 * 1000 * sizeof(float)));
+  // A batch of 2^30 rows of 2^30: terabytes of activations, refused before anything is allocated.
+  const std::size_t huge = std::size_t(1) << 30;
+  CHECK_THROWS_WITH_AS(pipeline::check_training_memory(spec, data, huge, huge),
+                       doctest::Contains("a training step on a batch of 1073741824 of 1073741824 rows needs at least"),
+                       OutOfMemory);
+  CHECK_NOTHROW(pipeline::check_training_memory(spec, data, 3, 128));
 }
 
 TEST_CASE("with_model_bits and with_code_bits: one run-time-to-K dispatcher over two named sets") {

@@ -118,6 +118,10 @@ class CnnF {
     };
     std::vector<Param> params;
     Shape fc6_input;  ///< {C5, h5, w5}
+    /// Values that forward() keeps for the backward pass of one image: the input, every stage's
+    /// output (a convolution's before and after its ReLU and LRN), fc6, fc7 (with their ReLUs) and
+    /// the feature. What a training batch needs is at least this times the batch size.
+    std::size_t activations_per_item = 0;
   };
   static Layout layout(const Shape& sample_shape, const Config& config) {
     SSAH_CHECK_AS(ShapeError, sample_shape.rank() == 3 && sample_shape.size() > 0,
@@ -126,19 +130,25 @@ class CnnF {
                   "CnnF: fc6, fc7 and feature widths must be positive");
     Layout out;
     std::size_t c = sample_shape[0], h = sample_shape[1], w = sample_shape[2];
+    out.activations_per_item = sample_shape.size();
     for (const CnnFStage& st : cnnf_stages) {
       const std::string what = std::string("CnnF ") + st.name;
       h = detail::window_output_extent(h, st.pad.top, st.pad.bottom, st.kernel, st.stride, what.c_str(),
                                        sample_shape);
       w = detail::window_output_extent(w, st.pad.left, st.pad.right, st.kernel, st.stride, what.c_str(),
                                        sample_shape);
-      if (st.pool) continue;
+      if (st.pool) {
+        out.activations_per_item += c * h * w;
+        continue;
+      }
       const std::size_t co = config.conv_channels[st.conv_index];
       SSAH_CHECK_AS(InvalidArgument, co > 0, "CnnF: ", st.name, " needs at least one channel");
       out.params.push_back({std::string(st.name) + ".weight", Shape{co, c, st.kernel, st.kernel}});
       out.params.push_back({std::string(st.name) + ".bias", Shape{co}});
       c = co;
+      out.activations_per_item += co * h * w * (st.lrn ? 3 : 2);
     }
+    out.activations_per_item += 2 * config.fc6 + 2 * config.fc7 + config.feature;
     out.fc6_input = Shape{c, h, w};
     out.params.push_back({"fc6.weight", Shape{config.fc6, c, h, w}});
     out.params.push_back({"fc6.bias", Shape{config.fc6}});
