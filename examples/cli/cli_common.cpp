@@ -20,8 +20,19 @@ std::pair<std::string, std::string> split_pair(const std::string& s, const char*
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
-CodesFile read_codes(const std::string& path) {
+CodesFile read_codes(const std::string& path, bool map_packed) {
   CodesFile f;
+  if (map_packed) {
+    f.mapped.emplace(path);
+    f.layout = io::code_array_layout(f.mapped->dtype(), f.mapped->shape(), "'" + path + "'");
+    if (f.layout.packed) {
+      f.array.dtype = f.mapped->dtype();
+      f.array.shape = f.mapped->shape();
+      f.array.source = path;
+      return f;
+    }
+    f.mapped.reset();
+  }
   f.array = io::read_npy(path);
   f.layout = io::code_array_layout(f.array);
   return f;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 
 #include "ssah/io/code_arrays.hpp"
 #include "ssah/io/npy.hpp"
+#include "ssah/io/npy_map.hpp"
 
 namespace ssah::cli {
 
@@ -22,14 +24,18 @@ void add_demo_command(CLI::App& app);
 void add_train_command(CLI::App& app);   // cmd_train.cpp
 void add_encode_command(CLI::App& app);  // cmd_train.cpp
 
-/// Codes read from a .npy file, with their layout checked.
+/// Codes from a .npy file, with their layout checked: packed codes (uint8 [n, K/8]) mapped from the
+/// file where asked (`mapped`, nothing copied), any others read into `array`.
 struct CodesFile {
-  io::NpyArray array;
+  io::NpyArray array;  ///< the values, unless mapped (then only `source` is set)
+  std::optional<io::MappedNpy> mapped;
   io::CodeArrayLayout layout;
 };
 
-/// Reads a .npy file of codes (IoError / ShapeError naming the file when it is not one).
-CodesFile read_codes(const std::string& path);
+/// Reads a .npy file of codes (IoError / ShapeError naming the file when it is not one); with
+/// `map_packed`, packed codes are memory-mapped instead of read, so that a database takes its
+/// size on disk once, in pages the kernel may drop, rather than a copy in this process.
+CodesFile read_codes(const std::string& path, bool map_packed = false);
 
 /// Throws ShapeError unless both code files have the same number of bits.
 void check_same_bits(const CodesFile& query, const CodesFile& database);

@@ -25,22 +25,39 @@ void run_search(const SearchArgs& a) {
   check_output_file("--out", a.out, {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}});
   check_output_file("--distances", a.distances,
                     {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}, {"--out", a.out}});
-  const CodesFile d = read_codes(a.db_codes), q = read_codes(a.query_codes);
+  // A packed database (uint8 [n, K/8]) is searched where it lies, mapped from its file: the memory
+  // it takes is its size on disk, in pages the kernel may drop, not a copy (issue 18).
+  const CodesFile d = read_codes(a.db_codes, /*map_packed=*/true), q = read_codes(a.query_codes);
   check_has_rows(d, "--db-codes");
   check_has_rows(q, "--query-codes");
   check_same_bits(q, d);
   const auto start = std::chrono::steady_clock::now();
   const KnnResult r = with_code_bits(q.layout.bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
-    const PackedCodes<K> db = io::codes_from_array<K>(d.array), queries = io::codes_from_array<K>(q.array);
+    const PackedCodes<K> queries = io::codes_from_array<K>(q.array);
+    const bool in_place = d.mapped && d.layout.bits == K && !a.device;
+    PackedCodes<K> packed;  // the database, when it cannot be searched in place
+    if (!in_place)
+      packed = d.mapped ? PackedCodes<K>::from_bytes(d.mapped->data(), d.layout.rows, d.layout.bits / 8)
+                        : io::codes_from_array<K>(d.array);
     if (a.device) try {
-        return ThrustHammingIndex<K>(db).search(queries, a.k);
+        return ThrustHammingIndex<K>(packed).search(queries, a.k);
       } catch (const std::bad_alloc&) {  // thrust's, of the device system
         SSAH_THROW(OutOfMemory, "--device: out of memory: the ", a.k, " nearest neighbours of ", queries.size(),
-                   " queries among ", db.size(), " codes need more than the device system has (the results alone ",
+                   " queries among ", packed.size(),
+                   " codes need more than the device system has (the results "
+                   "alone ",
                    detail::human_bytes(queries.size() * a.k * 12), "); give a smaller -k, or search on the host");
       }
-    return HammingIndex<K>(db).search(queries, a.k, SearchOptions{a.threads, KnnSelector::Auto});
+    try {
+      return hamming_knn<K>(in_place ? d.mapped->data() : packed.data(), d.layout.rows, queries.data(), queries.size(),
+                            a.k, SearchOptions{a.threads, KnnSelector::Auto});
+    } catch (const std::bad_alloc&) {  // the results passed the estimate, the search's buffers did not fit
+      SSAH_THROW(OutOfMemory, "-k ", a.k, ": out of memory: the ", a.k, " nearest neighbours of ", queries.size(),
+                 " queries among ", d.layout.rows, " codes and the search's buffers need more than the ",
+                 detail::human_bytes(detail::available_host_memory()), " available (the results alone ",
+                 detail::human_bytes(queries.size() * a.k * 12), "); give a smaller -k");
+    }
   });
   const double seconds = seconds_since(start);
   if (!a.out.empty()) io::write_npy(a.out, r.ids, {r.queries, r.k});

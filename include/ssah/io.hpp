@@ -14,4 +14,5 @@
 #include "ssah/io/json_diff.hpp"
 #include "ssah/io/json_error.hpp"
 #include "ssah/io/npy.hpp"
+#include "ssah/io/npy_map.hpp"
 #include "ssah/io/safetensors.hpp"

@@ -156,6 +156,21 @@ TEST_CASE("index: add appends ids and results do not depend on the thread count"
   CHECK(r1.distances == r4.distances);
 }
 
+TEST_CASE("hamming_knn: codes searched where they lie give the index's results") {
+  std::mt19937_64 rng(11);
+  const auto db = test::random_codes<64>(3000, rng, 400, 2);
+  const auto q = test::random_codes<64>(30, rng, 5, 3);
+  const HammingIndex<64> index(db);
+  for (std::size_t k : {std::size_t(1), std::size_t(20), std::size_t(5000)}) {
+    CAPTURE(k);
+    const auto in_place = hamming_knn<64>(db.data(), db.size(), q.data(), q.size(), k);
+    const auto r = index.search(q, k);
+    CHECK(in_place.ids == r.ids);
+    CHECK(in_place.distances == r.distances);
+  }
+  CHECK_THROWS_AS(hamming_knn<64>(db.data(), db.size(), q.data(), q.size(), 0), InvalidArgument);
+}
+
 TEST_CASE("index: a k whose results cannot fit in memory is an OutOfMemory error before any allocation") {
   std::mt19937_64 rng(6);
   const auto db = test::random_codes<64>(100, rng);

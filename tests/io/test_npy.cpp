@@ -12,6 +12,7 @@
 
 #include "io_test_support.hpp"
 #include "ssah/io/npy.hpp"
+#include "ssah/io/npy_map.hpp"
 
 using namespace ssah;
 using namespace ssah::io;
@@ -85,6 +86,33 @@ TEST_CASE("npy: write then read every dtype and shapes of rank 0 to 3, including
   CHECK(s.rows() == 1);
   CHECK(s.row_size() == 1);
   CHECK(s.as<double>() == std::vector<double>{2.5});
+}
+
+TEST_CASE("npy: a mapped file shows the bytes read_npy reads, and is refused as read_npy refuses it") {
+  TempDir dir;
+  std::vector<std::uint8_t> codes(1000 * 8);
+  for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i * 37 + 5);
+  write_npy(dir / "codes.npy", codes, {1000, 8});
+  MappedNpy mapped(dir / "codes.npy");
+  const NpyArray read = read_npy(dir / "codes.npy");
+  CHECK(mapped.dtype() == DType::U8);
+  CHECK(mapped.shape() == std::vector<std::size_t>{1000, 8});
+  CHECK(mapped.source() == dir / "codes.npy");
+  REQUIRE(mapped.data_bytes() == read.bytes.size());
+  CHECK(std::equal(read.bytes.begin(), read.bytes.end(), mapped.data()));
+  const MappedNpy moved = std::move(mapped);  // the mapping moves with it
+  CHECK(std::equal(read.bytes.begin(), read.bytes.end(), moved.data()));
+  CHECK(mapped.data() == nullptr);
+  // No data: nothing mapped.
+  write_npy(dir / "empty.npy", std::vector<std::uint8_t>{}, {0, 8});
+  CHECK(MappedNpy(dir / "empty.npy").data() == nullptr);
+  // A truncated file and a missing one: the errors of read_npy.
+  const std::string header = io::detail::npy_header_bytes(DType::U8, {1000, 8});
+  std::vector<unsigned char> cut(header.begin(), header.end());
+  cut.insert(cut.end(), read.bytes.begin(), read.bytes.begin() + 100);
+  write_bytes(dir / "cut.npy", cut);
+  CHECK_THROWS_WITH_AS(MappedNpy(dir / "cut.npy"), doctest::Contains("cut.npy': truncated data"), IoError);
+  CHECK_THROWS_WITH_AS(MappedNpy(dir / "none.npy"), doctest::Contains("cannot open"), IoError);
 }
 
 TEST_CASE("npy: the writer's header matches NumPy's byte for byte") {

@@ -257,6 +257,33 @@ RangeResult radius_search(HammingKernel kernel, const std::uint8_t* db, std::siz
 // The index calls the kernels of this translation unit's instruction set (see isa_namespace.hpp).
 inline namespace SSAH_ISA_NAMESPACE {
 
+/// The k nearest of `nq` packed queries among `n` packed codes at `codes` (K / 8 bytes each, ids
+/// 0..n-1, ties by id), read where they are: e.g. a database memory-mapped from a file
+/// (io::MappedNpy), which HammingIndex would copy. At most 2^32 - 2 codes.
+template <int K>
+KnnResult hamming_knn(const std::uint8_t* codes, std::size_t n, const std::uint8_t* queries, std::size_t nq,
+                      std::size_t k, const SearchOptions& options = {}) {
+  SSAH_CHECK_AS(InvalidArgument, k > 0, "HammingIndex::search: k must be positive");
+  SSAH_CHECK_AS(InvalidArgument, k <= std::numeric_limits<std::uint32_t>::max(), "HammingIndex::search: k = ", k,
+                " is too large");
+  SSAH_CHECK_AS(InvalidArgument, n < std::numeric_limits<std::uint32_t>::max(),
+                "HammingIndex: at most 2^32 - 2 codes (got ", n, ")");
+  KnnResult r = KnnResult::sized(nq, k);
+  if (nq == 0) return r;
+  const int threads = detail::resolve_threads(options.threads);
+  const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
+  KnnSelector sel = options.selector;
+  if (sel == KnnSelector::Auto) {
+    const std::size_t kk = std::min(k, std::max<std::size_t>(n, 1));
+    sel = static_cast<std::size_t>(K + 1) * kk <= (std::size_t(1) << 18) ? KnnSelector::Buckets : KnnSelector::Counting;
+  }
+  if (sel == KnnSelector::Buckets)
+    detail::knn_buckets<K>(kernel, codes, n, queries, nq, k, r.distances.data(), r.ids.data(), threads);
+  else
+    detail::knn_counting<K>(kernel, codes, n, queries, nq, k, r.distances.data(), r.ids.data(), threads);
+  return r;
+}
+
 /// Exhaustive Hamming index over codes of K bits.
 template <int K>
 class HammingIndex {
@@ -282,24 +309,7 @@ class HammingIndex {
   /// As above for nq packed queries of K / 8 bytes each.
   KnnResult search(const std::uint8_t* queries, std::size_t nq, std::size_t k,
                    const SearchOptions& options = {}) const {
-    SSAH_CHECK_AS(InvalidArgument, k > 0, "HammingIndex::search: k must be positive");
-    SSAH_CHECK_AS(InvalidArgument, k <= std::numeric_limits<std::uint32_t>::max(), "HammingIndex::search: k = ", k,
-                  " is too large");
-    KnnResult r = KnnResult::sized(nq, k);
-    if (nq == 0) return r;
-    const int threads = detail::resolve_threads(options.threads);
-    const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
-    KnnSelector sel = options.selector;
-    if (sel == KnnSelector::Auto) {
-      const std::size_t kk = std::min(k, std::max<std::size_t>(size(), 1));
-      sel =
-          static_cast<std::size_t>(K + 1) * kk <= (std::size_t(1) << 18) ? KnnSelector::Buckets : KnnSelector::Counting;
-    }
-    if (sel == KnnSelector::Buckets)
-      detail::knn_buckets<K>(kernel, codes_.data(), size(), queries, nq, k, r.distances.data(), r.ids.data(), threads);
-    else
-      detail::knn_counting<K>(kernel, codes_.data(), size(), queries, nq, k, r.distances.data(), r.ids.data(), threads);
-    return r;
+    return hamming_knn<K>(codes_.data(), size(), queries, nq, k, options);
   }
 
   /// Every code within Hamming distance `radius` (inclusive) of each query.

@@ -35,14 +35,15 @@ inline std::string array_name(const HostArray& a, const char* what) {
 }
 }  // namespace detail
 
-/// Checks that `a` holds codes and says how (ShapeError / IoError naming the file otherwise).
-inline CodeArrayLayout code_array_layout(const HostArray& a) {
-  const std::string name = detail::array_name(a, "codes");
-  if (a.ndim() != 2)
-    ::ssah::detail::fail<ShapeError>(name, ": codes must be a 2-D array [n, K], got shape ", shape_str(a.shape));
+/// Checks that an array of `dtype` and `shape` (`name` in messages, e.g. "'db.npy'") holds codes
+/// and says how (ShapeError / IoError otherwise): what a header alone tells, e.g. of a file mapped
+/// with io::MappedNpy.
+inline CodeArrayLayout code_array_layout(DType dtype, const std::vector<std::size_t>& shape, const std::string& name) {
+  if (shape.size() != 2)
+    ::ssah::detail::fail<ShapeError>(name, ": codes must be a 2-D array [n, K], got shape ", shape_str(shape));
   CodeArrayLayout l;
-  l.rows = a.shape[0];
-  switch (a.dtype) {
+  l.rows = shape[0];
+  switch (dtype) {
     case DType::U8:
       l.packed = true;
       break;
@@ -52,14 +53,19 @@ inline CodeArrayLayout code_array_layout(const HostArray& a) {
       break;
     default:
       ::ssah::detail::fail<IoError>(
-          name, ": unsupported dtype ", dtype_name(a.dtype),
+          name, ": unsupported dtype ", dtype_name(dtype),
           " for codes (use int8, float32 or float64 values [n, K], or uint8 packed bits [n, K/8])");
   }
-  const std::size_t cols = a.shape[1];
-  if (cols == 0) ::ssah::detail::fail<ShapeError>(name, ": codes have 0 bits (shape ", shape_str(a.shape), ")");
+  const std::size_t cols = shape[1];
+  if (cols == 0) ::ssah::detail::fail<ShapeError>(name, ": codes have 0 bits (shape ", shape_str(shape), ")");
   if (cols > 1u << 20) ::ssah::detail::fail<ShapeError>(name, ": ", cols, " columns are too many for a code");
   l.bits = static_cast<int>(l.packed ? 8 * cols : cols);
   return l;
+}
+
+/// Checks that `a` holds codes and says how (ShapeError / IoError naming the file otherwise).
+inline CodeArrayLayout code_array_layout(const HostArray& a) {
+  return code_array_layout(a.dtype, a.shape, detail::array_name(a, "codes"));
 }
 
 /// The codes of `a` as PackedCodes<K> (K >= the array's bits; extra bits are zero).

@@ -96,6 +96,8 @@ class FileSource final : public ByteSource {
   }
   ~FileSource() override { ::close(fd_); }
   std::size_t size() const noexcept override { return size_; }
+  /// The open descriptor (e.g. to map the file), valid while this object lives.
+  int fd() const noexcept { return fd_; }
 
  private:
   void read_impl(std::size_t offset, unsigned char* dst, std::size_t n) const override {

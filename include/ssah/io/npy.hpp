@@ -392,6 +392,17 @@ inline std::size_t npy_data_bytes(DType dtype, const std::vector<std::size_t>& s
   return n * dtype_size(dtype);
 }
 
+/// read_npy_header, with the source's length checked against the data the header declares.
+inline NpyHeader read_complete_npy_header(const ByteSource& src) {
+  NpyHeader h = read_npy_header(src);
+  const std::size_t have = src.size() - h.data_offset;
+  if (have != h.data_bytes)
+    fail<IoError>("'", src.name(), "': ", have < h.data_bytes ? "truncated data" : "unexpected bytes after the data",
+                  ": shape ", shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes,
+                  " bytes but the file has ", have);
+  return h;
+}
+
 }  // namespace detail
 
 /// Reads a whole `.npy` file. `source` of the result is `path`.
@@ -403,13 +414,7 @@ inline NpyArray read_npy(const std::string& path) {
 /// Reads only the header of a `.npy` file (dtype, shape), checking that the file is long enough.
 inline NpyHeader read_npy_header(const std::string& path) {
   detail::FileSource src(path);
-  NpyHeader h = detail::read_npy_header(src);
-  const std::size_t have = src.size() - h.data_offset;
-  if (have != h.data_bytes)
-    ::ssah::detail::fail<IoError>(
-        "'", path, "': ", have < h.data_bytes ? "truncated data" : "unexpected bytes after the data", ": shape ",
-        shape_str(h.shape), " of ", dtype_name(h.dtype), " needs ", h.data_bytes, " bytes but the file has ", have);
-  return h;
+  return detail::read_complete_npy_header(src);
 }
 
 /// Parses a `.npy` image held in memory; `name_for_errors` stands for the file in messages.

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Peak memory of `ssah search` (the program, as the README's commands build it) over a large database
+# of packed codes: CODES random codes of BITS bits (uint8 [CODES, BITS/8], 800 MB at the defaults)
+# and QUERIES random queries, k = K, whole process. The database is memory-mapped, not copied, so
+# the peak resident memory should stay near the file's size (its pages, as they are read) plus the
+# results; issue 18 asks for at most the file size plus 1 GiB.
+#
+# Prints the search's own line and the peak; the last line is exactly
+#   search peak memory: X MiB for a Y MiB database file (peak - file = Z MiB)
+#
+# Usage: bench/search_memory.sh [BUILD_DIR]     (default: build, as scripts/demo.sh leaves it)
+# Environment: CODES (default 100000000), QUERIES (1000), BITS (64), K (100), THREADS (all CPUs),
+#              TMPDIR (where the files are written; needs CODES * BITS / 8 bytes free).
+# Needs GNU time (/usr/bin/time, Debian package `time`) for the peak resident memory.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build="${1:-$(dirname "$here")/build}"
+ssah="$build/examples/cli/ssah"
+codes="${CODES:-100000000}" queries="${QUERIES:-1000}" bits="${BITS:-64}" k="${K:-100}"
+threads="${THREADS:-$(nproc)}"
+[[ -x "$ssah" ]] || { echo "search_memory.sh: $ssah not built (scripts/demo.sh builds it)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "search_memory.sh: needs GNU time (apt-get install time)" >&2; exit 2; }
+(( bits % 8 == 0 )) || { echo "search_memory.sh: BITS must be a multiple of 8" >&2; exit 2; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# A .npy file of uint8 [rows, cols] random bytes: the header (NumPy's format 1.0, padded to 64
+# bytes), then the data straight from /dev/urandom.
+write_codes() {
+  local file=$1 rows=$2 cols=$3 dict pad
+  dict="{'descr': '|u1', 'fortran_order': False, 'shape': ($rows, $cols), }"
+  pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
+  {
+    printf '\x93NUMPY\x01\x00'
+    printf "\\x$(printf %02x $(( (${#dict} + pad + 1) % 256 )))\\x$(printf %02x $(( (${#dict} + pad + 1) / 256 )))"
+    printf '%s%*s\n' "$dict" "$pad" ''
+    head -c $(( rows * cols )) /dev/urandom
+  } > "$file"
+}
+write_codes "$tmp/db.npy" "$codes" $(( bits / 8 ))
+write_codes "$tmp/queries.npy" "$queries" $(( bits / 8 ))
+file_kib=$(( $(stat -c %s "$tmp/db.npy") / 1024 ))
+
+/usr/bin/time -f "%M" -o "$tmp/peak" "$ssah" search --db-codes "$tmp/db.npy" --query-codes "$tmp/queries.npy" \
+  -k "$k" --threads "$threads" --out "$tmp/ids.npy"
+peak_kib=$(tail -n 1 "$tmp/peak")
+echo "search peak memory: $(( peak_kib / 1024 )) MiB for a $(( file_kib / 1024 )) MiB database file" \
+  "(peak - file = $(( (peak_kib - file_kib) / 1024 )) MiB)"
