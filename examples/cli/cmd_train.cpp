@@ -62,6 +62,25 @@ struct Interrupted : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// read_train_inputs, with a host allocation that fails on the way (the files are read and converted
+/// to float) reported with the inputs and their sizes rather than as a bare out-of-memory.
+TrainInputs read_inputs_naming_memory(const TrainArgs& a, const std::vector<RunInput>& files) {
+  try {
+    return read_train_inputs(a);
+  } catch (const std::bad_alloc&) {
+    std::string sizes;
+    for (const RunInput& f : files) {
+      std::error_code ec;
+      const auto bytes = std::filesystem::file_size(f.file, ec);
+      if (ec) continue;
+      sizes += (sizes.empty() ? "" : ", ") + f.option + " '" + f.file + "' " + detail::human_bytes(bytes);
+    }
+    SSAH_THROW(OutOfMemory, "out of memory reading the inputs (", sizes,
+               "; held as float values in memory): ", detail::human_bytes(detail::available_host_memory()),
+               " is available to this process");
+  }
+}
+
 void run_train(TrainArgs a) {
   const auto start = std::chrono::steady_clock::now();
   json previous;  // report.json of the run that --resume continues
@@ -84,7 +103,7 @@ void run_train(TrainArgs a) {
     SSAH_THROW(InvalidArgument, a.modalities.size(), " modalities given; ssah train supports 1 to 3");
   check_bits(a.bits);
 
-  TrainInputs in = read_train_inputs(a);
+  TrainInputs in = read_inputs_naming_memory(a, input_files);
   pipeline::Dataset& data = in.data;
   const pipeline::Split& split = in.split;
 
@@ -93,6 +112,7 @@ void run_train(TrainArgs a) {
   pipeline::Experiment e;
   recipes::apply(settings, data, e);
   check_networks(in, e, a.bits.front(), !a.hidden.empty(), a.batch_size > 0);
+  pipeline::check_standardization(data, split);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
   claim_run_folder(a.out, folder_mode, input_files, writes_split);
@@ -326,6 +346,14 @@ void run_train(TrainArgs a) {
                       io::shape_str(data.modalities[m].sample_shape) + ", the size of their CNN-F)";
         SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths, ")", images,
                    ", --batch-size and the number of items set how much training needs");
+      } catch (const std::bad_alloc&) {  // a host container: the inputs' copies (standardised, per row set)
+        std::size_t values = 0;
+        for (const auto& m : data.modalities) values += m.values.size();
+        SSAH_THROW(OutOfMemory, "K = ", bits, ": out of memory in a host buffer (the inputs alone are ",
+                   detail::human_bytes(values * sizeof(float)),
+                   " of float values, which training copies once "
+                   "standardised and once per query, database and training row; ",
+                   detail::human_bytes(detail::available_host_memory()), " available)");
       }
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
       std::vector<std::string> collapsed;  // warnings of this K, recorded in its results
@@ -429,7 +457,7 @@ void add_train_command(CLI::App& app) {
       ->check(non_empty_path());
   cmd->add_option("--hidden", args->hidden,
                   "widths of the hidden layers of every network (label, feature/text backbones, discriminators; "
-                  "default: the recipe's); each 1 to 65536")
+                  "default: the recipe's); 1 to 64 widths, each 1 to 65536")
       ->delimiter(',')
       ->transform(integer_range(1, 65536));
   cmd->add_option("--batch-size", args->batch_size, "mini-batch size, 1 to 65536 (default: the recipe's, 128)")

@@ -219,6 +219,9 @@ recipes::Settings resolve_settings(const TrainArgs& a, const TrainInputs& in) {
   if (!a.init.empty()) settings.init = init_scheme_from_name(a.init);
   if (a.epochs > 0) settings.epochs = a.epochs;
   if (!a.hidden.empty()) {
+    if (a.hidden.size() > pipeline::max_hidden_layers)
+      SSAH_THROW(InvalidArgument, "--hidden: ", a.hidden.size(), " widths (at most ", pipeline::max_hidden_layers,
+                 " hidden layers)");
     settings.hidden = a.hidden;
     settings.discriminator_hidden = a.hidden;
   }

@@ -249,9 +249,18 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
     const int init = json_field<int>(spec, "init");
     if (init < 0 || init > static_cast<int>(InitScheme::PyTorchDefault)) bad_spec("'init' is ", init, " (0 to 2)");
     c.spec.init = static_cast<InitScheme>(init);
-    c.spec.label_net.hidden = json_field<std::vector<std::size_t>>(spec, "label_hidden");
+    // Width lists are bounded before any network is built from them (a hostile list of 20,000
+    // widths took minutes to refuse).
+    const auto widths = [&](const nlohmann::json& j, const char* key, const std::string& field = {}) {
+      auto v = json_field<std::vector<std::size_t>>(j, key, field);
+      if (v.size() > pipeline::max_hidden_layers)
+        bad_spec(field.empty() ? "" : field + ".", "'", key, "' lists ", v.size(), " widths (at most ",
+                 pipeline::max_hidden_layers, ")");
+      return v;
+    };
+    c.spec.label_net.hidden = widths(spec, "label_hidden");
     c.spec.label_net.lrn_after_first = json_field<bool>(spec, "label_lrn_after_first");
-    c.spec.discriminator.hidden = json_field<std::vector<std::size_t>>(spec, "discriminator_hidden");
+    c.spec.discriminator.hidden = widths(spec, "discriminator_hidden");
     const nlohmann::json modalities = json_field<nlohmann::json>(spec, "modalities");
     if (!modalities.is_array()) bad_spec("'modalities' is not a list");
     for (std::size_t i = 0; i < modalities.size(); ++i) {
@@ -262,10 +271,10 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
       cm.sample_shape = json_field<std::vector<std::size_t>>(jm, "sample_shape", field);
       AnyBackbone<float>::Config b;
       b.kind = json_field<std::string>(jm, "backbone", field);
-      b.feature.hidden = json_field<std::vector<std::size_t>>(jm, "feature_hidden", field);
+      b.feature.hidden = widths(jm, "feature_hidden", field);
       b.feature.lrn_after_first = json_field<bool>(jm, "feature_lrn_after_first", field);
-      b.text.windows = json_field<std::vector<std::size_t>>(jm, "text_windows", field);
-      b.text.hidden = json_field<std::vector<std::size_t>>(jm, "text_hidden", field);
+      b.text.windows = widths(jm, "text_windows", field);
+      b.text.hidden = widths(jm, "text_hidden", field);
       b.text.lrn_head_input = json_field<bool>(jm, "text_lrn_head_input", field);
       // "cnnf": "small" in checkpoints written before --pretrained (the only CNN-F they built).
       if (const auto cf = jm.find("cnnf"); cf != jm.end() && cf->is_object()) {

@@ -19,6 +19,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +60,10 @@ inline std::string input_name(const std::string& source, const std::string& what
 
 /// Names become parts of direction names ("img->txt") and of the file names of programs that
 /// write per-modality outputs: 1 to 64 letters, digits, '_' or '-'; "label" is the label queries'.
+/// The most hidden layers (or text pooling windows) a network may have, from `--hidden` or a
+/// checkpoint: far more than any SSAH network uses, few enough that building one stays quick.
+inline constexpr std::size_t max_hidden_layers = 64;
+
 inline void check_modality_name(const std::string& name) {
   const bool ok =
       !name.empty() && name.size() <= 64 &&
@@ -66,6 +72,34 @@ inline void check_modality_name(const std::string& name) {
     detail::fail<InvalidArgument>("the modality name '", name.substr(0, 64), name.size() > 64 ? "...'" : "'",
                                   " becomes part of direction and file names: use 1 to 64 letters, digits, '_' or '-'");
   SSAH_CHECK_AS(InvalidArgument, name != "label", "the modality name 'label' is reserved for label queries");
+}
+
+/// Refuses modality names whose files would collide: two that differ only in letter case (one file
+/// on a case-insensitive file system), or two directions that share a file name,
+/// "<query>_to_<database>" (names 'a' and 'a_to_a' give 'a_to_a_to_a' both ways).
+inline void check_modality_names_apart(const std::vector<std::string>& names) {
+  const auto folded = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (std::size_t i = 0; i < names.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (names[i] != names[j] && folded(names[i]) == folded(names[j]))
+        detail::fail<InvalidArgument>("the modality names '", names[j], "' and '", names[i],
+                                      "' differ only in letter case: their files would be one on a case-insensitive "
+                                      "file system");
+  std::map<std::string, std::string> directions;  // folded file name -> direction
+  std::vector<std::string> queries = names;
+  queries.push_back("label");
+  for (const std::string& q : queries)
+    for (const std::string& d : names) {
+      const std::string direction = q + "->" + d;
+      const auto [it, added] = directions.emplace(folded(q + "_to_" + d), direction);
+      if (!added && it->second != direction)
+        detail::fail<InvalidArgument>("the directions '", it->second, "' and '", direction,
+                                      "' would write the same files ('", q, "_to_", d,
+                                      "'): rename one of the modalities");
+    }
 }
 
 struct Dataset {
@@ -98,6 +132,9 @@ struct Dataset {
                     labels_source.empty() ? "" : " '" + labels_source + "'", " have ", items);
       io::check_finite(m.values.data(), items, m.row_size(), what);
     }
+    std::vector<std::string> names;
+    for (const Modality& m : modalities) names.push_back(m.name);
+    check_modality_names_apart(names);
   }
 };
 
@@ -336,6 +373,21 @@ struct Standardization {
     }
     return s;
   }
+  /// InvalidArgument when standardising the values of `m` takes one beyond float's range, which
+  /// `apply` would turn into Inf: a value far outside the training rows' spread (e.g. 3e38 in a
+  /// query row against a std of 0.5). Names the file (or the modality), the row and the column.
+  void check_range(const Modality& m) const {
+    const std::size_t d = mean.size();
+    const auto top = static_cast<double>(std::numeric_limits<float>::max());
+    for (std::size_t i = 0; i < m.values.size(); ++i) {
+      const double deviation = static_cast<double>(m.values[i]) - mean[i % d];
+      if (std::fabs(deviation) <= top && std::fabs(deviation / stddev[i % d]) <= top) continue;
+      detail::fail<InvalidArgument>(input_name(m.source, "modality '" + m.name + "'"), ": the value ", m.values[i],
+                                    " at row ", i / d, ", column ", i % d, " is ", deviation / stddev[i % d],
+                                    " standard deviations of the training rows from their mean, beyond float's range "
+                                    "once standardised (rescale the input, or train without standardisation)");
+    }
+  }
   /// Standardises rows of `values` in place (row width = mean.size()).
   void apply(std::vector<float>& values) const {
     const std::size_t d = mean.size();
@@ -352,12 +404,21 @@ inline std::vector<Standardization> standardize(Dataset& data, const Split& spli
     Standardization st;
     if (m.standardize) {
       st = Standardization::fit(m, split.train);
+      st.check_range(m);
       st.apply(m.values);
       m.standardize = false;
     }
     out.push_back(std::move(st));
   }
   return out;
+}
+
+/// What standardize() and prepare() check of every modality marked `standardize` (its values stay
+/// within float's range once standardised with the training rows' statistics), without changing
+/// `data`: to call before a long run.
+inline void check_standardization(const Dataset& data, const Split& split) {
+  for (const Modality& m : data.modalities)
+    if (m.standardize) Standardization::fit(m, split.train).check_range(m);
 }
 
 /// The rows `rows` of a row-major array with `width` values per row.
@@ -465,6 +526,7 @@ inline Prepared prepare(const Dataset& data, const Split& split) {
     Standardization st;
     if (m.standardize) {
       st = Standardization::fit(m, split.train);
+      st.check_range(m);
       st.apply(all);
     }
     p.standardization.push_back(st);

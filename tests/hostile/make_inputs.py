@@ -58,6 +58,12 @@ def main(d):
         img = f.read()
     values = struct.unpack("<%df" % (items * 32), img[-items * 32 * 4:])
     write_npy(os.path.join(d, "img_1e30.npy"), "<f4", [items, 32], struct.pack("<%df" % len(values), *(v * 1e30 for v in values)))
+    # Round 8. A finite value far outside the training rows' spread, in query row 5: standardised, it
+    # would exceed float's range. Images of 8 x 8 pixels, too small for CNN-F's first layer.
+    big = list(values)
+    big[5 * 32 + 5] = 3e38
+    write_npy(os.path.join(d, "img_3e38.npy"), "<f4", [items, 32], struct.pack("<%df" % len(big), *big))
+    write_npy(os.path.join(d, "img_8x8.npy"), "|u1", [items, 3, 8, 8], bytes(items * 3 * 64))
     # A training set of 72,000 rows (the 216 database items, repeated): batches as large as asked.
     write_split(os.path.join(d, "split_many"), list(range(24)), list(range(24, items)),
                 [24 + i % 216 for i in range(72000)])
@@ -143,5 +149,9 @@ if __name__ == "__main__":
         edit_checkpoint(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]))
     elif sys.argv[1] == "poison-checkpoint":
         poison_checkpoint(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "sparse-npy":  # float32 [rows, cols] of zeros, the data a hole in the file
+        path, rows, cols = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        write_npy(path, "<f4", [rows, cols], b"")
+        os.truncate(path, os.path.getsize(path) + rows * cols * 4)
     else:
         main(sys.argv[1])

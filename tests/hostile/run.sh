@@ -433,6 +433,42 @@ if [ "$sanitized" != 1 ]; then
     fail_case out_failed_run_released "the count of repeated training rows is wrong"
 fi
 
+# Round 8. Long width lists are refused at once (20,000 widths took minutes to build); names whose
+# direction files would collide ('a->a_to_a' and 'a_to_a->a' both write 'a_to_a_to_a') or differ only
+# in letter case are refused; a value that standardisation would take beyond float's range is named
+# as such before the run folder is created; CNN-F's layers are named without the class name.
+many_widths=$(printf '2,%.0s' $(seq 1 5000))2
+case_ hidden_many_layers error "--hidden: 5001 widths \(at most 64 hidden layers\)" \
+  train "${T0[@]}" --bits 16 --hidden "$many_widths" "${L[@]}" "${S[@]}" --out "$o/many"
+"$python" "$here/make_inputs.py" edit-checkpoint "$in/run/model-K16.safetensors" "$work/long_spec.safetensors" \
+  feature_hidden "[$many_widths]"
+case_ ckpt_many_layers error "long_spec.safetensors': .*'feature_hidden' lists 5001 widths \(at most 64\)" \
+  encode --checkpoint "$work/long_spec.safetensors" --modality "img=$in/img_query.npy" --out "$o/long.npy"
+case_ name_direction_collision error "the directions 'a->a_to_a' and 'a_to_a->a' would write the same files" \
+  train --modality "a=$in/img.npy" --modality "a_to_a=$in/txt.npy" --epochs 1 --passes 1 --steps-per-pass 1 \
+  --bits 16 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/collide"
+case_ name_case_only error "the modality names 'IMG' and 'img' differ only in letter case" \
+  train --modality "IMG=$in/img.npy" --modality "img=$in/txt.npy" --epochs 1 --passes 1 --steps-per-pass 1 \
+  --bits 16 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/case"
+case_ standardize_overflow error "img_3e38.npy': the value 3e\+38 at row 5, column 5 is .* beyond float's range" \
+  train --modality "img=$in/img_3e38.npy" --modality "txt=$in/txt.npy" --epochs 1 --passes 1 --steps-per-pass 1 \
+  --bits 16 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/overflow"
+[ ! -e "$o/overflow" ] || fail_case standardize_overflow "the refused run created its folder"
+case_ cnn_image_too_small error "cannot read the items of 'img' \(shape \[3, 8, 8\]\): layer conv1: a window of 11" \
+  train --modality "img=$in/img_8x8.npy" --backbone img=cnn --epochs 1 --passes 1 --steps-per-pass 1 \
+  --bits 16 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/small"
+
+# An input that reads within the 4 GiB cap (240 x 2,000,000 float32, a sparse 1.9 GB file) but
+# whose copies for training do not fit: the sizes are named, not a bare "out of memory". (Under ASan
+# the sanitizer's RSS limit would stop the process first.)
+if [ "$sanitized" != 1 ]; then
+  "$python" "$here/make_inputs.py" sparse-npy "$work/wide.npy" 240 2000000
+  case_ alloc_input_copies error "out of memory (reading the inputs \(--modality .*wide.npy|in a host buffer \(the inputs alone are .*GiB of float values)" \
+    train --modality "img=$work/wide.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 16,8 \
+    "${L[@]}" "${S[@]}" --out "$o/wide"
+  rm -f "$work/wide.npy"
+fi
+
 # Permissions: an output folder or file the user may not write, an input the user may not read.
 # Root may do both, so as root these cases run as the unprivileged user nobody (setpriv); they are
 # skipped where that user cannot reach the program and its inputs (e.g. a checkout under /root).

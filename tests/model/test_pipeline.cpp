@@ -194,6 +194,33 @@ TEST_CASE("training_memory_lower_bound: a step's activations grow with the batch
   CHECK_NOTHROW(pipeline::check_training_memory(spec, data, 3, 128));
 }
 
+TEST_CASE("modality names whose files would collide, and values that standardisation takes beyond float") {
+  CHECK_NOTHROW(pipeline::check_modality_names_apart({"img", "txt", "img_to"}));
+  CHECK_THROWS_WITH_AS(pipeline::check_modality_names_apart({"a", "a_to_a"}),
+                       doctest::Contains("the directions 'a->a_to_a' and 'a_to_a->a' would write the same files"),
+                       InvalidArgument);
+  CHECK_THROWS_WITH_AS(pipeline::check_modality_names_apart({"img", "txt", "IMG"}),
+                       doctest::Contains("'img' and 'IMG' differ only in letter case"), InvalidArgument);
+  // 'label' queries too: label->x_to_y and label_to_x->y would share a file.
+  CHECK_THROWS_AS(pipeline::check_modality_names_apart({"label_to_x", "x_to_y", "y"}), InvalidArgument);
+
+  pipeline::Dataset data =
+      pipeline::dataset_from_labels(io::HostArray::from(std::vector<float>{1, 0, 0, 1, 1, 0, 0, 1}, {4, 2}));
+  data.modalities.push_back(pipeline::modality_from_array(
+      "img", io::HostArray::from(std::vector<float>{1, 2, 2, 3, 3, 4, 3e38f, 5}, {4, 2})));
+  pipeline::Split split;
+  split.train = {0, 1, 2};
+  split.database = {0, 1, 2};
+  split.query = {3};
+  data.modalities[0].standardize = false;
+  CHECK_NOTHROW(pipeline::check_standardization(data, split));
+  data.modalities[0].standardize = true;
+  CHECK_THROWS_WITH_AS(pipeline::check_standardization(data, split),
+                       doctest::Contains("the value 3e+38 at row 3, column 0 is"), InvalidArgument);
+  split.train = {0, 1, 2, 3};  // within the training rows' spread: fine
+  CHECK_NOTHROW(pipeline::check_standardization(data, split));
+}
+
 TEST_CASE("with_model_bits and with_code_bits: one run-time-to-K dispatcher over two named sets") {
   for (int k : model_bits) CHECK(with_model_bits(k, [](auto kc) { return int(decltype(kc)::value); }) == k);
   CHECK(is_model_bits(64));

@@ -132,7 +132,7 @@ class CnnF {
     std::size_t c = sample_shape[0], h = sample_shape[1], w = sample_shape[2];
     out.activations_per_item = sample_shape.size();
     for (const CnnFStage& st : cnnf_stages) {
-      const std::string what = std::string("CnnF ") + st.name;
+      const std::string what = std::string("layer ") + st.name;  // shown to users: no class name
       h = detail::window_output_extent(h, st.pad.top, st.pad.bottom, st.kernel, st.stride, what.c_str(),
                                        sample_shape);
       w = detail::window_output_extent(w, st.pad.left, st.pad.right, st.kernel, st.stride, what.c_str(),
