@@ -58,12 +58,12 @@ inline std::string input_name(const std::string& source, const std::string& what
   return source.empty() ? what : "'" + source + "'";
 }
 
-/// Names become parts of direction names ("img->txt") and of the file names of programs that
-/// write per-modality outputs: 1 to 64 letters, digits, '_' or '-'; "label" is the label queries'.
 /// The most hidden layers (or text pooling windows) a network may have, from `--hidden` or a
 /// checkpoint: far more than any SSAH network uses, few enough that building one stays quick.
 inline constexpr std::size_t max_hidden_layers = 64;
 
+/// Names become parts of direction names ("img->txt") and of the file names of programs that
+/// write per-modality outputs: 1 to 64 letters, digits, '_' or '-'; "label" is the label queries'.
 inline void check_modality_name(const std::string& name) {
   const bool ok =
       !name.empty() && name.size() <= 64 &&
