@@ -44,10 +44,9 @@ void run_search(const SearchArgs& a) {
         return ThrustHammingIndex<K>(packed).search(queries, a.k);
       } catch (const std::bad_alloc&) {  // thrust's, of the device system
         SSAH_THROW(OutOfMemory, "--device: out of memory: the ", a.k, " nearest neighbours of ", queries.size(),
-                   " queries among ", packed.size(),
-                   " codes need more than the device system has (the results "
-                   "alone ",
-                   detail::human_bytes(queries.size() * a.k * 12), "); give a smaller -k, or search on the host");
+                   " queries among ", packed.size(), " codes need more than the device system has",
+                   " (the results alone ", detail::human_bytes(queries.size() * a.k * 12),
+                   "); give a smaller -k, or search on the host");
       }
     try {
       return hamming_knn<K>(in_place ? d.mapped->data() : packed.data(), d.layout.rows, queries.data(), queries.size(),
