@@ -4,8 +4,10 @@
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/model/any_model.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -36,6 +38,20 @@ CodesFile read_codes(const std::string& path, bool map_packed) {
   f.array = io::read_npy(path);
   f.layout = io::code_array_layout(f.array);
   return f;
+}
+
+void warn_of_unpacked_bits(const char* command, const CodesFile& query, const CodesFile& database) {
+  for (const auto& [codes, option] : {std::pair(&query, "--query-codes"), std::pair(&database, "--db-codes")}) {
+    if (!codes->layout.packed) continue;
+    const std::size_t n = codes->layout.rows * static_cast<std::size_t>(codes->layout.bits / 8);
+    const unsigned char* p = codes->mapped ? codes->mapped->data() : codes->array.bytes.data();
+    // Real packed codes have a byte above 1 within the first few: the scan ends there.
+    if (n < 16 || !std::all_of(p, p + n, [](unsigned char b) { return b <= 1; })) continue;
+    std::fprintf(stderr,
+                 "ssah %s: warning: %s '%s': read as packed codes (uint8, 8 bits a byte: %d bits), but every byte "
+                 "is 0 or 1, as in a label file or in bits not packed: give unpacked codes as int8 -1/+1 [rows, K]\n",
+                 command, option, printable(codes->array.source).c_str(), codes->layout.bits);
+  }
 }
 
 bool all_rows_equal(const void* data, std::size_t rows, std::size_t row_bytes) {

@@ -37,6 +37,10 @@ struct CodesFile {
 /// size on disk once, in pages the kernel may drop, rather than a copy in this process.
 CodesFile read_codes(const std::string& path, bool map_packed = false);
 
+/// Warns (stderr, "ssah COMMAND: warning: ...") of packed codes whose bytes are all 0 or 1: a label
+/// file, or 0/1 bits not packed, given where codes belong (read 8 bits a byte, meaningless codes).
+void warn_of_unpacked_bits(const char* command, const CodesFile& query, const CodesFile& database);
+
 /// Throws ShapeError unless both code files have the same number of bits.
 void check_same_bits(const CodesFile& query, const CodesFile& database);
 

@@ -76,6 +76,7 @@ void run_eval(const EvalArgs& a) {
   check_has_rows(q, "--query-codes");
   check_has_rows(d, "--db-codes");
   check_same_bits(q, d);
+  warn_of_unpacked_bits("eval", q, d);
   const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);
   check_rows("query codes", q.array, q.layout.rows, "query labels", ql);
   check_rows("database codes", d.array, d.layout.rows, "database labels", dl);

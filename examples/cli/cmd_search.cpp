@@ -31,6 +31,7 @@ void run_search(const SearchArgs& a) {
   check_has_rows(d, "--db-codes");
   check_has_rows(q, "--query-codes");
   check_same_bits(q, d);
+  warn_of_unpacked_bits("search", q, d);
   const auto start = std::chrono::steady_clock::now();
   const KnnResult r = with_code_bits(q.layout.bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;

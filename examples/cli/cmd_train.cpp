@@ -115,8 +115,9 @@ void run_train(TrainArgs a) {
   pipeline::check_standardization(data, split);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
-  claim_run_folder(a.out, folder_mode, input_files, writes_split);
-  ReleaseOnFailure release_on_failure{a.out, folder_mode == RunFolderMode::fresh};  // until a checkpoint
+  const bool created_folder = claim_run_folder(a.out, folder_mode, input_files, writes_split);
+  ReleaseOnFailure release_on_failure{a.out, folder_mode == RunFolderMode::fresh,
+                                      created_folder};  // until a checkpoint
   for (const std::string& w : in.warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
   const auto make_folder = [](const std::string& dir) {
     std::error_code ec;
@@ -270,7 +271,12 @@ void run_train(TrainArgs a) {
     std::printf("resuming the run in %s\n", a.out.c_str());
   }
   report["results"] = results;
-  io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+  // A fresh run's report.json marks the folder as a run from the start (--resume finds it); a
+  // resumed run's stays as it was until a K finishes, so that a resume that fails or is
+  // interrupted leaves the earlier run's report whole (its epochs and total_seconds).
+  if (a.resume.empty()) io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+  // Seconds of every invocation of this run: a resumed run adds its own to the earlier ones.
+  const double earlier_seconds = previous.is_object() ? previous.value("total_seconds", 0.0) : 0.0;
 
   install_interrupt_handlers();
   try {
@@ -390,7 +396,7 @@ void run_train(TrainArgs a) {
         results[k]["resumed_from_epoch"] = earlier.value("resumed_from_epoch", json(r.start_epoch));
       if (!collapsed.empty()) results[k]["warnings"] = collapsed;
       report["results"] = results;
-      report["total_seconds"] = seconds_since(start);
+      report["total_seconds"] = earlier_seconds + seconds_since(start);
       io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
     }
   } catch (const Interrupted& interrupted) {

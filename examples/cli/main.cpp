@@ -3,6 +3,7 @@
 //
 // Exit status: 0 on success; 1 when an input is bad or a command fails (one line on stderr,
 // "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -10,6 +11,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +19,7 @@
 #include "ssah/config.hpp"
 #include "ssah/gemm.hpp"
 #include "ssah/hashing/hamming.hpp"
+#include "ssah/hashing/select.hpp"
 #include "ssah/io/atomic_file.hpp"
 
 namespace {
@@ -47,6 +50,40 @@ extern "C" void on_termination_signal(int signal) {
   std::raise(signal);
 }
 
+/// Levenshtein distance, for "did you mean" (command names are a few letters).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// A first argument that is neither an option nor a command (`ssah trian`) named as such, with
+/// the commands (and the nearest one); CLI11 would only say that a command is required.
+void check_command_name(const CLI::App& app, int argc, const char* const* argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  const std::string given = argv[1];
+  std::string names, nearest;
+  std::size_t best = 3;  // suggested only within two edits
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == given) return;
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    if (const std::size_t d = edit_distance(given, sub->get_name()); d < best) best = d, nearest = sub->get_name();
+  }
+  throw CLI::ExtrasError("unknown command '" + ssah::cli::printable(given.substr(0, 64)) + "'" +
+                             (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)") +
+                             "; the commands are " + names,
+                         CLI::ExitCodes::ExtrasError);
+}
+
 std::string command_name(const CLI::App& app) {
   std::string name = "ssah";
   for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
@@ -63,6 +100,10 @@ int main(int argc, char** argv) {
   // (`ssah train` replaces this with its own handler, which stops at the next step instead.)
   std::signal(SIGINT, on_termination_signal);
   std::signal(SIGTERM, on_termination_signal);
+  const int default_threads = ssah::detail::limit_default_threads();
+  if (default_threads != ssah::detail::resolve_threads(0))
+    std::fprintf(stderr, "ssah: warning: OMP_NUM_THREADS asks for %d threads; using %d (at most 4 per processor)\n",
+                 default_threads, ssah::detail::resolve_threads(0));
   CLI::App app{"ssah: self-supervised adversarial hashing for cross-modal retrieval"};
   // A function, so that a malformed SSAH_HAMMING_ISA is reported as an error, not thrown out of main.
   app.set_version_flag("--version", [] {
@@ -76,6 +117,7 @@ int main(int argc, char** argv) {
   });
   for (AddCommand add : commands) add(app);
   try {
+    check_command_name(app, argc, argv);
     ssah::cli::check_list_options(argc, argv);
     app.parse(argc, argv);
     // Results printed to standard output (search and eval without a file) must have arrived.

@@ -130,14 +130,14 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
   check_inputs_not_outputs(dir, mode, inputs, writes_split);
 }
 
-void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+bool claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
                       bool writes_split) {
   const std::string option = folder_option(mode);
-  std::error_code ec, created;
-  fs::create_directories(dir, created);
+  std::error_code ec, create_error;
+  const bool created = fs::create_directories(dir, create_error);
   if (!fs::is_directory(dir, ec))
     SSAH_THROW(IoError, option, " ", dir, ": cannot create the folder",
-               created ? ": " + created.message() : std::string());
+               create_error ? ": " + create_error.message() : std::string());
   const std::string lock_path = (fs::path(dir) / kLockName).string();
   // Kept open (and locked) until the process ends; the kernel releases the lock however it ends,
   // so a lock file left behind by a crash blocks nothing.
@@ -167,7 +167,7 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
     ::close(pfd);
     ::unlink(probe.c_str());
   }
-  if (mode != RunFolderMode::overwrite) return;
+  if (mode != RunFolderMode::overwrite) return created;
   std::size_t removed = 0, kept = 0;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
@@ -186,9 +186,10 @@ void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
   }
   if (removed > 0) std::printf("--overwrite: removed %zu files of the earlier run in %s\n", removed, dir.c_str());
   if (kept > 0) std::printf("--overwrite: kept %zu files of it that this run reads\n", kept);
+  return created;
 }
 
-void release_run_folder(const std::string& dir) noexcept {
+void release_run_folder(const std::string& dir, bool remove_folder) noexcept {
   std::error_code ec;
   std::vector<fs::path> outputs;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
@@ -200,6 +201,7 @@ void release_run_folder(const std::string& dir) noexcept {
   for (const fs::path& p : outputs) fs::remove(p, ec);
   for (const char* sub : {"codes", "curves", "split"}) fs::remove(fs::path(dir) / sub, ec);  // only if empty
   fs::remove(fs::path(dir) / kLockName, ec);
+  if (remove_folder) fs::remove(dir, ec);  // only if empty
 }
 
 }  // namespace ssah::cli

@@ -30,23 +30,26 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
 /// crash releases it); InvalidArgument when another process holds the lock or, checked again
 /// under the lock, the folder is not what `mode` needs. In overwrite mode, then removes the
 /// files an earlier `ssah train` wrote there (reported on stdout), except those among `inputs`
-/// (e.g. `--split DIR/split` of the run being replaced: it reads them).
-void claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
+/// (e.g. `--split DIR/split` of the run being replaced: it reads them). True when this call
+/// created the folder.
+bool claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
                       bool writes_split);
 
 /// Removes what a run wrote in `dir` (its outputs by name, the sub-folders once empty, the lock
-/// file), leaving the folder itself and every other file: for a fresh run that failed before its
-/// first checkpoint, so that the folder is empty again and the same command can be rerun.
-void release_run_folder(const std::string& dir) noexcept;
+/// file), leaving every other file, and the folder itself once empty when `remove_folder` (the
+/// run created it): for a fresh run that failed before its first checkpoint, so that the folder
+/// is as it was before and the same command can be rerun.
+void release_run_folder(const std::string& dir, bool remove_folder) noexcept;
 
 /// A fresh run that fails before its first checkpoint (out of memory in the first steps, say)
-/// leaves its folder empty again: release_run_folder(dir) when destroyed by an exception while
+/// leaves its folder as it found it: release_run_folder when destroyed by an exception while
 /// `armed` (disarmed once a checkpoint can be resumed from).
 struct ReleaseOnFailure {
   std::string dir;
   bool armed = false;
+  bool created = false;  ///< the run created `dir`: removed too, once empty
   ~ReleaseOnFailure() {
-    if (armed && std::uncaught_exceptions() > 0) release_run_folder(dir);
+    if (armed && std::uncaught_exceptions() > 0) release_run_folder(dir, created);
   }
 };
 

@@ -60,8 +60,10 @@ TrainInputs read_train_inputs(const TrainArgs& a) {
   TrainInputs in;
   std::map<std::string, std::string>& kinds = in.kinds;
   std::map<std::string, std::string>& pretrained_files = in.pretrained_files;
+  std::map<std::string, std::string> backbone_given;  // as the user wrote it ("img=cnn"), for messages
   for (const std::string& s : a.backbones) {
     auto [name, kind] = split_pair(s, "--backbone");
+    backbone_given[name] = s;
     if (kind == "cnn") kind = "cnnf";
     if (kind != "feature" && kind != "text" && kind != "cnnf")
       SSAH_THROW(InvalidArgument, "--backbone ", s, ": the backbone must be feature, text or cnn");
@@ -144,10 +146,15 @@ TrainInputs read_train_inputs(const TrainArgs& a) {
     data.modalities.push_back(std::move(m));
   }
   data.validate();  // rows of every modality against the labels
+  std::string known;
+  for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
   for (const auto& [name, file] : pretrained_files)
-    if (!names.count(name)) SSAH_THROW(InvalidArgument, "--pretrained ", name, "=", file, ": no modality '", name, "'");
-  for (const auto& [name, kind] : kinds)
-    if (!names.count(name)) SSAH_THROW(InvalidArgument, "--backbone ", name, "=", kind, ": no modality '", name, "'");
+    if (!names.count(name))
+      SSAH_THROW(InvalidArgument, "--pretrained ", name, "=", file, ": no modality '", name, "' (the modalities are ",
+                 known, ")");
+  for (const auto& [name, given] : backbone_given)
+    if (!names.count(name))
+      SSAH_THROW(InvalidArgument, "--backbone ", given, ": no modality '", name, "' (the modalities are ", known, ")");
 
   // --pretrained: read each file once into a CnnF of the modality's input size (which checks that
   // the file's filters fit those images); every K's fresh model gets a copy.
@@ -232,6 +239,11 @@ recipes::Settings resolve_settings(const TrainArgs& a, const TrainInputs& in) {
     settings.discriminator_passes = {a.passes};
     settings.modality_passes = {a.passes};
   }
+  if (settings.epochs > recipes::max_epochs(settings))
+    SSAH_THROW(InvalidArgument, "--epochs ", settings.epochs,
+               ": the recipe's learning-rate tables (each rate divided by "
+               "sqrt(10) every epoch) cover at most ",
+               recipes::max_epochs(settings), " epochs, and their rates are below 10^-15 long before that");
   return settings;
 }
 

@@ -26,16 +26,16 @@ std::string file_part(const std::string& direction) {
   return s;
 }
 
-/// Runs `gnuplot SCRIPT` in `dir`, its output discarded, without a shell (the folder's name, which
-/// the user chose, never reaches a command line or a gnuplot string); its exit status, 127 when
-/// gnuplot could not be started.
-int run_gnuplot(const std::string& dir, const std::string& script) {
+/// Runs `gnuplot SCRIPT` in `dir` without a shell (the folder's name, which the user chose, never
+/// reaches a command line or a gnuplot string), its standard output into the open file `out_fd`
+/// and its messages discarded; its exit status, 127 when gnuplot could not be started.
+int run_gnuplot(const std::string& dir, const std::string& script, int out_fd) {
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {  // only async-signal-safe calls until exec
     const int devnull = ::open("/dev/null", O_WRONLY);
     if (::chdir(dir.c_str()) != 0 || devnull < 0) ::_exit(126);
-    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(devnull, STDERR_FILENO);
     ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
@@ -48,23 +48,27 @@ int run_gnuplot(const std::string& dir, const std::string& script) {
 
 /// Renders `name`.svg in the run folder `out` from the script `name`.gp written to out/curves/;
 /// the script names files relative to curves/ only (generated names), so that no quote or
-/// command in the folder's path is ever read by gnuplot. A warning, never a failure, when gnuplot
-/// is absent or fails.
+/// command in the folder's path is ever read by gnuplot. gnuplot writes the SVG to its standard
+/// output, which is an `AtomicFile`'s exclusively created temporary file: gnuplot opens no output
+/// file by name, so that a symbolic link or a FIFO planted in the run folder can neither redirect
+/// the plot onto another file nor block the run. A warning, never a failure, when gnuplot is
+/// absent or fails.
 void plot(const std::string& out, const std::string& name, const std::string& script_body) {
-  const std::string svg_path = out + "/" + name + ".svg", tmp = svg_path + ".tmp-plot";
-  io::check_output_destination(svg_path);  // gnuplot's output is renamed over it
-  io::write_file_atomic(out + "/curves/" + name + ".gp", "set terminal svg size 800,600 dynamic\nset output '../" +
-                                                             name + ".svg.tmp-plot'\n" + script_body);
-  const int status = run_gnuplot(out + "/curves", name + ".gp");
+  io::write_file_atomic(out + "/curves/" + name + ".gp", "set terminal svg size 800,600 dynamic\n" + script_body);
+  io::AtomicFile svg(out + "/" + name + ".svg");
+  const int status = run_gnuplot(out + "/curves", name + ".gp", svg.native_handle());
   if (status == 127) {
     static bool warned = false;
     if (!warned) std::fprintf(stderr, "ssah train: warning: gnuplot not found on PATH; plots skipped (CSV written)\n");
     warned = true;
-  } else if (status != 0 || std::rename(tmp.c_str(), svg_path.c_str()) != 0) {
-    std::fprintf(stderr, "ssah train: warning: gnuplot failed on curves/%s.gp; plot %s.svg skipped\n", name.c_str(),
-                 name.c_str());
+    return;
   }
-  std::remove(tmp.c_str());
+  try {
+    if (status == 0) return svg.commit();
+  } catch (const IoError&) {  // the plot is a convenience: the CSV files hold the curves
+  }
+  std::fprintf(stderr, "ssah train: warning: gnuplot failed on curves/%s.gp; plot %s.svg skipped\n", name.c_str(),
+               name.c_str());
 }
 
 }  // namespace

@@ -318,6 +318,29 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
     warnings.push_back(
         "every query shares a label with every database item, so every item is relevant to every "
         "query and any ranking has MAP 1");
+  // Every training pair shares a label: the similarity matrix S is all ones, so the pairwise terms
+  // pull every code together and nothing is learned that separates items (a label file whose
+  // training rows are all one class). A class every training item has decides it at once.
+  if (split.train.size() > 1) {
+    const std::vector<std::uint64_t> tb = label_bits(split.train);
+    std::vector<std::uint64_t> common(tb.begin(), tb.begin() + static_cast<std::ptrdiff_t>(words));
+    for (std::size_t i = 1; i < split.train.size(); ++i)
+      for (std::size_t w = 0; w < words; ++w) common[w] &= tb[i * words + w];
+    bool all_similar = std::any_of(common.begin(), common.end(), [](std::uint64_t b) { return b != 0; });
+    if (!all_similar) {
+      all_similar = true;
+      for (std::size_t i = 0; i < split.train.size() && all_similar; ++i)
+        for (std::size_t j = i + 1; j < split.train.size() && all_similar; ++j) {
+          bool share = false;
+          for (std::size_t w = 0; w < words && !share; ++w) share = (tb[i * words + w] & tb[j * words + w]) != 0;
+          all_similar = share;
+        }
+    }
+    if (all_similar)
+      warnings.push_back(
+          "every training item shares a label with every other training item, so every training pair is "
+          "similar and the codes learn nothing that tells items apart");
+  }
   for (std::size_t k = 0; k < data.modalities.size(); ++k) {
     const Modality& m = data.modalities[k];
     const std::size_t d = m.row_size();

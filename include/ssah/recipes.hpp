@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -177,6 +178,21 @@ inline nlohmann::json to_json(const Settings& s) {
           {"standardize", s.standardize}};
 }
 
+/// The most epochs `s` can train: the reference's learning-rate tables (`SsahTableLr`) hold
+/// len(arange(start, 100, 0.5)) entries, and epoch e's last sub-stage reads entry e + stages - 1.
+/// (Long before the end the rates are negligible: 10^-15 by epoch 24 from 10^-3.)
+inline std::size_t max_epochs(const Settings& s) {
+  std::size_t most = std::numeric_limits<std::size_t>::max();
+  const auto limit = [&most](double start, std::size_t stages) {
+    const std::size_t entries = SsahTableLr{start}.size(), later = stages > 0 ? stages - 1 : 0;
+    most = std::min(most, entries > later ? entries - later : 0);
+  };
+  limit(s.label_lr, s.label_passes.size());
+  limit(s.discriminator_lr, s.discriminator_passes.size());
+  for (double lr : s.modality_lr) limit(lr, s.modality_passes.size());
+  return most;
+}
+
 /// Writes `s` into a data set's modalities (backbone kinds and widths, standardisation) and an
 /// experiment (initialisation, learning rates, schedule, widths). A modality's CNN-F keeps its
 /// convolutional widths; its fc8 (the feature F) takes the last hidden width, as LabNet's F must match.
@@ -188,6 +204,8 @@ inline void apply(const Settings& s, pipeline::Dataset& data, pipeline::Experime
                 "': no hidden widths");
   SSAH_CHECK_AS(InvalidArgument, s.epochs > 0 && s.batch_size > 0, "recipe '", s.recipe,
                 "': epochs and batch size must be positive");
+  SSAH_CHECK_AS(InvalidArgument, s.epochs <= max_epochs(s), "recipe '", s.recipe, "': ", s.epochs,
+                " epochs, but its learning-rate tables end after ", max_epochs(s), " epochs");
   for (std::size_t m = 0; m < M; ++m) {
     AnyBackbone<float>::Config& b = data.modalities[m].backbone;
     b.kind = s.backbones[m];

@@ -212,7 +212,7 @@ TEST_CASE("metrics: tie-aware mAP does not depend on the database order, stable 
   CHECK(mean_average_precision_tie_aware(q, db, ql, dl) == a.map_tie_aware);
 }
 
-TEST_CASE("metrics: results are identical for any thread count; queries without relevant items count 0") {
+TEST_CASE("metrics: results are identical for any thread count, queries without relevant items count 0") {
   std::mt19937_64 rng(14);
   const auto db = test::random_codes<32>(3000, rng, 500, 3);
   const auto q = test::random_codes<32>(97, rng, 30, 3);

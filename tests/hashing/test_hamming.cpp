@@ -164,7 +164,7 @@ TEST_CASE("hamming: a default-flag translation unit runs the best kernel the CPU
   CHECK(detail::best_hamming_kernel() == best);
 }
 
-TEST_CASE("hamming: SSAH_HAMMING_ISA caps the kernel; bad values and unsupported requests are refused") {
+TEST_CASE("hamming: SSAH_HAMMING_ISA caps the kernel, bad values and unsupported requests are refused") {
   const std::string saved = std::getenv("SSAH_HAMMING_ISA") ? std::getenv("SSAH_HAMMING_ISA") : "";
   const bool had = std::getenv("SSAH_HAMMING_ISA") != nullptr;
   ::setenv("SSAH_HAMMING_ISA", "portable", 1);

@@ -64,6 +64,12 @@ def main(d):
     big[5 * 32 + 5] = 3e38
     write_npy(os.path.join(d, "img_3e38.npy"), "<f4", [items, 32], struct.pack("<%df" % len(big), *big))
     write_npy(os.path.join(d, "img_8x8.npy"), "|u1", [items, 3, 8, 8], bytes(items * 3 * 64))
+    # Round 9. Every item from row 24 on (the database and training rows of split/) has class 0:
+    # every training pair is similar.
+    body = bytearray(raw[-items * classes:])
+    for row in range(24, items):
+        body[row * classes] = 1
+    write_npy(os.path.join(d, "labels_train_one_class.npy"), "|u1", [items, classes], bytes(body))
     # A training set of 72,000 rows (the 216 database items, repeated): batches as large as asked.
     write_split(os.path.join(d, "split_many"), list(range(24)), list(range(24, items)),
                 [24 + i % 216 for i in range(72000)])

@@ -428,9 +428,16 @@ if [ "$sanitized" != 1 ]; then
   case_ out_failed_run_released error "K = 16: out of memory: .*--batch-size" \
     train --modality "img=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 8,4096 \
     --batch-size 4096 "${L[@]}" --split "$in/split_many" --out "$o/released"
-  [ -z "$(ls -A "$o/released" 2>/dev/null)" ] || fail_case out_failed_run_released "left $(ls -A "$o/released" | tr '\n' ' ')"
+  [ ! -e "$o/released" ] || fail_case out_failed_run_released "left the folder it created: $(ls -A "$o/released" | tr '\n' ' ')"
   grep -q "warning: 71784 of the 72000 training rows repeat" "$work/out_failed_run_released.stderr" ||
     fail_case out_failed_run_released "the count of repeated training rows is wrong"
+  # The same failure into a folder the user made: the folder stays, empty.
+  mkdir -p "$o/made_by_user"
+  case_ out_failed_run_user_folder error "K = 16: out of memory: .*--batch-size" \
+    train --modality "img=$in/img.npy" --epochs 1 --passes 1 --steps-per-pass 1 --bits 16 --hidden 8,4096 \
+    --batch-size 4096 "${L[@]}" --split "$in/split_many" --out "$o/made_by_user"
+  [ -d "$o/made_by_user" ] && [ -z "$(ls -A "$o/made_by_user")" ] ||
+    fail_case out_failed_run_user_folder "the folder the user made was removed, or holds files"
 fi
 
 # Round 8. Long width lists are refused at once (20,000 widths took minutes to build); names whose
@@ -513,6 +520,57 @@ case_ resume_more_bits ok "" train "${T0[@]}" --bits 32 --hidden 16,8 "${L[@]}" 
   --resume "$o/more_bits"
 "$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(r["hyperparameters"]["bits"] != [16, 32])' \
   "$o/more_bits/report.json" || fail_case resume_more_bits "report.json's hyperparameters.bits is not [16, 32]"
+
+# Round 9. gnuplot writes the SVG to its standard output, an exclusively created temporary file: a
+# link or a FIFO planted where it once wrote ('K16_pr.svg.tmp-plot') neither redirects the plot onto
+# another file nor blocks the run.
+cp -r "$in/run" "$o/plot_traps"
+echo "the user's file" >"$work/plot_victim.txt"
+ln -s "$work/plot_victim.txt" "$o/plot_traps/K16_pr.svg.tmp-plot"
+mkfifo "$o/plot_traps/K16_precision_at_n.svg.tmp-plot"
+case_ plot_traps ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/plot_traps" --overwrite
+[ "$(cat "$work/plot_victim.txt")" = "the user's file" ] || fail_case plot_traps "the plot was written through a link"
+! command -v gnuplot >/dev/null || [ -s "$o/plot_traps/K16_pr.svg" ] || fail_case plot_traps "no K16_pr.svg"
+# OMP_NUM_THREADS far beyond the processors (100,000 crashed inside libgomp): lowered, with a warning.
+OMP_NUM_THREADS=100000 case_ omp_threads_env ok "warning: OMP_NUM_THREADS asks for 100000 threads; using [0-9]+" \
+  search "${db[@]}" "${q4[@]}" -k 5 --out "$o/omp_ids.npy"
+# Training rows that all share a class: warned about, and recorded in report.json.
+case_ data_train_one_class ok "warning: every training item shares a label with every other training item" \
+  train "${T[@]}" --labels "$in/labels_train_one_class.npy" "${S[@]}" --out "$o/one_class"
+grep -q "every training item shares a label" "$o/one_class/report.json" ||
+  fail_case data_train_one_class "report.json does not record the warning"
+# A --resume interrupted in training leaves the run's report.json as it was (its total_seconds,
+# its epochs); it was rewritten, without them, before training. SIGINT once training has begun
+# (its progress lines, on stderr, say so).
+cp -r "$in/run" "$o/resume_interrupted"
+"$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); r["total_seconds"] = 12.5; json.dump(r, open(sys.argv[1], "w"))' \
+  "$o/resume_interrupted/report.json"
+cp "$o/resume_interrupted/report.json" "$work/resume_interrupted_report.json"
+timeout -k 10 "$limit" "$ssah" train --modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --passes 1 \
+  --steps-per-pass 1 --bits 16 --hidden 16,8 --epochs 180 "${L[@]}" "${S[@]}" --resume "$o/resume_interrupted" \
+  >"$work/resume_interrupted.stdout" 2>"$work/resume_interrupted.stderr" </dev/null &
+resume_pid=$!
+for _ in $(seq 1 600); do
+  grep -q "epoch [0-9]*/180" "$work/resume_interrupted.stderr" 2>/dev/null && break
+  sleep 0.05
+done
+kill -INT "$resume_pid"
+wait "$resume_pid"
+resume_rc=$?
+if [ "$resume_rc" -ne 130 ] || ! grep -q "interrupted: K16 has" "$work/resume_interrupted.stderr"; then
+  fail_case resume_interrupted "exit $resume_rc, not interrupted in training: $(tail -c 200 "$work/resume_interrupted.stderr")"
+elif ! cmp -s "$work/resume_interrupted_report.json" "$o/resume_interrupted/report.json"; then
+  fail_case resume_interrupted "the interrupted resume rewrote report.json"
+else
+  passed=$((passed + 1))
+  echo "ok   resume_interrupted"
+fi
+# More epochs than the recipe's learning-rate tables hold: refused before training (it failed at
+# epoch 194, naming an internal class).
+case_ epochs_past_lr_table error "--epochs 1000: the recipe's learning-rate tables .* cover at most [0-9]+ epochs" \
+  train --modality "img=$in/img.npy" --epochs 1000 --bits 16 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/long"
+# A misspelt command is named, with the nearest one.
+case_ usage_misspelt_command error "unknown command 'trian' \(did you mean 'train'\?\); the commands are" trian --out "$o/x"
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done

@@ -41,7 +41,7 @@ TEST_CASE("reference initialisation is N(0, 0.01^2) for weights and biases, repr
   CHECK(sd == doctest::Approx(0.01).epsilon(0.03));
 }
 
-TEST_CASE("PyTorch-default initialisation: weights and biases ~ U(+-1/sqrt(fan_in)) of their layer; names") {
+TEST_CASE("PyTorch-default initialisation: weights and biases ~ U(+-1/sqrt(fan_in)) of their layer, names") {
   ModalityNet<double, 8, FeatureNet> net(Shape{50}, 10, FeatureNet<double>::Config{{200, 100}, true});
   initialize_parameters(net.parameters(), InitScheme::PyTorchDefault, 5);
   std::size_t biases = 0;

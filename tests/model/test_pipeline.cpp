@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -13,7 +14,7 @@
 
 using namespace ssah;
 
-TEST_CASE("Standardization: the training rows' mean and std; tiny spreads kept; constant columns centred only") {
+TEST_CASE("Standardization: the training rows' mean and std, tiny spreads kept, constant columns centred only") {
   // Columns: ordinary values; a colour-histogram-like bin (0 but for one 1e-6: std 4e-7, variance
   // below 1e-12, as in a MIRFLICKR-730 bin); a constant large value; a constant 0.1.
   pipeline::Modality m;
@@ -49,7 +50,7 @@ TEST_CASE("Standardization: the training rows' mean and std; tiny spreads kept; 
   CHECK_THROWS_WITH_AS(pipeline::Standardization::fit(m, {}), doctest::Contains("no training rows"), InvalidArgument);
 }
 
-TEST_CASE("Split::validate refuses repeated rows and a query set inside the database; data_warnings reports the rest") {
+TEST_CASE("Split::validate refuses repeated rows and a query set inside the database, data_warnings reports the rest") {
   pipeline::Dataset data;
   data.items = 8;
   data.classes = 2;
@@ -81,8 +82,12 @@ TEST_CASE("Split::validate refuses repeated rows and a query set inside the data
   overlap.query = {0, 2};
   CHECK_NOTHROW(overlap.validate(8));
   CHECK(overlap.overlap() == 1);
-  CHECK(pipeline::data_warnings(data, overlap).back() ==
+  const std::vector<std::string> overlap_warnings = pipeline::data_warnings(data, overlap);
+  REQUIRE(overlap_warnings.size() == 4);  // the two of `s`, then these (row 2 is a training row too)
+  CHECK(overlap_warnings[2] ==
         "1 of the 2 queries are also database items: each retrieves itself, which raises the MAP");
+  CHECK(overlap_warnings[3] ==
+        "1 of the 2 queries are training items: the MAP is measured on items the model was trained on");
 
   pipeline::Dataset unlabelled = data;
   unlabelled.labels.assign(16, 0.f);
@@ -95,6 +100,28 @@ TEST_CASE("Split::validate refuses repeated rows and a query set inside the data
   s.train = {3};
   CHECK_THROWS_WITH_AS(pipeline::data_warnings(unlabelled, s), doctest::Contains("no training item has a label"),
                        InvalidArgument);
+
+  // Training rows that all share a label (one class, or every pair through a different class).
+  const std::string all_similar = "every training item shares a label with every other training item";
+  const auto warns_all_similar = [&](const pipeline::Dataset& d, const pipeline::Split& split) {
+    const std::vector<std::string> w = pipeline::data_warnings(d, split);
+    return std::any_of(w.begin(), w.end(), [&](const std::string& m) { return m.rfind(all_similar, 0) == 0; });
+  };
+  s.train = {2, 4};  // {1,1} and {1,0}: class 0 in both
+  CHECK(warns_all_similar(data, s));
+  s.train = {2, 4, 5};  // {1,0} and {0,1} share nothing
+  CHECK_FALSE(warns_all_similar(data, s));
+  pipeline::Dataset triangle;  // {1,1,0}, {0,1,1}, {1,0,1}: every pair shares a class, no class is in all three
+  triangle.items = 4;
+  triangle.classes = 3;
+  triangle.labels = {1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0};
+  pipeline::Split t;
+  t.query = {3};
+  t.database = {0, 1, 2};
+  t.train = {0, 1, 2};
+  CHECK(warns_all_similar(triangle, t));
+  t.train = {0, 1, 2, 3};  // {1,0,0} and {0,1,1} share nothing
+  CHECK_FALSE(warns_all_similar(triangle, t));
 }
 
 TEST_CASE("dataset_from_labels, modality_from_array and Dataset::validate name the file that is wrong") {
@@ -161,7 +188,7 @@ TEST_CASE("check_networks: widths beyond memory and a backbone that cannot read 
                        doctest::Contains("the networks need at least"), OutOfMemory);
 }
 
-TEST_CASE("training_memory_lower_bound: a step's activations grow with the batch; too large a batch is refused") {
+TEST_CASE("training_memory_lower_bound: a step's activations grow with the batch, too large a batch is refused") {
   // CNN-F on 3 x 224 x 224: the input (150,528), conv1 (64 x 54 x 54, with ReLU and LRN: x3),
   // pool1 (64 x 27 x 27), conv2 (256 x 27 x 27, x3), pool2 (256 x 13 x 13), conv3-5 (256 x 13 x 13,
   // with ReLU: x2 each), pool5 (256 x 6 x 6), fc6 and fc7 with ReLU (2 x 2 x 4096), fc8 (512).

@@ -62,7 +62,7 @@ TEST_CASE("recipes::DataTraits: sizes, label cardinality and the kind of each mo
   CHECK_FALSE(small.image());
 }
 
-TEST_CASE("recipes: every name resolves; the recommended one is the first and the default of the programs") {
+TEST_CASE("recipes: every name resolves, the recommended one is the first and the default of the programs") {
   const pipeline::Dataset d = small_dataset(9);
   const recipes::DataTraits t = recipes::DataTraits::of(d, first_rows(9));
   REQUIRE(recipes::names().front() == "recommended");

@@ -86,7 +86,7 @@ TEST_CASE("SSAH trains on a synthetic two-modality set: cross-modal MAP far abov
   check_cross_modal_map(model, d);
 }
 
-TEST_CASE("same seed and data give bit-identical codes; another seed does not") {
+TEST_CASE("same seed and data give bit-identical codes, another seed does not") {
   SmallData d = make_small(96, 4);
   auto run = [&](std::uint64_t seed) {
     auto options = small_options<TwoModal>();
@@ -157,7 +157,7 @@ TEST_CASE("steps_per_pass: n / batch_size by default, the given count when set")
   CHECK(steps_taken(7) == passes * 7);
 }
 
-TEST_CASE("bad training input fails with a clear message; a diverging run names network, epoch and step") {
+TEST_CASE("bad training input fails with a clear message, a diverging run names network, epoch and step") {
   SmallData d = make_small(40, 6);
   TwoModal model(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
   TrainingSet<float> wrong{d.labels, {d.image}};

@@ -37,6 +37,22 @@ inline int resolve_threads(int requested) noexcept {
 #endif
 }
 
+/// Lowers OpenMP's default team size (OMP_NUM_THREADS, which every parallel region without its
+/// own count uses: Thrust's, Eigen's, the kernels') to what `resolve_threads` allows; returns the
+/// default it found, so that a program can say it lowered it. OMP_NUM_THREADS=100000 made the
+/// first parallel region crash inside libgomp, and a few hundred abort it under a memory limit.
+/// Call it before the first parallel region; it creates no thread.
+inline int limit_default_threads() noexcept {
+#if defined(_OPENMP)
+  const int found = omp_get_max_threads();
+  const int allowed = resolve_threads(found);
+  if (allowed < found) omp_set_num_threads(allowed);
+  return found;
+#else
+  return 1;
+#endif
+}
+
 /// Index of the lowest set bit of a non-zero mask.
 inline int lowest_bit(std::uint64_t m) noexcept {
 #if defined(__GNUC__) || defined(__clang__)

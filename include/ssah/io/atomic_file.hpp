@@ -140,6 +140,10 @@ class AtomicFile {
   /// The temporary file being written (empty once committed or discarded).
   const std::string& temp_path() const noexcept { return temp_; }
   bool is_open() const noexcept { return fd_ >= 0; }
+  /// The temporary file's descriptor (-1 once committed or discarded), for output that another
+  /// writer produces (a child process's standard output); not to be closed, and used before any
+  /// `write` (which buffers: its bytes would land after those written through the descriptor).
+  int native_handle() const noexcept { return fd_; }
 
   void write(const void* data, std::size_t n) {
     require_open("write");
