@@ -75,15 +75,17 @@ void check_output_file(const char* option, const std::string& out,
                        const std::vector<std::pair<const char*, std::string>>& files) {
   if (out.empty()) return;
   namespace fs = std::filesystem;
-  try {
-    io::check_output_destination(out);
-  } catch (const IoError& e) {
-    SSAH_THROW(IoError, option, ": ", e.what());
-  }
   const fs::path folder = fs::path(out).parent_path();
   std::error_code missing;
   if (!folder.empty() && !fs::is_directory(folder, missing))
     SSAH_THROW(IoError, option, ": cannot write '", out, "': there is no folder '", folder.string(), "'");
+  try {
+    // The temporary file the output will be written to, created and removed now: a folder that
+    // takes no new file is found before the work, not after it.
+    io::AtomicFile(out).discard();
+  } catch (const IoError& e) {
+    SSAH_THROW(IoError, option, ": ", e.what());
+  }
   for (const auto& [other_option, path] : files) {
     if (path.empty()) continue;
     std::error_code ec;  // a path that does not exist (yet) is no other file

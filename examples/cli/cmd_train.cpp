@@ -99,6 +99,14 @@ void run_train(TrainArgs a) {
   const bool writes_split = a.split_dir.empty() && a.resume.empty();
   check_run_folder(a.out, folder_mode, input_files, writes_split);  // before any input is read
   if (!a.resume.empty()) previous = read_report(a.resume);
+  std::vector<std::string> earlier_outputs;  // --overwrite: the files of the run it replaces, by name
+  if (folder_mode == RunFolderMode::overwrite) try {
+      earlier_outputs = run_output_names(read_report(a.out));
+    } catch (const Error& e) {
+      SSAH_THROW(InvalidArgument, "--overwrite ", a.out, ": its report.json is not one of ssah train (",
+                 pipeline::message_reason(e.what()),
+                 "); --overwrite replaces only an earlier run of ssah train: give a new folder");
+    }
   if (a.modalities.size() > 3)
     SSAH_THROW(InvalidArgument, a.modalities.size(), " modalities given; ssah train supports 1 to 3");
   check_bits(a.bits);
@@ -115,7 +123,7 @@ void run_train(TrainArgs a) {
   pipeline::check_standardization(data, split);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
-  const bool created_folder = claim_run_folder(a.out, folder_mode, input_files, writes_split);
+  const bool created_folder = claim_run_folder(a.out, folder_mode, input_files, writes_split, earlier_outputs);
   ReleaseOnFailure release_on_failure{a.out, folder_mode == RunFolderMode::fresh,
                                       created_folder};  // until a checkpoint
   for (const std::string& w : in.warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());

@@ -4,8 +4,10 @@
 // Exit status: 0 on success; 1 when an input is bad or a command fails (one line on stderr,
 // "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include "cli_common.hpp"
@@ -84,9 +87,40 @@ void check_command_name(const CLI::App& app, int argc, const char* const* argv) 
                          CLI::ExitCodes::ExtrasError);
 }
 
-std::string command_name(const CLI::App& app) {
+/// Refuses an OpenMP stack size (OMP_STACKSIZE, else GOMP_STACKSIZE: a number, K by default, or
+/// with B, K, M or G) whose stacks, one per thread, exceed the machine's memory: libgomp would end
+/// the process at its first parallel region with only its own "Thread creation failed".
+void check_openmp_stack_size() {
+  const char* names[] = {"OMP_STACKSIZE", "GOMP_STACKSIZE"};
+  for (const char* name : names) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    char* end = nullptr;
+    const double number = std::strtod(value, &end);
+    while (*end == ' ') ++end;
+    const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(*end)));
+    const double scale = unit == 'B' ? 1 : unit == 'M' ? 1 << 20 : unit == 'G' ? 1 << 30 : 1 << 10;
+    if (end == value || !(number > 0)) return;  // not a size: libgomp ignores it (with its own warning)
+    const double stack = std::min(number * scale, 1e18), threads = ssah::detail::resolve_threads(0);
+    const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    if (memory > 0 && stack * threads > memory)
+      throw std::runtime_error(
+          std::string(name) + "=" + ssah::cli::printable(std::string(value).substr(0, 32)) + ": " +
+          std::to_string(static_cast<int>(threads)) + " OpenMP threads with " +
+          ssah::detail::human_bytes(static_cast<std::size_t>(stack)) + " of stack each need more than this machine's " +
+          ssah::detail::human_bytes(static_cast<std::size_t>(memory)) + " of memory: give a smaller size or unset it");
+    return;  // libgomp reads the first that is set
+  }
+}
+
+/// "ssah <command>" for messages: the command parsed, else the one named first on the command
+/// line (an error found before parsing, in the environment), else "ssah".
+std::string command_name(const CLI::App& app, int argc, const char* const* argv) {
   std::string name = "ssah";
   for (const CLI::App* sub : app.get_subcommands()) name += " " + sub->get_name();
+  if (name == "ssah" && argc > 1)
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == argv[1]) name += " " + sub->get_name();
   return name;
 }
 
@@ -117,6 +151,10 @@ int main(int argc, char** argv) {
   });
   for (AddCommand add : commands) add(app);
   try {
+    // A malformed SSAH_HAMMING_ISA is refused by every command before it starts (train would
+    // otherwise find it only when it evaluates, after training).
+    (void)ssah::hamming_kernel_name();
+    check_openmp_stack_size();
     check_command_name(app, argc, argv);
     ssah::cli::check_list_options(argc, argv);
     app.parse(argc, argv);
@@ -124,13 +162,18 @@ int main(int argc, char** argv) {
     if (std::fflush(stdout) != 0 || std::ferror(stdout))
       throw std::runtime_error("writing the results to standard output failed");
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int status = app.exit(e);  // --help and --version print to standard output, and end here
+    if (status == 0 && (!std::cout.flush() || std::fflush(stdout) != 0 || std::ferror(stdout))) {
+      std::cerr << "ssah: error: writing to standard output failed" << std::endl;
+      return 1;
+    }
+    return status;
   } catch (const std::bad_alloc&) {  // a host container (ssah's own allocations say what and how much)
-    std::cerr << command_name(app) << ": error: out of memory (the inputs, or the sizes the options imply, "
+    std::cerr << command_name(app, argc, argv) << ": error: out of memory (the inputs, or the sizes the options imply, "
               << "need more memory than this machine gives the process)" << std::endl;
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << command_name(app) << ": error: " << one_line(e.what()) << std::endl;
+    std::cerr << command_name(app, argc, argv) << ": error: " << one_line(e.what()) << std::endl;
     return 1;
   }
   return 0;

@@ -131,7 +131,7 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
 }
 
 bool claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
-                      bool writes_split) {
+                      bool writes_split, const std::vector<std::string>& earlier_outputs) {
   const std::string option = folder_option(mode);
   std::error_code ec, create_error;
   const bool created = fs::create_directories(dir, create_error);
@@ -168,20 +168,20 @@ bool claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
     ::unlink(probe.c_str());
   }
   if (mode != RunFolderMode::overwrite) return created;
+  // The earlier run's files by name (not every name of the form ssah uses: a user's
+  // "curves/K16_notes.csv" stays).
   std::size_t removed = 0, kept = 0;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::string relative = fs::relative(it->path(), dir, ec).generic_string();
-    if (!is_run_output(relative)) continue;
+  for (const std::string& relative : earlier_outputs) {
+    const fs::path path = fs::path(dir) / relative;
+    if (!fs::is_regular_file(fs::symlink_status(path, ec))) continue;
     bool read_by_this_run = false;
     for (const RunInput& input : inputs) {
-      std::error_code missing;  // an input that is not there is not this file (and must not end the walk)
-      read_by_this_run = read_by_this_run || fs::equivalent(it->path(), input.file, missing);
+      std::error_code missing;  // an input that is not there is not this file
+      read_by_this_run = read_by_this_run || fs::equivalent(path, input.file, missing);
     }
     if (read_by_this_run)
       ++kept;
-    else if (fs::remove(it->path(), ec))
+    else if (fs::remove(path, ec))
       ++removed;
   }
   if (removed > 0) std::printf("--overwrite: removed %zu files of the earlier run in %s\n", removed, dir.c_str());

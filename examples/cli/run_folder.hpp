@@ -29,11 +29,12 @@ void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
 /// Creates `dir` if needed and locks it for the life of this process (`dir/.ssah-lock`, flock: a
 /// crash releases it); InvalidArgument when another process holds the lock or, checked again
 /// under the lock, the folder is not what `mode` needs. In overwrite mode, then removes the
-/// files an earlier `ssah train` wrote there (reported on stdout), except those among `inputs`
-/// (e.g. `--split DIR/split` of the run being replaced: it reads them). True when this call
-/// created the folder.
+/// files of `earlier_outputs` (paths relative to `dir`: what the earlier run there can have
+/// written, run_output_names) that are regular files, reported on stdout, except those among
+/// `inputs` (e.g. `--split DIR/split` of the run being replaced: it reads them). True when this
+/// call created the folder.
 bool claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
-                      bool writes_split);
+                      bool writes_split, const std::vector<std::string>& earlier_outputs = {});
 
 /// Removes what a run wrote in `dir` (its outputs by name, the sub-folders once empty, the lock
 /// file), leaving every other file, and the folder itself once empty when `remove_folder` (the

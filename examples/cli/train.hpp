@@ -91,6 +91,12 @@ std::string codes_path(const std::string& out, const std::string& k, const std::
 /// The first codes file of `k` missing from the run folder `out`, or "" when all are there.
 std::string missing_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data);
 
+/// The files, relative to its folder, that the run whose report is `report` can have written: its
+/// report, split (when drawn by the run), and for each of its code lengths the checkpoint, codes,
+/// curves and plots under the names its modalities give them (what --overwrite removes).
+/// io::JsonFormError when the report lacks what names them (not a report of ssah train).
+std::vector<std::string> run_output_names(const nlohmann::json& report);
+
 /// The CSV curves of every direction of `r` in out/curves/ and, with gnuplot, their SVG plots.
 void write_curves(const std::string& out, const pipeline::BitsResult& r);
 

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "ssah/io/atomic_file.hpp"
+#include "ssah/io/json_error.hpp"
 #include "ssah/io/npy.hpp"
+#include "ssah/model/any_model.hpp"
 #include "train.hpp"
 
 namespace ssah::cli {
@@ -106,6 +108,45 @@ void write_curves(const std::string& out, const pipeline::BitsResult& r) {
   }
   plot(out, k + "_pr", pr_plot + "\n");
   plot(out, k + "_precision_at_n", pn_plot + "\n");
+}
+
+std::vector<std::string> run_output_names(const nlohmann::json& report) {
+  if (!report.is_object() || report.value("command", std::string()) != "train")
+    throw io::JsonFormError("'command' is not \"train\"");
+  const nlohmann::json modalities = io::json_field<nlohmann::json>(report, "modalities");
+  const nlohmann::json hyperparameters = io::json_field<nlohmann::json>(report, "hyperparameters");
+  const nlohmann::json bits = io::json_field<nlohmann::json>(hyperparameters, "bits", "hyperparameters");
+  if (!modalities.is_array() || !bits.is_array()) throw io::JsonFormError("'modalities' or 'bits' is not a list");
+  std::vector<std::string> names;
+  for (const nlohmann::json& m : modalities) {
+    const auto name = io::json_field<std::string>(m, "name", "modalities");
+    pipeline::check_modality_name(name);  // a name from a file becomes part of paths: no '/'
+    names.push_back(name);
+  }
+  std::vector<std::string> files = {"report.json"};
+  if (report.contains("split") && report["split"].is_object() &&
+      report["split"].value("source", std::string()) == "seeded (split/)")
+    for (const char* part : {"query", "db", "train"}) files.push_back(std::string("split/") + part + "_idx.npy");
+  for (const nlohmann::json& b : bits) {
+    if (!b.is_number_integer() || !is_model_bits(b.get<int>()))
+      throw io::JsonFormError("'hyperparameters.bits' holds " + b.dump() + ", not a code length");
+    const std::string k = "K" + std::to_string(b.get<int>());
+    files.push_back("model-" + k + ".safetensors");
+    for (const char* plot : {"_pr", "_precision_at_n"}) {
+      files.push_back(k + plot + ".svg");
+      files.push_back("curves/" + k + plot + ".gp");
+    }
+    std::vector<std::string> queries = names;  // every direction the run can have: label queries too
+    queries.push_back("label");
+    for (const std::string& d : names) {
+      files.push_back("codes/" + k + "_" + d + "_query.npy");
+      files.push_back("codes/" + k + "_" + d + "_db.npy");
+      for (const std::string& q : queries)
+        for (const char* curve : {"_pr.csv", "_precision_at_n.csv"})
+          files.push_back("curves/" + k + "_" + q + "_to_" + d + curve);
+    }
+  }
+  return files;
 }
 
 std::string codes_path(const std::string& out, const std::string& k, const std::string& modality, const char* part) {

@@ -545,18 +545,22 @@ inline Prepared prepare(const Dataset& data, const Split& split) {
     return Tensor<float>::from_host(items_shape(rows, shape), v);
   };
   for (const Modality& m : data.modalities) {
-    std::vector<float> all = m.values;
     Standardization st;
     if (m.standardize) {
       st = Standardization::fit(m, split.train);
       st.check_range(m);
-      st.apply(all);
     }
-    p.standardization.push_back(st);
-    const std::size_t d = m.row_size();
-    p.query.push_back(upload(take_rows(all, d, split.query), split.query.size(), m.sample_shape));
-    p.database.push_back(upload(take_rows(all, d, split.database), split.database.size(), m.sample_shape));
-    p.train.push_back(upload(take_rows(all, d, split.train), split.train.size(), m.sample_shape));
+    // Each row set is taken, standardised and uploaded in turn: no standardised copy of the whole
+    // modality (with images, a float copy of every item is most of the memory a run takes).
+    const auto rows_of = [&](const std::vector<std::size_t>& rows) {
+      std::vector<float> values = take_rows(m.values, m.row_size(), rows);
+      if (!st.mean.empty()) st.apply(values);
+      return upload(values, rows.size(), m.sample_shape);
+    };
+    p.query.push_back(rows_of(split.query));
+    p.database.push_back(rows_of(split.database));
+    p.train.push_back(rows_of(split.train));
+    p.standardization.push_back(std::move(st));
   }
   p.train_labels = Tensor<float>::from_host(Shape{split.train.size(), data.classes},
                                             take_rows(data.labels, data.classes, split.train));

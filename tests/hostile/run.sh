@@ -249,9 +249,10 @@ mkfifo "$work/out_fifo.npy"
 case_ out_fifo error "out_fifo.npy': it exists and is not a regular file \(a FIFO\)" \
   search "${db[@]}" "${q4[@]}" --out "$work/out_fifo.npy"
 [ -p "$work/out_fifo.npy" ] || fail_case out_fifo "the FIFO given as --out was replaced"
-cp -r "$in/split" "$o/again/split"  # --overwrite of a run whose split this run reads
-case_ out_overwrite_reads_split ok "" train "${T[@]}" "${L[@]}" --split "$o/again/split" --out "$o/again" --overwrite
-grep -q "kept 3 files" "$work/out_overwrite_reads_split.stdout" && [ -f "$o/again/split/train_idx.npy" ] ||
+# --overwrite of a run (with a split of its own, drawn from the seed) whose split this run reads.
+case_ out_overwrite_seeded_first ok "" train "${T[@]}" "${L[@]}" --out "$o/seeded"
+case_ out_overwrite_reads_split ok "" train "${T[@]}" "${L[@]}" --split "$o/seeded/split" --out "$o/seeded" --overwrite
+grep -q "kept 3 files" "$work/out_overwrite_reads_split.stdout" && [ -f "$o/seeded/split/train_idx.npy" ] ||
   fail_case out_overwrite_reads_split "--overwrite removed the split it reads"
 mkdir -p "$o/linked" && echo '{}' > "$o/linked/report.json" && ln -s "$in/split" "$o/linked/split"
 case_ out_overwrite_symlink error "linked/split' is a symbolic link" \
@@ -571,6 +572,44 @@ case_ epochs_past_lr_table error "--epochs 1000: the recipe's learning-rate tabl
   train --modality "img=$in/img.npy" --epochs 1000 --bits 16 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/long"
 # A misspelt command is named, with the nearest one.
 case_ usage_misspelt_command error "unknown command 'trian' \(did you mean 'train'\?\); the commands are" trian --out "$o/x"
+
+# Round 10. An output name that leads into /proc (/dev/stdout -> /proc/self/fd/1; here a link of
+# the suite's own, so that a regression cannot replace the system's /dev/stdout): refused, the
+# link left as it is. An output folder that takes no file (/proc/self/) is found before the work.
+ln -sfn /proc/self/fd/1 "$work/my_stdout"
+case_ out_fd_link error "--out: cannot write '.*my_stdout': it leads to '/proc/self/fd/1', in /proc" \
+  encode --checkpoint "$in/run/model-K16.safetensors" --modality "img=$in/img_query.npy" --out "$work/my_stdout"
+[ -L "$work/my_stdout" ] || fail_case out_fd_link "the link was replaced by a file"
+case_ out_proc_folder error "--json: cannot write '/proc/self/x.json'.* in /proc" \
+  eval "${q4[@]}" "${db[@]}" --query-labels "$in/ones_24.npy" --db-labels "$in/ones_216.npy" --json /proc/self/x.json
+! grep -q "mAP" "$work/out_proc_folder.stdout" || fail_case out_proc_folder "the evaluation ran before the refusal"
+# A malformed SSAH_HAMMING_ISA is refused before training, not after it.
+SSAH_HAMMING_ISA=bogus case_ env_isa_train error "SSAH_HAMMING_ISA='bogus': expected portable, avx2 or avx512" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/isa"
+[ ! -e "$o/isa" ] || fail_case env_isa_train "the refused run created its folder"
+# An OpenMP stack size whose stacks exceed the machine's memory: ssah's error, not libgomp's.
+OMP_STACKSIZE=100000G case_ env_omp_stacksize error "OMP_STACKSIZE=100000G: .* OpenMP threads with .* of stack each" \
+  search "${db[@]}" "${q4[@]}" -k 5 --out "$o/stack_ids.npy"
+# --overwrite removes the earlier run's files by the names its report gives them, not every name of
+# that form (a user's notes, a K the run never had), and refuses a report.json ssah did not write.
+cp -r "$in/run" "$o/ow_notes"
+echo mine >"$o/ow_notes/curves/K16_notes.csv" && echo mine >"$o/ow_notes/model-K32.safetensors"
+case_ out_overwrite_by_name ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/ow_notes" --overwrite
+[ -f "$o/ow_notes/curves/K16_notes.csv" ] && [ -f "$o/ow_notes/model-K32.safetensors" ] ||
+  fail_case out_overwrite_by_name "--overwrite removed a file the earlier run did not write"
+mkdir -p "$o/ow_empty_report" && echo '{}' >"$o/ow_empty_report/report.json"
+case_ out_overwrite_foreign_report error "--overwrite .*ow_empty_report: its report.json is not one of ssah train" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/ow_empty_report" --overwrite
+[ "$(cat "$o/ow_empty_report/report.json")" = "{}" ] || fail_case out_overwrite_foreign_report "report.json replaced"
+# --version and --help to a full standard output: the loss is an error.
+"$ssah" --version >/dev/full 2>"$work/version_full.stderr"
+version_rc=$?
+if [ "$version_rc" -eq 1 ] && grep -q "^ssah: error: writing to standard output failed" "$work/version_full.stderr"; then
+  passed=$((passed + 1))
+  echo "ok   version_full"
+else
+  fail_case version_full "exit $version_rc: $(head -c 200 "$work/version_full.stderr")"
+fi
 
 echo "hostile: $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  $f"; done

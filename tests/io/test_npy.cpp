@@ -417,6 +417,16 @@ TEST_CASE("npy: a destination that is a device, a FIFO or a folder is refused, n
                        doctest::Contains("it is a link to what is not a regular file (a FIFO)"), IoError);
   REQUIRE(::lstat(to_fifo.c_str(), &st) == 0);
   CHECK(S_ISLNK(st.st_mode));
+  // A link into /proc (as /dev/stdout is: /proc/self/fd/1, whatever standard output is, a regular
+  // file included) is refused, and stays a link; so is a name in /proc itself.
+  const std::string to_fd = dir / "to_fd.npy";
+  REQUIRE(::symlink("/proc/self/fd/1", to_fd.c_str()) == 0);
+  CHECK_THROWS_WITH_AS(write_npy(to_fd, std::vector<float>{1}, {1}),
+                       doctest::Contains("it leads to '/proc/self/fd/1', in /proc"), IoError);
+  REQUIRE(::lstat(to_fd.c_str(), &st) == 0);
+  CHECK(S_ISLNK(st.st_mode));
+  CHECK_THROWS_WITH_AS(write_npy("/proc/self/x.npy", std::vector<float>{1}, {1}), doctest::Contains("in /proc"),
+                       IoError);
 }
 
 TEST_CASE("npy: seeded random corruptions of valid files either parse or throw IoError") {

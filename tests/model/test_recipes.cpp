@@ -143,3 +143,24 @@ TEST_CASE("recipes::apply writes every setting into the data set and the experim
   s.backbones.pop_back();
   CHECK_THROWS_WITH_AS(recipes::apply(s, d, e), doctest::Contains("settings for 2 modalities"), InvalidArgument);
 }
+
+TEST_CASE("recipes::max_epochs: the learning-rate tables' length less the sub-stages, checked by apply") {
+  pipeline::Dataset d = small_dataset(9);
+  recipes::Settings s = recipes::recommended(recipes::DataTraits::of(d, first_rows(9)));
+  s.label_lr = 3.0;                 // len(arange(3, 100, 0.5)) = 194 entries, 2 sub-stages: 193 epochs
+  s.discriminator_lr = 3.0;         // 194 entries
+  s.modality_lr = {4.0, 4.5, 3.0};  // 4.5: 191 entries, 3 sub-stages: 189 epochs
+  s.label_passes = {10, 5};
+  s.discriminator_passes = {1};
+  s.modality_passes = {15, 7, 5};
+  CHECK(recipes::max_epochs(s) == 189);
+  s.epochs = 189;
+  for (std::size_t m = 0; m < 3; ++m)  // the last epoch's last sub-stage is within every table
+    CHECK_NOTHROW(SsahTableLr{s.modality_lr[m]}(s.epochs - 1, s.modality_passes.size() - 1));
+  pipeline::Experiment e;
+  CHECK_NOTHROW(recipes::apply(s, d, e));
+  s.epochs = 190;
+  CHECK_THROWS_AS(SsahTableLr{4.5}(189, 2), InvalidArgument);  // what training would have hit
+  CHECK_THROWS_WITH_AS(recipes::apply(s, d, e),
+                       doctest::Contains("190 epochs, but its learning-rate tables end after 189"), InvalidArgument);
+}

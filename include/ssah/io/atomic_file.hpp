@@ -13,7 +13,9 @@
 /// outright (SIGKILL) may leave one behind, never a partial destination. The new file gets mode 0666 minus the umask,
 /// like any new file; a destination that is a symbolic link is replaced by the file, not followed. A destination that
 /// exists and is not a regular file (a device such as /dev/null, a FIFO, a directory), or a link
-/// to one (/dev/stdout), is refused: renaming over it would replace the device node or the link.
+/// to one (/dev/stdout to a pipe), is refused: renaming over it would replace the device node or
+/// the link. So is a name that leads into /proc (/dev/stdout, /dev/fd/N, /proc/self/fd/N: a
+/// process's open file, whatever it is): renaming would replace the system's /dev/stdout link.
 ///
 /// POSIX only.
 
@@ -21,6 +23,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,9 +38,31 @@
 namespace ssah {
 namespace io {
 
+namespace detail {
+/// The first name on the way from `path` through its symbolic links whose folder is in /proc
+/// ("/proc/self/fd/1" for /dev/stdout), or "" when there is none.
+inline std::string name_in_proc(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec);
+  for (int hop = 0; hop < 40 && !ec; ++hop) {  // 40: the kernel's own limit on a chain of links
+    const std::string folder = fs::canonical(p.parent_path(), ec).string();
+    if (!ec && (folder == "/proc" || folder.rfind("/proc/", 0) == 0)) return p.string();
+    if (!fs::is_symlink(p, ec)) return "";
+    const fs::path target = fs::read_symlink(p, ec);
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  return "";
+}
+}  // namespace detail
+
 /// IoError unless `path` is a name ssah may write a file to: absent, a regular file, or a link to
-/// a regular file or to nothing (the link is then replaced by the file).
+/// a regular file or to nothing (the link is then replaced by the file), and not in /proc.
 inline void check_output_destination(const std::string& path) {
+  if (const std::string proc = detail::name_in_proc(path); !proc.empty())
+    ::ssah::detail::fail<IoError>("cannot write '", path, "'", proc == path ? "" : ": it leads to '" + proc + "'",
+                                  ", in /proc (where /dev/stdout and /dev/fd/N lead: a process's open files), "
+                                  "where ssah cannot write a file: give the name of a file");
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return;  // absent (or unreachable: creating it will say why)
   if (S_ISLNK(st.st_mode)) {
