@@ -3,6 +3,7 @@
 #include "ssah/hashing/select.hpp"
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/model/any_model.hpp"
+#include "ssah/recipes.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -95,6 +96,13 @@ void check_output_file(const char* option, const std::string& out,
       SSAH_THROW(InvalidArgument, option, " '", out, "' is the file of ", other_option,
                  "; writing it would replace that file: choose another path");
   }
+}
+
+void check_epochs(const recipes::Settings& settings) {
+  if (settings.epochs > recipes::max_epochs(settings))
+    SSAH_THROW(InvalidArgument, "--epochs ", settings.epochs,
+               ": the recipe's learning-rate tables (each rate divided by sqrt(10) every epoch) cover at most ",
+               recipes::max_epochs(settings), " epochs, and their rates are below 10^-15 long before that");
 }
 
 void check_bits(const std::vector<int>& bits) {

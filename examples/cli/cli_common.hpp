@@ -15,6 +15,7 @@
 #include "ssah/io/code_arrays.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/io/npy_map.hpp"
+#include "ssah/recipes.hpp"
 
 namespace ssah::cli {
 
@@ -40,6 +41,10 @@ CodesFile read_codes(const std::string& path, bool map_packed = false);
 /// Warns (stderr, "ssah COMMAND: warning: ...") of packed codes whose bytes are all 0 or 1: a label
 /// file, or 0/1 bits not packed, given where codes belong (read 8 bits a byte, meaningless codes).
 void warn_of_unpacked_bits(const char* command, const CodesFile& query, const CodesFile& database);
+
+/// InvalidArgument naming --epochs when `settings` train more epochs than its learning-rate
+/// tables cover (recipes::max_epochs).
+void check_epochs(const recipes::Settings& settings);
 
 /// Throws ShapeError unless both code files have the same number of bits.
 void check_same_bits(const CodesFile& query, const CodesFile& database);

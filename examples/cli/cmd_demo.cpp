@@ -61,6 +61,7 @@ void run_demo(const DemoArgs& a) {
   s.label_passes = {6, 3};
   s.modality_passes = {6, 3, 2};
   s.epochs = a.epochs;
+  check_epochs(s);
   pipeline::Experiment e;
   recipes::apply(s, d, e);
   e.bits = a.bits;

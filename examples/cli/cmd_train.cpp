@@ -46,15 +46,31 @@ using nlohmann::json;
 std::atomic<bool> interrupt_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
 
-extern "C" void on_interrupt_signal(int) { interrupt_requested.store(true); }
+/// A second signal: the temporary files being written are removed, then the signal ends the
+/// program as it would have.
+extern "C" void on_second_signal(int signal) {
+  io::remove_temporary_files();
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(signal, &sa, nullptr);
+  raise(signal);
+}
 
+extern "C" void on_interrupt_signal(int signal) {
+  interrupt_requested.store(true);
+  struct sigaction sa {};
+  sa.sa_handler = on_second_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(signal, &sa, nullptr);
+}
+
+/// SIGINT (Ctrl-C), SIGTERM and SIGHUP (a closed terminal or ssh session) stop at the next step.
 void install_interrupt_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_interrupt_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &sa, nullptr);
 }
 
 /// Thrown at a step boundary once a signal arrived; run_train reports it and exits with 130.
@@ -383,7 +399,7 @@ void run_train(TrainArgs a) {
           std::fprintf(stderr, "ssah train: warning: K = %d: %s\n", bits, collapsed.back().c_str());
         }
       }
-      write_curves(a.out, r);
+      write_curves(a.out, r, [] { return interrupt_requested.load(); });
       json maps = json::object();
       std::printf("K = %d (%.1f s):", bits, r.train_seconds);
       for (const pipeline::Direction& d : r.directions) {

@@ -5,6 +5,7 @@
 // "ssah <command>: error: ..."); CLI11's codes (non-zero) for usage errors.
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -87,28 +90,39 @@ void check_command_name(const CLI::App& app, int argc, const char* const* argv) 
                          CLI::ExitCodes::ExtrasError);
 }
 
-/// Refuses an OpenMP stack size (OMP_STACKSIZE, else GOMP_STACKSIZE: a number, K by default, or
-/// with B, K, M or G) whose stacks, one per thread, exceed the machine's memory: libgomp would end
-/// the process at its first parallel region with only its own "Thread creation failed".
+/// Refuses an OpenMP stack size (OMP_STACKSIZE, else GOMP_STACKSIZE: decimal digits, K by
+/// default, or with B, K, M or G, as libgomp reads it) whose stacks, one per thread, exceed the
+/// memory this process may have (the machine's, or `ulimit -v`): libgomp would end the process at
+/// its first parallel region with only its own "Thread creation failed". A value libgomp does not
+/// read as a size is left to it (it warns and ignores it).
 void check_openmp_stack_size() {
-  const char* names[] = {"OMP_STACKSIZE", "GOMP_STACKSIZE"};
-  for (const char* name : names) {
+  for (const char* name : {"OMP_STACKSIZE", "GOMP_STACKSIZE"}) {
     const char* value = std::getenv(name);
     if (value == nullptr) continue;
+    const char* p = value;
+    while (*p == ' ' || *p == '\t') ++p;
+    if (!std::isdigit(static_cast<unsigned char>(*p))) return;
+    errno = 0;
     char* end = nullptr;
-    const double number = std::strtod(value, &end);
-    while (*end == ' ') ++end;
+    const unsigned long long number = std::strtoull(p, &end, 10);
+    while (*end == ' ' || *end == '\t') ++end;
     const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(*end)));
     const double scale = unit == 'B' ? 1 : unit == 'M' ? 1 << 20 : unit == 'G' ? 1 << 30 : 1 << 10;
-    if (end == value || !(number > 0)) return;  // not a size: libgomp ignores it (with its own warning)
-    const double stack = std::min(number * scale, 1e18), threads = ssah::detail::resolve_threads(0);
-    const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    if (unit == 'B' || unit == 'K' || unit == 'M' || unit == 'G') ++end;
+    while (*end == ' ' || *end == '\t') ++end;
+    if (errno == ERANGE || *end != '\0' || number == 0) return;
+    const double stack = static_cast<double>(number) * scale, threads = ssah::detail::resolve_threads(0);
+    double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    struct rlimit limit {};
+    if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      memory = std::min(memory, static_cast<double>(limit.rlim_cur));
     if (memory > 0 && stack * threads > memory)
-      throw std::runtime_error(
-          std::string(name) + "=" + ssah::cli::printable(std::string(value).substr(0, 32)) + ": " +
-          std::to_string(static_cast<int>(threads)) + " OpenMP threads with " +
-          ssah::detail::human_bytes(static_cast<std::size_t>(stack)) + " of stack each need more than this machine's " +
-          ssah::detail::human_bytes(static_cast<std::size_t>(memory)) + " of memory: give a smaller size or unset it");
+      throw std::runtime_error(std::string(name) + "=" + ssah::cli::printable(std::string(value).substr(0, 32)) + ": " +
+                               std::to_string(static_cast<int>(threads)) + " OpenMP threads with " +
+                               ssah::detail::human_bytes(static_cast<std::size_t>(std::min(stack, 1e18))) +
+                               " of stack each need more than the " +
+                               ssah::detail::human_bytes(static_cast<std::size_t>(memory)) +
+                               " of memory this process may have: give a smaller size or unset it");
     return;  // libgomp reads the first that is set
   }
 }
@@ -126,14 +140,38 @@ std::string command_name(const CLI::App& app, int argc, const char* const* argv)
 
 }  // namespace
 
+/// Standard input, output and error must be open: a file the program opens would otherwise take
+/// the free descriptor, and what is printed would go into it (`ssah train ... >&-` wrote its
+/// summary into the run's lock file). A closed one is given /dev/null; false when output or error
+/// was closed (the program then refuses to run: what it prints would be lost).
+bool standard_descriptors_open() {
+  bool open = true;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+    open = open && fd == 0;
+  }
+  return open;
+}
+
 int main(int argc, char** argv) {
+  if (!standard_descriptors_open()) {
+    std::fprintf(stderr, "ssah: error: standard output or standard error is closed: give them a file or /dev/null\n");
+    return 1;
+  }
   // Past a file-size limit (ulimit -f) a write fails with EFBIG, which ssah reports and cleans up
   // after, instead of the default SIGXFSZ ending the process with a temporary file left behind.
   std::signal(SIGXFSZ, SIG_IGN);
-  // Ctrl-C or a kill during a long search or evaluation: its temporary output files go too.
-  // (`ssah train` replaces this with its own handler, which stops at the next step instead.)
-  std::signal(SIGINT, on_termination_signal);
-  std::signal(SIGTERM, on_termination_signal);
+  // Ctrl-C, a kill, or another signal that ends a process by default (SIGHUP: a closed terminal or
+  // ssh session; SIGPIPE: standard output closed early, which still ends the program as it ends
+  // any filter) during a long search or evaluation: its temporary output files go too.
+  // (`ssah train` replaces SIGINT's, SIGTERM's and SIGHUP's: it stops at the next step instead.)
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM})
+    std::signal(signal, on_termination_signal);
   const int default_threads = ssah::detail::limit_default_threads();
   if (default_threads != ssah::detail::resolve_threads(0))
     std::fprintf(stderr, "ssah: warning: OMP_NUM_THREADS asks for %d threads; using %d (at most 4 per processor)\n",
@@ -151,11 +189,15 @@ int main(int argc, char** argv) {
   });
   for (AddCommand add : commands) add(app);
   try {
+    check_command_name(app, argc, argv);
     // A malformed SSAH_HAMMING_ISA is refused by every command before it starts (train would
     // otherwise find it only when it evaluates, after training).
-    (void)ssah::hamming_kernel_name();
-    check_openmp_stack_size();
-    check_command_name(app, argc, argv);
+    bool help = false;  // help is given whatever the environment holds
+    for (int i = 1; i < argc; ++i) help = help || std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h";
+    if (!help) {
+      (void)ssah::hamming_kernel_name();
+      check_openmp_stack_size();
+    }
     ssah::cli::check_list_options(argc, argv);
     app.parse(argc, argv);
     // Results printed to standard output (search and eval without a file) must have arrived.

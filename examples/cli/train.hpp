@@ -5,6 +5,7 @@
 // runs the training on them.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -98,7 +99,8 @@ std::string missing_codes(const std::string& out, const std::string& k, const pi
 std::vector<std::string> run_output_names(const nlohmann::json& report);
 
 /// The CSV curves of every direction of `r` in out/curves/ and, with gnuplot, their SVG plots.
-void write_curves(const std::string& out, const pipeline::BitsResult& r);
+/// `stop` (optional) tells a plot still being drawn to give up (a Ctrl-C).
+void write_curves(const std::string& out, const pipeline::BitsResult& r, const std::function<bool()>& stop = {});
 
 /// Checksums of what training reads (labels, each modality after standardisation, the split), so
 /// that --resume can tell whether the command line describes the data of the run it continues.

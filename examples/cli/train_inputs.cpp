@@ -239,11 +239,7 @@ recipes::Settings resolve_settings(const TrainArgs& a, const TrainInputs& in) {
     settings.discriminator_passes = {a.passes};
     settings.modality_passes = {a.passes};
   }
-  if (settings.epochs > recipes::max_epochs(settings))
-    SSAH_THROW(InvalidArgument, "--epochs ", settings.epochs,
-               ": the recipe's learning-rate tables (each rate divided by "
-               "sqrt(10) every epoch) cover at most ",
-               recipes::max_epochs(settings), " epochs, and their rates are below 10^-15 long before that");
+  check_epochs(settings);
   return settings;
 }
 

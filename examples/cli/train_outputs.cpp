@@ -4,11 +4,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,11 +34,14 @@ std::string file_part(const std::string& direction) {
 
 /// Runs `gnuplot SCRIPT` in `dir` without a shell (the folder's name, which the user chose, never
 /// reaches a command line or a gnuplot string), its standard output into the open file `out_fd`
-/// and its messages discarded; its exit status, 127 when gnuplot could not be started.
-int run_gnuplot(const std::string& dir, const std::string& script, int out_fd) {
+/// and its messages discarded; its exit status, 127 when gnuplot could not be started, -1 when it
+/// failed or was stopped: after 60 s, or once `stop()` says so (a Ctrl-C), gnuplot and whatever
+/// it started (its own process group) are killed.
+int run_gnuplot(const std::string& dir, const std::string& script, int out_fd, const std::function<bool()>& stop) {
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {  // only async-signal-safe calls until exec
+    ::setpgid(0, 0);
     const int devnull = ::open("/dev/null", O_WRONLY);
     if (::chdir(dir.c_str()) != 0 || devnull < 0) ::_exit(126);
     ::dup2(out_fd, STDOUT_FILENO);
@@ -42,9 +49,20 @@ int run_gnuplot(const std::string& dir, const std::string& script, int out_fd) {
     ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  ::setpgid(pid, pid);  // (also in the child: whichever runs first)
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
+  for (int waited_ms = 0;; waited_ms += 20) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) return -1;
+    if (waited_ms >= 60000 || (stop && stop())) {
+      ::kill(-pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return -1;
+    }
+    ::usleep(20000);
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -55,10 +73,13 @@ int run_gnuplot(const std::string& dir, const std::string& script, int out_fd) {
 /// file by name, so that a symbolic link or a FIFO planted in the run folder can neither redirect
 /// the plot onto another file nor block the run. A warning, never a failure, when gnuplot is
 /// absent or fails.
-void plot(const std::string& out, const std::string& name, const std::string& script_body) {
+void plot(const std::string& out, const std::string& name, const std::string& script_body,
+          const std::function<bool()>& stop) {
   io::write_file_atomic(out + "/curves/" + name + ".gp", "set terminal svg size 800,600 dynamic\n" + script_body);
   io::AtomicFile svg(out + "/" + name + ".svg");
-  const int status = run_gnuplot(out + "/curves", name + ".gp", svg.native_handle());
+  const int status = run_gnuplot(out + "/curves", name + ".gp", svg.native_handle(), stop);
+  struct stat written {};
+  const bool empty = ::fstat(svg.native_handle(), &written) != 0 || written.st_size == 0;
   if (status == 127) {
     static bool warned = false;
     if (!warned) std::fprintf(stderr, "ssah train: warning: gnuplot not found on PATH; plots skipped (CSV written)\n");
@@ -66,7 +87,7 @@ void plot(const std::string& out, const std::string& name, const std::string& sc
     return;
   }
   try {
-    if (status == 0) return svg.commit();
+    if (status == 0 && !empty) return svg.commit();
   } catch (const IoError&) {  // the plot is a convenience: the CSV files hold the curves
   }
   std::fprintf(stderr, "ssah train: warning: gnuplot failed on curves/%s.gp; plot %s.svg skipped\n", name.c_str(),
@@ -80,7 +101,7 @@ void write_indices(const std::string& path, const std::vector<std::size_t>& rows
   io::write_npy(path, v, {v.size()});
 }
 
-void write_curves(const std::string& out, const pipeline::BitsResult& r) {
+void write_curves(const std::string& out, const pipeline::BitsResult& r, const std::function<bool()>& stop) {
   const std::string k = "K" + std::to_string(r.bits);
   std::string pr_plot = "set title 'precision-recall, " + k +
                         " (Hamming radius sweep)'\nset xlabel 'recall'\nset ylabel 'precision'\nset key outside\n"
@@ -106,8 +127,8 @@ void write_curves(const std::string& out, const pipeline::BitsResult& r) {
     pn_plot += sep + "'" + name + "_precision_at_n.csv' every ::1 using 1:2 with linespoints title '" + d.name + "'";
     first = false;
   }
-  plot(out, k + "_pr", pr_plot + "\n");
-  plot(out, k + "_precision_at_n", pn_plot + "\n");
+  plot(out, k + "_pr", pr_plot + "\n", stop);
+  plot(out, k + "_precision_at_n", pn_plot + "\n", stop);
 }
 
 std::vector<std::string> run_output_names(const nlohmann::json& report) {
@@ -115,28 +136,40 @@ std::vector<std::string> run_output_names(const nlohmann::json& report) {
     throw io::JsonFormError("'command' is not \"train\"");
   const nlohmann::json modalities = io::json_field<nlohmann::json>(report, "modalities");
   const nlohmann::json hyperparameters = io::json_field<nlohmann::json>(report, "hyperparameters");
-  const nlohmann::json bits = io::json_field<nlohmann::json>(hyperparameters, "bits", "hyperparameters");
-  if (!modalities.is_array() || !bits.is_array()) throw io::JsonFormError("'modalities' or 'bits' is not a list");
-  std::vector<std::string> names;
+  const nlohmann::json listed_bits = io::json_field<nlohmann::json>(hyperparameters, "bits", "hyperparameters");
+  if (!modalities.is_array() || !listed_bits.is_array())
+    throw io::JsonFormError("'modalities' or 'hyperparameters.bits' is not a list");
+  std::set<std::string> names;
   for (const nlohmann::json& m : modalities) {
     const auto name = io::json_field<std::string>(m, "name", "modalities");
     pipeline::check_modality_name(name);  // a name from a file becomes part of paths: no '/'
-    names.push_back(name);
+    names.insert(name);
   }
+  // The code lengths listed and those with results (read_report checked the keys): a report edited
+  // to list fewer must not leave the others' files beside the new run.
+  nlohmann::json bits = listed_bits;
+  if (report.contains("results") && report["results"].is_object())
+    for (const auto& item : report["results"].items()) bits.push_back(std::stoi(item.key().substr(1)));
+  if (names.empty() || bits.empty())
+    throw io::JsonFormError("it lists no modality or no code length, which every run of ssah train has");
   std::vector<std::string> files = {"report.json"};
   if (report.contains("split") && report["split"].is_object() &&
       report["split"].value("source", std::string()) == "seeded (split/)")
     for (const char* part : {"query", "db", "train"}) files.push_back(std::string("split/") + part + "_idx.npy");
+  std::set<int> lengths;
   for (const nlohmann::json& b : bits) {
     if (!b.is_number_integer() || !is_model_bits(b.get<int>()))
       throw io::JsonFormError("'hyperparameters.bits' holds " + b.dump() + ", not a code length");
-    const std::string k = "K" + std::to_string(b.get<int>());
+    lengths.insert(b.get<int>());
+  }
+  for (int length : lengths) {
+    const std::string k = "K" + std::to_string(length);
     files.push_back("model-" + k + ".safetensors");
     for (const char* plot : {"_pr", "_precision_at_n"}) {
       files.push_back(k + plot + ".svg");
       files.push_back("curves/" + k + plot + ".gp");
     }
-    std::vector<std::string> queries = names;  // every direction the run can have: label queries too
+    std::vector<std::string> queries(names.begin(), names.end());  // every direction: label queries too
     queries.push_back("label");
     for (const std::string& d : names) {
       files.push_back("codes/" + k + "_" + d + "_query.npy");

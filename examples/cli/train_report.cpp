@@ -66,6 +66,10 @@ json read_report(const std::string& dir) {
         throw io::JsonFormError("'" + std::string(key) + "' is not an object");
     if (report.contains("modalities") && !report["modalities"].is_array())
       throw io::JsonFormError("'modalities' is not a list");
+    if (report.contains("total_seconds") &&
+        !(report["total_seconds"].is_number() && report["total_seconds"].get<double>() >= 0))
+      throw io::JsonFormError("'total_seconds' is " + report["total_seconds"].dump().substr(0, 40) +
+                              ", not a number of seconds");
     const json results = report.value("results", json::object());
     for (const auto& [k, done] : results.items()) {  // results are carried into the new report
       const std::string field = "results." + k;

@@ -601,6 +601,23 @@ mkdir -p "$o/ow_empty_report" && echo '{}' >"$o/ow_empty_report/report.json"
 case_ out_overwrite_foreign_report error "--overwrite .*ow_empty_report: its report.json is not one of ssah train" \
   train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/ow_empty_report" --overwrite
 [ "$(cat "$o/ow_empty_report/report.json")" = "{}" ] || fail_case out_overwrite_foreign_report "report.json replaced"
+# Round 11. A report edited to list fewer code lengths than it has results for: --overwrite still
+# removes the files of every K the run had. Standard output closed: refused, nothing written (the
+# summary went into the run's lock file, which took descriptor 1).
+cp -r "$in/run" "$o/ow_fewer_bits"
+"$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); r["hyperparameters"]["bits"] = [32]; json.dump(r, open(sys.argv[1], "w"))' \
+  "$o/ow_fewer_bits/report.json"
+case_ out_overwrite_results_bits ok "" train "${T0[@]}" --bits 32 --hidden 16,8 "${L[@]}" "${S[@]}" --out "$o/ow_fewer_bits" --overwrite
+[ ! -e "$o/ow_fewer_bits/model-K16.safetensors" ] && [ ! -e "$o/ow_fewer_bits/codes/K16_img_db.npy" ] ||
+  fail_case out_overwrite_results_bits "the K16 files of the replaced run were left beside the new run"
+"$ssah" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/closed_stdout" >&- 2>"$work/closed_stdout.stderr"
+closed_rc=$?
+if [ "$closed_rc" -eq 1 ] && [ ! -e "$o/closed_stdout" ] && grep -q "standard output or standard error is closed" "$work/closed_stdout.stderr"; then
+  passed=$((passed + 1))
+  echo "ok   closed_stdout"
+else
+  fail_case closed_stdout "exit $closed_rc: $(head -c 200 "$work/closed_stdout.stderr")"
+fi
 # --version and --help to a full standard output: the loss is an error.
 "$ssah" --version >/dev/full 2>"$work/version_full.stderr"
 version_rc=$?

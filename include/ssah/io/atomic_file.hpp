@@ -47,7 +47,8 @@ inline std::string name_in_proc(const std::string& path) {
   fs::path p = fs::absolute(path, ec);
   for (int hop = 0; hop < 40 && !ec; ++hop) {  // 40: the kernel's own limit on a chain of links
     const std::string folder = fs::canonical(p.parent_path(), ec).string();
-    if (!ec && (folder == "/proc" || folder.rfind("/proc/", 0) == 0)) return p.string();
+    if (!ec && (folder == "/proc" || folder.rfind("/proc/", 0) == 0))  // named as written when it says /proc
+      return p.string().rfind("/proc/", 0) == 0 ? p.string() : (fs::path(folder) / p.filename()).string();
     if (!fs::is_symlink(p, ec)) return "";
     const fs::path target = fs::read_symlink(p, ec);
     p = target.is_absolute() ? target : p.parent_path() / target;
