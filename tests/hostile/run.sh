@@ -187,7 +187,11 @@ mkdir -p "$o/locked"
 if command -v flock >/dev/null; then
   flock "$o/locked/.ssah-lock" sleep 30 &
   holder=$!
-  sleep 1
+  # Until the holder has the lock (a fixed pause raced with a loaded machine).
+  for _ in $(seq 1 200); do
+    flock -n "$o/locked/.ssah-lock" true || break
+    sleep 0.05
+  done
   case_ out_train_locked error "--out .*locked: another ssah train is writing to this folder" \
     train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/locked"
   kill "$holder" 2>/dev/null
@@ -543,12 +547,17 @@ grep -q "every training item shares a label" "$o/one_class/report.json" ||
 # A --resume interrupted in training leaves the run's report.json as it was (its total_seconds,
 # its epochs); it was rewritten, without them, before training. SIGINT once training has begun
 # (its progress lines, on stderr, say so).
-cp -r "$in/run" "$o/resume_interrupted"
+# The run has 100 steps a pass, so that its 180 epochs take tens of seconds and the SIGINT lands in
+# training however late a loaded machine delivers it (with 1 step a pass they took half a second,
+# and a CI run saw training end first).
+long_steps=(--modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --passes 1 --steps-per-pass 100 --bits 16
+  --hidden 16,8)
+"$ssah" train "${long_steps[@]}" --epochs 1 "${L[@]}" "${S[@]}" --out "$o/resume_interrupted" >/dev/null 2>&1 ||
+  fail_case resume_interrupted "the one-epoch run to resume failed"
 "$python" -c 'import json, sys; r = json.load(open(sys.argv[1])); r["total_seconds"] = 12.5; json.dump(r, open(sys.argv[1], "w"))' \
   "$o/resume_interrupted/report.json"
 cp "$o/resume_interrupted/report.json" "$work/resume_interrupted_report.json"
-timeout -k 10 "$limit" "$ssah" train --modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --passes 1 \
-  --steps-per-pass 1 --bits 16 --hidden 16,8 --epochs 180 "${L[@]}" "${S[@]}" --resume "$o/resume_interrupted" \
+timeout -k 10 "$limit" "$ssah" train "${long_steps[@]}" --epochs 180 "${L[@]}" "${S[@]}" --resume "$o/resume_interrupted" \
   >"$work/resume_interrupted.stdout" 2>"$work/resume_interrupted.stderr" </dev/null &
 resume_pid=$!
 for _ in $(seq 1 600); do
