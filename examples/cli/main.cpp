@@ -111,6 +111,11 @@ void check_openmp_stack_size() {
     if (unit == 'B' || unit == 'K' || unit == 'M' || unit == 'G') ++end;
     while (*end == ' ' || *end == '\t') ++end;
     if (errno == ERANGE || *end != '\0' || number == 0) return;
+    // Below a thread's minimum stack (about 64 KiB here, with the signal stack AVX-512 needs)
+    // libgomp cannot create its threads either.
+    if (static_cast<double>(number) * scale < 128 * 1024.0)
+      throw std::runtime_error(std::string(name) + "=" + ssah::cli::printable(std::string(value).substr(0, 32)) +
+                               ": too small for a thread's stack: give at least 128K, or unset it");
     const double stack = static_cast<double>(number) * scale, threads = ssah::detail::resolve_threads(0);
     double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
     struct rlimit limit {};
@@ -170,7 +175,7 @@ int main(int argc, char** argv) {
   // ssh session; SIGPIPE: standard output closed early, which still ends the program as it ends
   // any filter) during a long search or evaluation: its temporary output files go too.
   // (`ssah train` replaces SIGINT's, SIGTERM's and SIGHUP's: it stops at the next step instead.)
-  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM})
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU})
     std::signal(signal, on_termination_signal);
   const int default_threads = ssah::detail::limit_default_threads();
   if (default_threads != ssah::detail::resolve_threads(0))

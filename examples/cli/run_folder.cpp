@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ssah/error.hpp"
@@ -141,7 +142,18 @@ bool claim_run_folder(const std::string& dir, RunFolderMode mode, const std::vec
   const std::string lock_path = (fs::path(dir) / kLockName).string();
   // Kept open (and locked) until the process ends; the kernel releases the lock however it ends,
   // so a lock file left behind by a crash blocks nothing.
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a link planted at the lock's name (dangling, say) would make ssah create or lock
+  // the file it points to, anywhere; O_NONBLOCK: a FIFO there must not block the open.
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  struct stat lock_stat {};
+  if (fd >= 0 && (::fstat(fd, &lock_stat) != 0 || !S_ISREG(lock_stat.st_mode))) {
+    ::close(fd);
+    SSAH_THROW(IoError, option, " ", dir, ": the lock file '", lock_path,
+               "' is not a regular file: remove it (ssah creates its own)");
+  }
+  if (fd < 0 && errno == ELOOP)
+    SSAH_THROW(IoError, option, " ", dir, ": the lock file '", lock_path,
+               "' is a symbolic link: remove it (ssah creates its own)");
   if (fd < 0)
     SSAH_THROW(IoError, option, " ", dir, ": cannot create the lock file '", lock_path, "': ", std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -37,7 +38,28 @@ std::string file_part(const std::string& direction) {
 /// and its messages discarded; its exit status, 127 when gnuplot could not be started, -1 when it
 /// failed or was stopped: after 60 s, or once `stop()` says so (a Ctrl-C), gnuplot and whatever
 /// it started (its own process group) are killed.
+/// gnuplot's absolute path, from the absolute folders of PATH ("" when there is none): looked up
+/// here, not by exec in the run folder's curves/, where a relative PATH entry ("." or an empty
+/// one) would find a file planted in the output folder.
+std::string find_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::string folders = path != nullptr ? path : "";
+  for (std::size_t start = 0; start <= folders.size();) {
+    const std::size_t end = std::min(folders.find(':', start), folders.size());
+    const std::string folder = folders.substr(start, end - start);
+    start = end + 1;
+    if (folder.empty() || folder[0] != '/') continue;
+    const std::string candidate = folder + "/gnuplot";
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return "";
+}
+
 int run_gnuplot(const std::string& dir, const std::string& script, int out_fd, const std::function<bool()>& stop) {
+  static const std::string gnuplot = find_gnuplot();
+  if (gnuplot.empty()) return 127;
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {  // only async-signal-safe calls until exec
@@ -46,7 +68,7 @@ int run_gnuplot(const std::string& dir, const std::string& script, int out_fd, c
     if (::chdir(dir.c_str()) != 0 || devnull < 0) ::_exit(126);
     ::dup2(out_fd, STDOUT_FILENO);
     ::dup2(devnull, STDERR_FILENO);
-    ::execlp("gnuplot", "gnuplot", script.c_str(), static_cast<char*>(nullptr));
+    ::execl(gnuplot.c_str(), "gnuplot", script.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // (also in the child: whichever runs first)

@@ -627,6 +627,21 @@ if [ "$closed_rc" -eq 1 ] && [ ! -e "$o/closed_stdout" ] && grep -q "standard ou
 else
   fail_case closed_stdout "exit $closed_rc: $(head -c 200 "$work/closed_stdout.stderr")"
 fi
+# Round 12. A relative PATH entry ('.') must not make ssah run a 'gnuplot' planted in the run folder's
+# curves/ (gnuplot is looked up in PATH's absolute folders, before the change of folder); a link
+# planted at the lock file's name is refused (it made ssah create its target anywhere); an
+# OpenMP stack too small for a thread is ssah's error, not libgomp's.
+cp -r "$in/run" "$o/planted_gnuplot" && rm -f "$o/planted_gnuplot/.ssah-lock"
+printf '#!/bin/sh\necho planted >"%s"\n' "$work/planted_ran" >"$o/planted_gnuplot/curves/gnuplot"
+chmod +x "$o/planted_gnuplot/curves/gnuplot"
+PATH=".:$PATH" case_ planted_gnuplot ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/planted_gnuplot" --overwrite
+[ ! -e "$work/planted_ran" ] || fail_case planted_gnuplot "the gnuplot planted in the run folder was run"
+mkdir -p "$o/lock_link" && ln -s "$work/lock_target" "$o/lock_link/.ssah-lock"
+case_ lock_link error "--out .*lock_link: the lock file .* is a symbolic link" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/lock_link"
+[ ! -e "$work/lock_target" ] || fail_case lock_link "the lock link's target was created"
+OMP_STACKSIZE=32K case_ env_omp_stack_small error "OMP_STACKSIZE=32K: too small for a thread's stack" \
+  search "${db[@]}" "${q4[@]}" -k 5 --out "$o/small_stack_ids.npy"
 # --version and --help to a full standard output: the loss is an error.
 "$ssah" --version >/dev/full 2>"$work/version_full.stderr"
 version_rc=$?
