@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -96,6 +97,10 @@ void check_output_file(const char* option, const std::string& out,
       SSAH_THROW(InvalidArgument, option, " '", out, "' is the file of ", other_option,
                  "; writing it would replace that file: choose another path");
   }
+}
+
+void kill_child_process_group() noexcept {
+  if (const int group = child_process_group.load(); group > 0) ::kill(-group, SIGKILL);
 }
 
 void check_epochs(const recipes::Settings& settings) {

@@ -3,6 +3,7 @@
 // A subcommand lives in its own cmd_<name>.cpp, defines `void add_<name>_command(CLI::App&)`
 // (declared below), and is listed once in main.cpp.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -41,6 +42,13 @@ CodesFile read_codes(const std::string& path, bool map_packed = false);
 /// Warns (stderr, "ssah COMMAND: warning: ...") of packed codes whose bytes are all 0 or 1: a label
 /// file, or 0/1 bits not packed, given where codes belong (read 8 bits a byte, meaningless codes).
 void warn_of_unpacked_bits(const char* command, const CodesFile& query, const CodesFile& database);
+
+/// The process group of a child the program waits for (gnuplot), 0 when none: a signal that ends
+/// the program kills it too (it would run on, a hung one forever). Lock-free, for signal handlers.
+inline std::atomic<int> child_process_group{0};
+
+/// Kills the process group in `child_process_group`, if any; async-signal-safe.
+void kill_child_process_group() noexcept;
 
 /// InvalidArgument naming --epochs when `settings` train more epochs than its learning-rate
 /// tables cover (recipes::max_epochs).

@@ -50,6 +50,7 @@ static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs 
 /// program as it would have.
 extern "C" void on_second_signal(int signal) {
   io::remove_temporary_files();
+  kill_child_process_group();
   struct sigaction sa {};
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);

@@ -52,6 +52,7 @@ std::string one_line(std::string s) {
 
 extern "C" void on_termination_signal(int signal) {
   ssah::io::remove_temporary_files();
+  ssah::cli::kill_child_process_group();
   std::signal(signal, SIG_DFL);
   std::raise(signal);
 }

@@ -45,11 +45,20 @@ bool is_run_output(const std::string& relative) {
   return false;
 }
 
-/// The first entry of `dir` other than the lock file ("" when there is none).
+/// The first entry of `dir` other than what a run that ended before writing anything leaves: the
+/// lock file and its empty sub-folders (a run killed by a signal, which cannot clean up) ("" when
+/// there is none).
 std::string first_entry(const fs::path& dir) {
   std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec))
-    if (e.path().filename() != kLockName) return e.path().filename().string();
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == kLockName) continue;
+    std::error_code empty_ec;
+    if ((name == "codes" || name == "curves" || name == "split") && !fs::is_symlink(e.path(), empty_ec) &&
+        fs::is_directory(e.path(), empty_ec) && fs::is_empty(e.path(), empty_ec))
+      continue;
+    return name;
+  }
   return "";
 }
 

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_common.hpp"
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/io/json_error.hpp"
 #include "ssah/io/npy.hpp"
@@ -72,6 +73,10 @@ int run_gnuplot(const std::string& dir, const std::string& script, int out_fd, c
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // (also in the child: whichever runs first)
+  child_process_group.store(pid);
+  struct Forget {  // once waited for, the group is no longer this program's to kill
+    ~Forget() { child_process_group.store(0); }
+  } forget;
   int status = 0;
   for (int waited_ms = 0;; waited_ms += 20) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);

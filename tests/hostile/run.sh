@@ -642,6 +642,10 @@ case_ lock_link error "--out .*lock_link: the lock file .* is a symbolic link" \
 [ ! -e "$work/lock_target" ] || fail_case lock_link "the lock link's target was created"
 OMP_STACKSIZE=32K case_ env_omp_stack_small error "OMP_STACKSIZE=32K: too small for a thread's stack" \
   search "${db[@]}" "${q4[@]}" -k 5 --out "$o/small_stack_ids.npy"
+# What a fresh run killed by a signal before writing anything leaves (its lock, empty sub-folders)
+# does not block the same command.
+mkdir -p "$o/killed_early/codes" "$o/killed_early/curves" && : >"$o/killed_early/.ssah-lock"
+case_ out_killed_early_rerun ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/killed_early"
 # --version and --help to a full standard output: the loss is an error.
 "$ssah" --version >/dev/full 2>"$work/version_full.stderr"
 version_rc=$?
