@@ -5,6 +5,8 @@
 #include "ssah/model/any_model.hpp"
 #include "ssah/recipes.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -96,6 +98,18 @@ void check_output_file(const char* option, const std::string& out,
     if (same)
       SSAH_THROW(InvalidArgument, option, " '", out, "' is the file of ", other_option,
                  "; writing it would replace that file: choose another path");
+  }
+}
+
+void check_stdout_not_input(const std::vector<std::pair<const char*, std::string>>& inputs) {
+  struct stat out {};
+  if (::fstat(STDOUT_FILENO, &out) != 0 || !S_ISREG(out.st_mode)) return;  // a terminal, a pipe
+  for (const auto& [option, path] : inputs) {
+    struct stat in {};
+    if (!path.empty() && ::stat(path.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+      SSAH_THROW(InvalidArgument, option, " ", path,
+                 ": standard output is written to this file, which the command reads or writes; what it prints would "
+                 "damage it: send standard output elsewhere");
   }
 }
 

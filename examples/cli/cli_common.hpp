@@ -47,6 +47,10 @@ void warn_of_unpacked_bits(const char* command, const CodesFile& query, const Co
 /// the program kills it too (it would run on, a hung one forever). Lock-free, for signal handlers.
 inline std::atomic<int> child_process_group{0};
 
+/// InvalidArgument when standard output is one of the files `inputs` (option, path) names
+/// (`ssah search ... >> q.npy` appended the results to the query file).
+void check_stdout_not_input(const std::vector<std::pair<const char*, std::string>>& inputs);
+
 /// Kills the process group in `child_process_group`, if any; async-signal-safe.
 void kill_child_process_group() noexcept;
 

@@ -115,6 +115,17 @@ void run_train(TrainArgs a) {
   const std::vector<RunInput> input_files = run_inputs(a);  // never written over or removed
   const bool writes_split = a.split_dir.empty() && a.resume.empty();
   check_run_folder(a.out, folder_mode, input_files, writes_split);  // before any input is read
+  {
+    // Standard output into a file the run reads, or into one it writes (>> DIR/model-K16.safetensors
+    // made the run unresumable).
+    std::vector<std::pair<const char*, std::string>> files;
+    for (const RunInput& input : input_files) files.emplace_back(input.option.c_str(), input.file);
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(a.out, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      if (it->is_regular_file(ec)) files.emplace_back("(in the run folder)", it->path().string());
+    check_stdout_not_input(files);
+  }
   if (!a.resume.empty()) previous = read_report(a.resume);
   std::vector<std::string> earlier_outputs;  // --overwrite: the files of the run it replaces, by name
   if (folder_mode == RunFolderMode::overwrite) try {

@@ -646,6 +646,18 @@ OMP_STACKSIZE=32K case_ env_omp_stack_small error "OMP_STACKSIZE=32K: too small 
 # does not block the same command.
 mkdir -p "$o/killed_early/codes" "$o/killed_early/curves" && : >"$o/killed_early/.ssah-lock"
 case_ out_killed_early_rerun ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/killed_early"
+# Standard output appended to one of the command's inputs (the results appended to the query file
+# damaged it) or to a file of the run it resumes: refused before anything is printed.
+cp "$in/run/codes/K16_img_query.npy" "$work/stdout_input.npy" && cp "$work/stdout_input.npy" "$work/stdout_input.orig"
+"$ssah" search "${db[@]}" --query-codes "$work/stdout_input.npy" -k 3 >>"$work/stdout_input.npy" 2>"$work/stdout_input.stderr"
+stdout_rc=$?
+if [ "$stdout_rc" -eq 1 ] && cmp -s "$work/stdout_input.npy" "$work/stdout_input.orig" &&
+  grep -q "standard output is written to this file" "$work/stdout_input.stderr"; then
+  passed=$((passed + 1))
+  echo "ok   stdout_is_input"
+else
+  fail_case stdout_is_input "exit $stdout_rc, or the input changed: $(head -c 200 "$work/stdout_input.stderr")"
+fi
 # --version and --help to a full standard output: the loss is an error.
 "$ssah" --version >/dev/full 2>"$work/version_full.stderr"
 version_rc=$?
