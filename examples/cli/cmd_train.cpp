@@ -342,13 +342,13 @@ void run_train(TrainArgs a) {
         // A finished K is skipped only when its codes are all there; otherwise the checkpoint
         // (at its last epoch) is encoded and evaluated again, which writes them.
         if (rc.epoch == a.epochs && done.is_object() && done.at("epochs") == a.epochs) {
-          const std::string missing = missing_codes(a.out, k, data);
-          if (missing.empty()) {
+          const std::string damaged = damaged_codes(a.out, k, data, split, bits);
+          if (damaged.empty()) {
             std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
             continue;
           }
-          std::printf("K = %d: finished earlier (%zu epochs), but '%s' is missing: encoding again\n", bits, a.epochs,
-                      missing.c_str());
+          std::printf("K = %d: finished earlier (%zu epochs), but %s: encoding again\n", bits, a.epochs,
+                      damaged.c_str());
         } else {
           std::printf("K = %d: continuing from epoch %zu\n", bits, rc.epoch);
         }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <map>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -91,6 +92,54 @@ void check_command_name(const CLI::App& app, int argc, const char* const* argv) 
                          CLI::ExitCodes::ExtrasError);
 }
 
+/// The options of the command on the command line, checked before CLI11 parses them: one the
+/// command does not have (`--resum`) is named, with the nearest one it has (CLI11 listed every
+/// unexpected argument, in reverse order, with no suggestion), and one that takes a single value
+/// given twice is named as such (CLI11: "--epochs: At Most 1 required but received 2").
+void check_options(const CLI::App& app, int argc, const char* const* argv) {
+  if (argc > 2 && std::string(argv[1]) == "--version")  // CLI11 printed the version and ignored the rest
+    throw CLI::ExtrasError("--version takes no other argument", CLI::ExitCodes::ExtrasError);
+  const CLI::App* command = nullptr;
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (argc > 1 && sub->get_name() == argv[1]) command = sub;
+  if (command == nullptr) return;
+  std::map<const CLI::Option*, int> given;
+  bool list_values = false;  // after a list option's value, CLI11 takes more values for it
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;  // what follows is not an option
+    const bool long_name = arg.size() > 2 && arg.compare(0, 2, "--") == 0;
+    const bool short_name =
+        !long_name && arg.size() >= 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1]));
+    if (!long_name && !short_name) {
+      if (list_values) continue;
+      throw CLI::ExtrasError("ssah " + command->get_name() + " takes no argument '" +
+                                 ssah::cli::printable(arg.substr(0, 64)) + "' (each input is given by an option)",
+                             CLI::ExitCodes::ExtrasError);
+    }
+    const std::string name = long_name ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
+    const CLI::Option* option = command->get_option_no_throw(name);
+    if (option == nullptr) option = app.get_option_no_throw(name);
+    if (option == nullptr) {
+      if (!long_name) continue;  // CLI11 says what it makes of it
+      std::string nearest;
+      std::size_t best = 3;  // suggested only within two edits
+      for (const CLI::Option* o : command->get_options())
+        for (const std::string& l : o->get_lnames())
+          if (const std::size_t d = edit_distance(name, "--" + l); d < best) best = d, nearest = "--" + l;
+      throw CLI::ExtrasError("ssah " + command->get_name() + " has no option '" +
+                                 ssah::cli::printable(name.substr(0, 64)) + "'" +
+                                 (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)"),
+                             CLI::ExitCodes::ExtrasError);
+    }
+    const bool takes_value = option->get_expected_max() > 0;                                     // not a flag
+    if (takes_value && (long_name ? arg.find('=') == std::string::npos : arg.size() == 2)) ++i;  // its value
+    if (takes_value && option->get_items_expected_max() == 1 && ++given[option] == 2)
+      throw CLI::ValidationError(name, "given twice: give it once");
+    list_values = takes_value && option->get_items_expected_max() > 1;
+  }
+}
+
 /// Refuses an OpenMP stack size (OMP_STACKSIZE, else GOMP_STACKSIZE: decimal digits, K by
 /// default, or with B, K, M or G, as libgomp reads it) whose stacks, one per thread, exceed the
 /// memory this process may have (the machine's, or `ulimit -v`): libgomp would end the process at
@@ -165,10 +214,7 @@ bool standard_descriptors_open() {
 }
 
 int main(int argc, char** argv) {
-  if (!standard_descriptors_open()) {
-    std::fprintf(stderr, "ssah: error: standard output or standard error is closed: give them a file or /dev/null\n");
-    return 1;
-  }
+  const bool descriptors_open = standard_descriptors_open();  // before any file is opened
   // Past a file-size limit (ulimit -f) a write fails with EFBIG, which ssah reports and cleans up
   // after, instead of the default SIGXFSZ ending the process with a temporary file left behind.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -194,8 +240,14 @@ int main(int argc, char** argv) {
     return "ssah: usage error: " + one_line(e.what()) + " (see ssah --help)\n";
   });
   for (AddCommand add : commands) add(app);
+  if (!descriptors_open) {
+    std::fprintf(stderr, "%s: error: standard output or standard error is closed: give them a file or /dev/null\n",
+                 command_name(app, argc, argv).c_str());
+    return 1;
+  }
   try {
     check_command_name(app, argc, argv);
+    check_options(app, argc, argv);
     // A malformed SSAH_HAMMING_ISA is refused by every command before it starts (train would
     // otherwise find it only when it evaluates, after training).
     bool help = false;  // help is given whatever the environment holds

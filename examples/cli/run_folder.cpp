@@ -86,6 +86,9 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
   const fs::file_status st = fs::status(dir, ec);
   if (!fs::exists(st)) {
     if (mode == RunFolderMode::resume) SSAH_THROW(InvalidArgument, "--resume ", dir, ": no such folder");
+    if (fs::is_symlink(fs::symlink_status(dir, ec)))  // creating it would fail with "File exists"
+      SSAH_THROW(InvalidArgument, "--out ", dir, ": a symbolic link to '", fs::read_symlink(dir, ec).string(),
+                 "', which does not exist: create the folder it names, or give another");
     return;
   }
   if (!fs::is_directory(st)) SSAH_THROW(InvalidArgument, folder_option(mode), " ", dir, ": exists and is not a folder");
@@ -112,13 +115,16 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
         SSAH_THROW(IoError, "cannot write '", it->path().string(), "': it is a folder");
     } catch (const IoError& e) {
       SSAH_THROW(InvalidArgument, folder_option(mode), " ", dir, ": ", e.what(),
-                 "; ssah train writes a file of its own there");
+                 "; the name is one of ssah train's outputs, which ",
+                 mode == RunFolderMode::resume ? "--resume writes" : "--overwrite removes and writes",
+                 ": move it away or choose another folder");
     }
   }
   if (mode == RunFolderMode::resume) return;
   const std::string entry = first_entry(dir);
   if (entry.empty()) return;
-  const fs::file_status report = fs::symlink_status(fs::path(dir) / "report.json", ec);
+  // Through a link, as --resume reads it (the run replaces the link, never its target).
+  const fs::file_status report = fs::status(fs::path(dir) / "report.json", ec);
   const bool run = fs::is_regular_file(report);
   if (mode == RunFolderMode::overwrite && run) return;
   std::string advice = "give a new folder";

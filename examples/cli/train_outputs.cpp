@@ -34,11 +34,6 @@ std::string file_part(const std::string& direction) {
   return s;
 }
 
-/// Runs `gnuplot SCRIPT` in `dir` without a shell (the folder's name, which the user chose, never
-/// reaches a command line or a gnuplot string), its standard output into the open file `out_fd`
-/// and its messages discarded; its exit status, 127 when gnuplot could not be started, -1 when it
-/// failed or was stopped: after 60 s, or once `stop()` says so (a Ctrl-C), gnuplot and whatever
-/// it started (its own process group) are killed.
 /// gnuplot's absolute path, from the absolute folders of PATH ("" when there is none): looked up
 /// here, not by exec in the run folder's curves/, where a relative PATH entry ("." or an empty
 /// one) would find a file planted in the output folder.
@@ -58,6 +53,15 @@ std::string find_gnuplot() {
   return "";
 }
 
+constexpr int gnuplot_seconds = 60;  // a plot of a few curves takes well under a second
+constexpr int gnuplot_timed_out = -2;
+constexpr int gnuplot_stopped = -3;
+
+/// Runs `gnuplot SCRIPT` in `dir` without a shell (the folder's name, which the user chose, never
+/// reaches a command line or a gnuplot string), its standard output into the open file `out_fd`
+/// and its messages discarded. Returns its exit status, 127 when gnuplot could not be started, -1
+/// when it failed, gnuplot_timed_out after gnuplot_seconds and gnuplot_stopped once `stop()` says so
+/// (a Ctrl-C); in the last two cases gnuplot and whatever it started (its own process group) are killed.
 int run_gnuplot(const std::string& dir, const std::string& script, int out_fd, const std::function<bool()>& stop) {
   static const std::string gnuplot = find_gnuplot();
   if (gnuplot.empty()) return 127;
@@ -82,11 +86,12 @@ int run_gnuplot(const std::string& dir, const std::string& script, int out_fd, c
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) return -1;
-    if (waited_ms >= 60000 || (stop && stop())) {
+    const bool timed_out = waited_ms >= gnuplot_seconds * 1000;
+    if (timed_out || (stop && stop())) {
       ::kill(-pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      return -1;
+      return timed_out ? gnuplot_timed_out : gnuplot_stopped;
     }
     ::usleep(20000);
   }
@@ -117,8 +122,11 @@ void plot(const std::string& out, const std::string& name, const std::string& sc
     if (status == 0 && !empty) return svg.commit();
   } catch (const IoError&) {  // the plot is a convenience: the CSV files hold the curves
   }
-  std::fprintf(stderr, "ssah train: warning: gnuplot failed on curves/%s.gp; plot %s.svg skipped\n", name.c_str(),
-               name.c_str());
+  const std::string why = status == gnuplot_timed_out ? "took more than " + std::to_string(gnuplot_seconds) +
+                                                            " s on curves/" + name + ".gp and was stopped"
+                          : status == gnuplot_stopped ? "was stopped by the interrupt"
+                                                      : "failed on curves/" + name + ".gp";
+  std::fprintf(stderr, "ssah train: warning: gnuplot %s; plot %s.svg skipped\n", why.c_str(), name.c_str());
 }
 
 }  // namespace
@@ -213,12 +221,23 @@ std::string codes_path(const std::string& out, const std::string& k, const std::
   return out + "/codes/" + k + "_" + modality + "_" + part + ".npy";
 }
 
-std::string missing_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data) {
+std::string damaged_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data,
+                          const pipeline::Split& split, int bits) {
   for (const auto& m : data.modalities)
     for (const char* part : {"query", "db"}) {
       const std::string path = codes_path(out, k, m.name, part);
+      const std::size_t rows = part[0] == 'q' ? split.query.size() : split.database.size();
       std::error_code ec;
-      if (!std::filesystem::exists(path, ec)) return path;
+      if (!std::filesystem::exists(path, ec)) return "'" + path + "' is missing";
+      // Written as int8 [rows, bits]; anything else (a truncated or replaced file) is written again.
+      try {
+        const io::NpyHeader h = io::read_npy_header(path);
+        if (h.dtype != io::DType::I8 || h.shape != std::vector<std::size_t>{rows, std::size_t(bits)})
+          return "'" + path + "' is not the int8 [" + std::to_string(rows) + ", " + std::to_string(bits) +
+                 "] array it wrote";
+      } catch (const Error& e) {
+        return pipeline::message_reason(e.what());
+      }
     }
   return "";
 }

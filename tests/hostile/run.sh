@@ -217,7 +217,27 @@ case_ range_threads_eval error "--threads.*0 to 1024" \
   eval "${q4[@]}" "${db[@]}" --query-labels "$in/labels.npy" --db-labels "$in/labels.npy" --threads 100000
 case_ range_k error "-k.*1 to 2147483647" search "${db[@]}" "${q4[@]}" -k 100000000000
 case_ range_items error "--items.*20 to 200000" demo --items 10000000
-case_ range_epochs error "--epochs.*1 to 1000" train "${T[@]}" "${L[@]}" --epochs 1000000000 --out "$o/e"
+case_ range_epochs error "--epochs.*1 to 1000" train --modality "img=$in/img.npy" "${L[@]}" --epochs 1000000000 --out "$o/e"
+# Round 12: CLI11 said "--epochs: At Most 1 required but received 2", listed unexpected arguments in
+# reverse order, suggested no option for a misspelt one, and printed the version whatever followed.
+case_ opt_epochs_twice error "^ssah: usage error: --epochs: given twice: give it once" \
+  train "${T[@]}" "${L[@]}" --epochs 2 --out "$o/e"
+case_ opt_misspelt error "ssah train has no option '--resum' \(did you mean '--resume'\?\)" \
+  train "${T[@]}" "${L[@]}" --resum "$o/e"
+case_ opt_stray_argument error "ssah search takes no argument 'x'" search "${db[@]}" "${q4[@]}" x -k 3
+case_ opt_version_extra error "--version takes no other argument" --version train
+# A report.json that is a link to a run's report is that run's (as --resume reads it): --overwrite
+# replaces the link, never its target (it said the folder held no report.json).
+cp -r "$in/run" "$o/report_link" && rm -f "$o/report_link/.ssah-lock"
+mv "$o/report_link/report.json" "$work/report_link_target.json"
+cp "$work/report_link_target.json" "$work/report_link_target.orig"
+ln -s "$work/report_link_target.json" "$o/report_link/report.json"
+case_ out_overwrite_report_link ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/report_link" --overwrite
+[ ! -L "$o/report_link/report.json" ] && cmp -s "$work/report_link_target.json" "$work/report_link_target.orig" ||
+  fail_case out_overwrite_report_link "the link was kept or its target changed"
+ln -s "$o/no_such_target" "$o/dangling_out"
+case_ out_dangling_link error "--out .*dangling_out: a symbolic link to '.*no_such_target', which does not exist" \
+  train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/dangling_out"
 case_ range_bits error "--bits: 48 is not supported" train "${T0[@]}" "${L[@]}" --bits 48 --out "$o/b"
 case_ range_bits_demo error "--bits: 7 is not supported" demo --bits 7
 case_ range_bits_twice error "--bits: 16 is given twice" train "${T0[@]}" --hidden 16,8 "${L[@]}" --bits 16,16 --out "$o/b2"
@@ -513,11 +533,21 @@ fi
 # bytes) instead of reporting the K as finished.
 cp -r "$in/run" "$o/lost_codes" && rm "$o/lost_codes/codes/K16_txt_db.npy"
 case_ resume_lost_codes ok "" train "${T[@]}" "${L[@]}" --split "$in/split" --resume "$o/lost_codes"
-grep -q "missing: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
+grep -q "is missing: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
   "$o/lost_codes/codes/K16_txt_db.npy" || fail_case resume_lost_codes "the deleted codes file was not written again"
 "$python" -c 'import json, sys; a, b = (json.load(open(f))["results"]["K16"] for f in sys.argv[1:]);
 sys.exit(a["train_seconds"] != b["train_seconds"] or "resumed_from_epoch" in b)' "$in/run/report.json" \
   "$o/lost_codes/report.json" || fail_case resume_lost_codes "report.json lost the run's training time"
+# Round 12: one truncated (100 bytes kept) and one replaced by an array of another shape: each written
+# again, not kept (the K was reported finished and skipped).
+cp -r "$in/run" "$o/damaged_codes"
+truncate -s 100 "$o/damaged_codes/codes/K16_img_query.npy"
+cp "$in/run/codes/K16_img_query.npy" "$o/damaged_codes/codes/K16_txt_db.npy"
+case_ resume_damaged_codes ok "" train "${T[@]}" "${L[@]}" --split "$in/split" --resume "$o/damaged_codes"
+for f in K16_img_query K16_txt_db; do
+  cmp -s "$in/run/codes/$f.npy" "$o/damaged_codes/codes/$f.npy" ||
+    fail_case resume_damaged_codes "the damaged $f.npy was kept: $(head -c 300 "$work/resume_damaged_codes.stdout")"
+done
 # A code length added to a run by a later --resume: report.json lists the run's lengths, not only
 # the last command's.
 cp -r "$in/run" "$o/more_bits"
@@ -621,7 +651,7 @@ case_ out_overwrite_results_bits ok "" train "${T0[@]}" --bits 32 --hidden 16,8 
   fail_case out_overwrite_results_bits "the K16 files of the replaced run were left beside the new run"
 "$ssah" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/closed_stdout" >&- 2>"$work/closed_stdout.stderr"
 closed_rc=$?
-if [ "$closed_rc" -eq 1 ] && [ ! -e "$o/closed_stdout" ] && grep -q "standard output or standard error is closed" "$work/closed_stdout.stderr"; then
+if [ "$closed_rc" -eq 1 ] && [ ! -e "$o/closed_stdout" ] && grep -q "^ssah train: error: standard output or standard error is closed" "$work/closed_stdout.stderr"; then
   passed=$((passed + 1))
   echo "ok   closed_stdout"
 else

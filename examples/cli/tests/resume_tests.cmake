@@ -53,9 +53,13 @@ ssah_train_test(resume_no_run EXPECT fail ARGS train ${rinputs} ${rsmall} --resu
   STDERR "^ssah train: error: --resume .*no_such_run: no such folder")
 ssah_train_test(resume_other_out EXPECT fail ARGS train ${rinputs} ${rsmall} --out ${rout}/x --resume ${rout}/resumed
   STDERR "^ssah train: error: --resume .* continues in that folder; --out .* must be omitted or the same")
+# Each of them takes the run folder's lock (a second `ssah train` on the folder is refused with
+# "another ssah train is writing to this folder"), so they run one at a time: under ctest -j they
+# raced, and resume_other_options once got the lock's message instead of its own.
 foreach(t resume_finished resume_other_data resume_other_options resume_other_hidden resume_fewer_epochs
-          resume_other_objective)
-  set_tests_properties(ssah_cli.${t} PROPERTIES FIXTURES_REQUIRED "${after_second}" DEPENDS "${checks_of_second}")
+          resume_other_objective resume_other_out)
+  set_tests_properties(ssah_cli.${t} PROPERTIES FIXTURES_REQUIRED "${after_second}" DEPENDS "${checks_of_second}"
+                       RESOURCE_LOCK ssah_resume_resumed_folder)
 endforeach()
 
 if(UNIX)
