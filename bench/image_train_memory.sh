@@ -25,19 +25,8 @@ threads="${THREADS:-$(nproc)}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# A .npy file of uint8 with the given shape: the header (NumPy's format 1.0, padded to 64 bytes),
-# then the data from the command given (random bytes, or 0/1 values).
-write_u8() {
-  local file=$1 shape=$2 bytes=$3 source=$4 dict pad
-  dict="{'descr': '|u1', 'fortran_order': False, 'shape': ($shape), }"
-  pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
-  {
-    printf '\x93NUMPY\x01\x00'
-    printf "\\x$(printf %02x $(( (${#dict} + pad + 1) % 256 )))\\x$(printf %02x $(( (${#dict} + pad + 1) / 256 )))"
-    printf '%s%*s\n' "$dict" "$pad" ''
-    head -c "$bytes" "$source"
-  } > "$file"
-}
+# write_u8 FILE SHAPE BYTES SOURCE
+source "$here/npy.sh"
 # 0/1 bytes: random bytes masked to their lowest bit (Python's standard library).
 zero_one() { python3 -c 'import os, sys; sys.stdout.buffer.write(bytes(b & 1 for b in os.urandom(int(sys.argv[1]))))' "$1"; }
 

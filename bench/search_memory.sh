@@ -24,21 +24,10 @@ threads="${THREADS:-$(nproc)}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# A .npy file of uint8 [rows, cols] random bytes: the header (NumPy's format 1.0, padded to 64
-# bytes), then the data straight from /dev/urandom.
-write_codes() {
-  local file=$1 rows=$2 cols=$3 dict pad
-  dict="{'descr': '|u1', 'fortran_order': False, 'shape': ($rows, $cols), }"
-  pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
-  {
-    printf '\x93NUMPY\x01\x00'
-    printf "\\x$(printf %02x $(( (${#dict} + pad + 1) % 256 )))\\x$(printf %02x $(( (${#dict} + pad + 1) / 256 )))"
-    printf '%s%*s\n' "$dict" "$pad" ''
-    head -c $(( rows * cols )) /dev/urandom
-  } > "$file"
-}
-write_codes "$tmp/db.npy" "$codes" $(( bits / 8 ))
-write_codes "$tmp/queries.npy" "$queries" $(( bits / 8 ))
+# write_u8 FILE SHAPE BYTES SOURCE
+source "$here/npy.sh"
+write_u8 "$tmp/db.npy" "$codes, $(( bits / 8 ))" $(( codes * bits / 8 )) /dev/urandom
+write_u8 "$tmp/queries.npy" "$queries, $(( bits / 8 ))" $(( queries * bits / 8 )) /dev/urandom
 file_kib=$(( $(stat -c %s "$tmp/db.npy") / 1024 ))
 
 /usr/bin/time -f "%M" -o "$tmp/peak" "$ssah" search --db-codes "$tmp/db.npy" --query-codes "$tmp/queries.npy" \
