@@ -5,9 +5,11 @@
 #include "ssah/model/any_model.hpp"
 #include "ssah/recipes.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -102,15 +104,44 @@ void check_output_file(const char* option, const std::string& out,
 }
 
 void check_stdout_not_input(const std::vector<std::pair<const char*, std::string>>& inputs) {
-  struct stat out {};
-  if (::fstat(STDOUT_FILENO, &out) != 0 || !S_ISREG(out.st_mode)) return;  // a terminal, a pipe
-  for (const auto& [option, path] : inputs) {
-    struct stat in {};
-    if (!path.empty() && ::stat(path.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-      SSAH_THROW(InvalidArgument, option, " ", path,
-                 ": standard output is written to this file, which the command reads or writes; what it prints would "
-                 "damage it: send standard output elsewhere");
+  // The input that descriptor `fd` writes into, or null.
+  const auto written_input = [&](int fd) -> const std::pair<const char*, std::string>* {
+    struct stat out {};
+    if (::fstat(fd, &out) != 0 || !S_ISREG(out.st_mode)) return nullptr;  // a terminal, a pipe
+    for (const auto& input : inputs) {
+      struct stat in {};
+      if (!input.second.empty() && ::stat(input.second.c_str(), &in) == 0 && in.st_dev == out.st_dev &&
+          in.st_ino == out.st_ino)
+        return &input;
+    }
+    return nullptr;
+  };
+  const auto* by_stdout = written_input(STDOUT_FILENO);
+  const auto* by_stderr = written_input(STDERR_FILENO);
+  if (by_stdout == nullptr && by_stderr == nullptr) return;
+  if (by_stderr != nullptr) {  // the message itself would damage the file: it goes to standard output, or nowhere
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(by_stdout == nullptr ? STDOUT_FILENO : null, STDERR_FILENO);
+    if (null >= 0) ::close(null);
   }
+  const auto& [option, path] = by_stdout != nullptr ? *by_stdout : *by_stderr;
+  const char* stream = by_stdout != nullptr ? "standard output" : "standard error";
+  SSAH_THROW(InvalidArgument, option, " ", path, ": ", stream,
+             " is written to this file, which the command reads or writes; what it prints would damage it: send ",
+             stream, " elsewhere");
+}
+
+std::vector<int> terminating_signals() {
+  return {
+      SIGINT,    SIGTERM, SIGHUP,    SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2,
+      SIGALRM,   SIGXCPU, SIGVTALRM, SIGPROF, SIGIO,   SIGSYS,
+#ifdef SIGPWR
+      SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+      SIGSTKFLT,
+#endif
+  };
 }
 
 void kill_child_process_group() noexcept {
@@ -171,6 +202,16 @@ void add_threads_option(CLI::App& cmd, int& threads) {
                  "OpenMP threads, 0 to 1024 (default 0: OpenMP's default, all); more than 4 per processor are "
                  "reduced to 4 per processor")
       ->transform(integer_range(0, static_cast<std::size_t>(detail::kMaxThreads)));
+}
+
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./@%+=:,-", c) != nullptr;
+  });
+  if (plain) return s;
+  std::string quoted = "'";
+  for (const char c : s) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
 }
 
 std::string printable(const std::string& s) {

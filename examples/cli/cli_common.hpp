@@ -47,8 +47,15 @@ void warn_of_unpacked_bits(const char* command, const CodesFile& query, const Co
 /// the program kills it too (it would run on, a hung one forever). Lock-free, for signal handlers.
 inline std::atomic<int> child_process_group{0};
 
-/// InvalidArgument when standard output is one of the files `inputs` (option, path) names
-/// (`ssah search ... >> q.npy` appended the results to the query file).
+/// Every signal that ends a process by default (signal(7)) but SIGKILL and SIGSTOP, which cannot be
+/// caught, and the faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP), after which nothing can
+/// safely run: the program removes its temporary files on each (`ssah train` stops at the next step).
+std::vector<int> terminating_signals();
+
+/// InvalidArgument when standard output or standard error is one of the files `inputs` (option,
+/// path) names (`ssah search ... >> q.npy` appended the results to the query file). When it is
+/// standard error, the message is sent to standard output instead (or nowhere, when that is one
+/// of them too), so that it does not damage the file either.
 void check_stdout_not_input(const std::vector<std::pair<const char*, std::string>>& inputs);
 
 /// Kills the process group in `child_process_group`, if any; async-signal-safe.
@@ -94,6 +101,10 @@ const CLI::Validator& integer_range(std::size_t low, std::size_t high);
 /// CLI11 parses it.
 void check_list_options(int argc, const char* const* argv);
 
+/// `s` as one word of a POSIX shell command line: as it is when it holds only characters no shell
+/// reads specially, else in single quotes (advice such as "resume with `ssah train ... --resume
+/// DIR`" must work when pasted, whatever the folder is called).
+std::string shell_word(const std::string& s);
 /// `s` with every byte outside printable ASCII replaced by '?' (file names and option values are
 /// quoted in messages; control bytes would reach the terminal).
 std::string printable(const std::string& s);

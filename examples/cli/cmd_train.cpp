@@ -41,7 +41,7 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------- interruption and resuming
 
-/// Set by SIGINT / SIGTERM; training stops at the next step boundary (the handler is one-shot:
+/// Set by a signal (install_interrupt_handlers); training stops at the next step boundary (the handler is one-shot:
 /// a second signal ends the program at once, which the atomic writes also survive).
 std::atomic<bool> interrupt_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
@@ -60,18 +60,21 @@ extern "C" void on_second_signal(int signal) {
 
 extern "C" void on_interrupt_signal(int signal) {
   interrupt_requested.store(true);
+  if (signal == SIGPIPE) return;  // repeated by every write to the closed pipe until the run stops
   struct sigaction sa {};
   sa.sa_handler = on_second_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(signal, &sa, nullptr);
 }
 
-/// SIGINT (Ctrl-C), SIGTERM and SIGHUP (a closed terminal or ssh session) stop at the next step.
+/// SIGINT (Ctrl-C), SIGTERM, SIGHUP (a closed terminal or ssh session), SIGPIPE (standard output
+/// closed early: `ssah train ... | head`) and every other signal that would end the program stop it
+/// at the next step.
 void install_interrupt_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_interrupt_signal;
   sigemptyset(&sa.sa_mask);
-  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &sa, nullptr);
+  for (int signal : terminating_signals()) sigaction(signal, &sa, nullptr);
 }
 
 /// Thrown at a step boundary once a signal arrived; run_train reports it and exits with 130.
@@ -116,19 +119,22 @@ void run_train(TrainArgs a) {
   const bool writes_split = a.split_dir.empty() && a.resume.empty();
   check_run_folder(a.out, folder_mode, input_files, writes_split);  // before any input is read
   {
-    // Standard output into a file the run reads, or into one it writes (>> DIR/model-K16.safetensors
-    // made the run unresumable).
+    // Standard output or error into a file the run reads, or into one it writes (>> DIR/model-K16.safetensors
+    // made the run unresumable); a log of the user's own beside them (DIR/train.log) is fine.
     std::vector<std::pair<const char*, std::string>> files;
     for (const RunInput& input : input_files) files.emplace_back(input.option.c_str(), input.file);
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(a.out, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec))
-      if (it->is_regular_file(ec)) files.emplace_back("(in the run folder)", it->path().string());
+      if (it->is_regular_file(ec) && is_run_output(fs::relative(it->path(), a.out, ec).generic_string()))
+        files.emplace_back("(in the run folder)", it->path().string());
     check_stdout_not_input(files);
   }
   if (!a.resume.empty()) previous = read_report(a.resume);
   std::vector<std::string> earlier_outputs;  // --overwrite: the files of the run it replaces, by name
-  if (folder_mode == RunFolderMode::overwrite) try {
+  std::error_code report_ec;  // a folder with no report.json holds no earlier run (check_run_folder: it is empty)
+  if (folder_mode == RunFolderMode::overwrite && fs::exists(fs::symlink_status(a.out + "/report.json", report_ec)))
+    try {
       earlier_outputs = run_output_names(read_report(a.out));
     } catch (const Error& e) {
       SSAH_THROW(InvalidArgument, "--overwrite ", a.out, ": its report.json is not one of ssah train (",
@@ -152,6 +158,11 @@ void run_train(TrainArgs a) {
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
   const bool created_folder = claim_run_folder(a.out, folder_mode, input_files, writes_split, earlier_outputs);
+  // From here a signal stops the run at its next check, the first once report.json is written
+  // (Interrupted): a fresh run's folder is then released as on any failure before the first
+  // checkpoint, any other has its report.json (a signal while the split or report.json was being
+  // written ended the program at once, and the folder was accepted by no command after).
+  install_interrupt_handlers();
   ReleaseOnFailure release_on_failure{a.out, folder_mode == RunFolderMode::fresh,
                                       created_folder};  // until a checkpoint
   for (const std::string& w : in.warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
@@ -208,10 +219,15 @@ void run_train(TrainArgs a) {
   auto stop_if_interrupted = [&] {
     if (!interrupt_requested.load()) return;
     if (tty) std::fprintf(stderr, "\r%160s\r", "");
+    if (release_on_failure.armed)  // a fresh run with nothing to resume: its folder goes
+      throw Interrupted(
+          "interrupted before the first epoch was saved; the output folder is left as it was found: run "
+          "the same command again");
     const std::string k = "K" + std::to_string(current_bits);
     throw Interrupted("interrupted: " + k + " has " + std::to_string(epochs_saved) + " of " + std::to_string(a.epochs) +
                       " epochs saved" + (epochs_saved > 0 ? " in model-" + k + ".safetensors" : std::string()) +
-                      "; resume with `ssah train ... --resume " + a.out + "` (the same inputs and options)");
+                      "; resume with `ssah train ... --resume " + shell_word(a.out) +
+                      "` (the same inputs and options)");
   };
   e.train.on_progress = [tty, &current_bits, last_key, &stop_if_interrupted](const TrainingProgress& p) {
     stop_if_interrupted();
@@ -314,7 +330,6 @@ void run_train(TrainArgs a) {
   // Seconds of every invocation of this run: a resumed run adds its own to the earlier ones.
   const double earlier_seconds = previous.is_object() ? previous.value("total_seconds", 0.0) : 0.0;
 
-  install_interrupt_handlers();
   try {
     for (int bits : a.bits) {
       stop_if_interrupted();  // the message names the K before this one
@@ -339,10 +354,10 @@ void run_train(TrainArgs a) {
       if (!a.resume.empty() && (resumed = load_resumable(bits, rc))) {
         epochs_saved = rc.epoch;
         const json done = results.value(k, json());
-        // A finished K is skipped only when its codes are all there; otherwise the checkpoint
-        // (at its last epoch) is encoded and evaluated again, which writes them.
+        // A finished K is skipped only when its codes and curves are all there; otherwise the
+        // checkpoint (at its last epoch) is encoded and evaluated again, which writes them.
         if (rc.epoch == a.epochs && done.is_object() && done.at("epochs") == a.epochs) {
-          const std::string damaged = damaged_codes(a.out, k, data, split, bits);
+          const std::string damaged = damaged_outputs(a.out, k, data, split, bits);
           if (damaged.empty()) {
             std::printf("K = %d: finished earlier (%zu epochs), skipped\n", bits, a.epochs);
             continue;
@@ -436,7 +451,16 @@ void run_train(TrainArgs a) {
       io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
     }
   } catch (const Interrupted& interrupted) {
+    if (release_on_failure.armed) release_run_folder(release_on_failure.dir, release_on_failure.created);
     std::fprintf(stderr, "ssah train: %s\n", interrupted.what());
+    std::fflush(stdout);
+    std::exit(130);
+  }
+  if (interrupt_requested.load()) {  // during the last K's evaluation, which finished first
+    std::fprintf(stderr,
+                 "ssah train: interrupted after every K finished; a plot being drawn then was skipped: `ssah train "
+                 "... --resume %s` (the same inputs and options) draws it\n",
+                 shell_word(a.out).c_str());
     std::fflush(stdout);
     std::exit(130);
   }

@@ -102,38 +102,58 @@ void check_options(const CLI::App& app, int argc, const char* const* argv) {
   const CLI::App* command = nullptr;
   for (const CLI::App* sub : app.get_subcommands({}))
     if (argc > 1 && sub->get_name() == argv[1]) command = sub;
-  if (command == nullptr) return;
+  const CLI::App& scope = command != nullptr ? *command : app;
+  const std::string who = command != nullptr ? "ssah " + command->get_name() : "ssah";
+  // The option `arg` names (up to an '='), or nullptr.
+  const auto find = [&](const std::string& arg) -> const CLI::Option* {
+    const std::string name = arg.substr(0, arg.find('='));
+    if (name.size() < 2 || name[0] != '-' || (name[1] != '-' && name.size() != 2)) return nullptr;
+    const CLI::Option* o = scope.get_option_no_throw(name);
+    return o != nullptr ? o : app.get_option_no_throw(name);
+  };
+  const auto unknown = [&](const std::string& arg) {
+    const std::string name = arg.substr(0, arg.find('='));
+    const std::string dashed = name.compare(0, 2, "--") == 0 ? name : "-" + name;  // -epochs: --epochs?
+    std::string nearest;
+    std::size_t best = 3;  // suggested only within two edits
+    for (const CLI::Option* o : scope.get_options())
+      for (const std::string& l : o->get_lnames())
+        if (const std::size_t d = edit_distance(dashed, "--" + l); d < best) best = d, nearest = "--" + l;
+    throw CLI::ExtrasError(who + " has no option '" + ssah::cli::printable(name.substr(0, 64)) + "'" +
+                               (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)"),
+                           CLI::ExitCodes::ExtrasError);
+  };
+  if (command == nullptr) {  // `ssah --versio`: CLI11 would only say that a command is required
+    if (argc > 1 && argv[1][0] == '-' && std::string(argv[1]) != "--" && find(argv[1]) == nullptr) unknown(argv[1]);
+    return;
+  }
   std::map<const CLI::Option*, int> given;
   bool list_values = false;  // after a list option's value, CLI11 takes more values for it
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--") break;  // what follows is not an option
-    const bool long_name = arg.size() > 2 && arg.compare(0, 2, "--") == 0;
-    const bool short_name =
-        !long_name && arg.size() >= 2 && arg[0] == '-' && std::isalpha(static_cast<unsigned char>(arg[1]));
-    if (!long_name && !short_name) {
+    const bool option_like =
+        arg.size() >= 2 && arg[0] == '-' && (arg[1] == '-' || std::isalpha(static_cast<unsigned char>(arg[1])));
+    if (!option_like) {
       if (list_values) continue;
-      throw CLI::ExtrasError("ssah " + command->get_name() + " takes no argument '" +
-                                 ssah::cli::printable(arg.substr(0, 64)) + "' (each input is given by an option)",
+      throw CLI::ExtrasError(who + " takes no argument '" + ssah::cli::printable(arg.substr(0, 64)) +
+                                 "' (each input is given by an option)",
                              CLI::ExitCodes::ExtrasError);
     }
+    const bool long_name = arg.compare(0, 2, "--") == 0;
+    const CLI::Option* option = find(long_name ? arg : arg.substr(0, 2));
+    if (option == nullptr) unknown(arg);
     const std::string name = long_name ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
-    const CLI::Option* option = command->get_option_no_throw(name);
-    if (option == nullptr) option = app.get_option_no_throw(name);
-    if (option == nullptr) {
-      if (!long_name) continue;  // CLI11 says what it makes of it
-      std::string nearest;
-      std::size_t best = 3;  // suggested only within two edits
-      for (const CLI::Option* o : command->get_options())
-        for (const std::string& l : o->get_lnames())
-          if (const std::size_t d = edit_distance(name, "--" + l); d < best) best = d, nearest = "--" + l;
-      throw CLI::ExtrasError("ssah " + command->get_name() + " has no option '" +
-                                 ssah::cli::printable(name.substr(0, 64)) + "'" +
-                                 (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)"),
-                             CLI::ExitCodes::ExtrasError);
+    const bool takes_value = option->get_expected_max() > 0;  // not a flag
+    if (!takes_value && long_name && arg.find('=') != std::string::npos)
+      throw CLI::ValidationError(name, "a flag takes no value ('" + ssah::cli::printable(arg.substr(0, 64)) + "')");
+    if (takes_value && (long_name ? arg.find('=') == std::string::npos : arg.size() == 2)) {  // its value follows
+      if (++i == argc) throw CLI::ValidationError(name, "a value is required");
+      // `--out --overwrite` would train into a folder named --overwrite.
+      if (find(argv[i]) != nullptr)
+        throw CLI::ValidationError(name, "a value is required, but the option '" +
+                                             ssah::cli::printable(std::string(argv[i]).substr(0, 64)) + "' follows");
     }
-    const bool takes_value = option->get_expected_max() > 0;                                     // not a flag
-    if (takes_value && (long_name ? arg.find('=') == std::string::npos : arg.size() == 2)) ++i;  // its value
     if (takes_value && option->get_items_expected_max() == 1 && ++given[option] == 2)
       throw CLI::ValidationError(name, "given twice: give it once");
     list_values = takes_value && option->get_items_expected_max() > 1;
@@ -221,9 +241,8 @@ int main(int argc, char** argv) {
   // Ctrl-C, a kill, or another signal that ends a process by default (SIGHUP: a closed terminal or
   // ssh session; SIGPIPE: standard output closed early, which still ends the program as it ends
   // any filter) during a long search or evaluation: its temporary output files go too.
-  // (`ssah train` replaces SIGINT's, SIGTERM's and SIGHUP's: it stops at the next step instead.)
-  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU})
-    std::signal(signal, on_termination_signal);
+  // (`ssah train` replaces these once its output folder is claimed: it stops at the next step instead.)
+  for (int signal : ssah::cli::terminating_signals()) std::signal(signal, on_termination_signal);
   const int default_threads = ssah::detail::limit_default_threads();
   if (default_threads != ssah::detail::resolve_threads(0))
     std::fprintf(stderr, "ssah: warning: OMP_NUM_THREADS asks for %d threads; using %d (at most 4 per processor)\n",

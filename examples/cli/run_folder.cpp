@@ -1,5 +1,7 @@
 #include "run_folder.hpp"
 
+#include "cli_common.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,12 +40,6 @@ const std::vector<std::regex>& run_outputs() {
 
 /// The option that named the folder, for messages.
 const char* folder_option(RunFolderMode mode) { return mode == RunFolderMode::resume ? "--resume" : "--out"; }
-
-bool is_run_output(const std::string& relative) {
-  for (const std::regex& r : run_outputs())
-    if (std::regex_match(relative, r)) return true;
-  return false;
-}
 
 /// The first entry of `dir` other than what a run that ended before writing anything leaves: the
 /// lock file and its empty sub-folders (a run killed by a signal, which cannot clean up) ("" when
@@ -129,7 +125,8 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
   if (mode == RunFolderMode::overwrite && run) return;
   std::string advice = "give a new folder";
   if (run)
-    advice = "give --resume " + dir + " to continue that run, --overwrite to replace its outputs, or a new folder";
+    advice = "give --resume " + shell_word(dir) +
+             " to continue that run, --overwrite to replace its outputs, or a new folder";
   else if (mode == RunFolderMode::overwrite)
     advice =  // (a report.json that is not a regular file was refused above, as every output's path)
         "it holds no report.json, so it is not the folder of an earlier ssah train that --overwrite could replace: "
@@ -139,6 +136,12 @@ void check_contents(const std::string& dir, RunFolderMode mode) {
 }
 
 }  // namespace
+
+bool is_run_output(const std::string& relative) {
+  for (const std::regex& r : run_outputs())
+    if (std::regex_match(relative, r)) return true;
+  return false;
+}
 
 void check_run_folder(const std::string& dir, RunFolderMode mode, const std::vector<RunInput>& inputs,
                       bool writes_split) {

@@ -19,6 +19,10 @@ struct RunInput {
   std::string option, file;
 };
 
+/// Whether `relative` (a path relative to a run folder, '/'-separated) is where `ssah train` writes
+/// one of its outputs: report.json, model-K*.safetensors, the plots, codes/, curves/, split/.
+bool is_run_output(const std::string& relative);
+
 /// Refuses (InvalidArgument) a folder that `claim_run_folder` would refuse, without creating or
 /// locking anything: called before the inputs are read, so that the mistake costs nothing. Also
 /// refuses an input that lies where the run writes an output (`ROOT/report.json`, `ROOT/codes/...`,

@@ -89,10 +89,12 @@ std::string eta(double seconds);
 /// The codes file of `k` ("K16"), one modality and `part` ("query" or "db") in the run folder `out`.
 std::string codes_path(const std::string& out, const std::string& k, const std::string& modality, const char* part);
 
-/// What is wrong with the first codes file of `k` in the run folder `out` that is missing or is not the
-/// int8 [rows, bits] array training wrote (truncated, replaced), or "" when all are as written.
-std::string damaged_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data,
-                          const pipeline::Split& split, int bits);
+/// What is wrong with the first output of `k` in the run folder `out` that encoding and evaluation
+/// write and that is missing, empty, or (codes) not the int8 -1/+1 [rows, bits] array they wrote
+/// (truncated, replaced): codes, curves, gnuplot scripts and, when gnuplot is there, the plots;
+/// "" when all are there.
+std::string damaged_outputs(const std::string& out, const std::string& k, const pipeline::Dataset& data,
+                            const pipeline::Split& split, int bits);
 
 /// The files, relative to its folder, that the run whose report is `report` can have written: its
 /// report, split (when drawn by the run), and for each of its code lengths the checkpoint, codes,

@@ -221,24 +221,43 @@ std::string codes_path(const std::string& out, const std::string& k, const std::
   return out + "/codes/" + k + "_" + modality + "_" + part + ".npy";
 }
 
-std::string damaged_codes(const std::string& out, const std::string& k, const pipeline::Dataset& data,
-                          const pipeline::Split& split, int bits) {
+std::string damaged_outputs(const std::string& out, const std::string& k, const pipeline::Dataset& data,
+                            const pipeline::Split& split, int bits) {
+  const auto quoted = [&](const std::string& relative) { return "'" + out + "/" + relative + "'"; };
+  std::vector<std::string> queries;  // every direction: label queries too
+  for (const auto& m : data.modalities) queries.push_back(m.name);
+  queries.push_back("label");
   for (const auto& m : data.modalities)
     for (const char* part : {"query", "db"}) {
       const std::string path = codes_path(out, k, m.name, part);
       const std::size_t rows = part[0] == 'q' ? split.query.size() : split.database.size();
       std::error_code ec;
       if (!std::filesystem::exists(path, ec)) return "'" + path + "' is missing";
-      // Written as int8 [rows, bits]; anything else (a truncated or replaced file) is written again.
+      // Written as int8 -1/+1 [rows, bits]; anything else (a truncated or replaced file) is written again.
       try {
-        const io::NpyHeader h = io::read_npy_header(path);
-        if (h.dtype != io::DType::I8 || h.shape != std::vector<std::size_t>{rows, std::size_t(bits)})
-          return "'" + path + "' is not the int8 [" + std::to_string(rows) + ", " + std::to_string(bits) +
+        const io::NpyArray codes = io::read_npy(path);
+        const bool signs = std::all_of(codes.bytes.begin(), codes.bytes.end(), [](unsigned char b) {
+          return b == 0x01 || b == 0xff;  // int8 +1, -1
+        });
+        if (codes.dtype != io::DType::I8 || codes.shape != std::vector<std::size_t>{rows, std::size_t(bits)} || !signs)
+          return "'" + path + "' is not the int8 -1/+1 [" + std::to_string(rows) + ", " + std::to_string(bits) +
                  "] array it wrote";
       } catch (const Error& e) {
         return pipeline::message_reason(e.what());
       }
+      for (const std::string& q : queries)
+        for (const char* curve : {"_pr.csv", "_precision_at_n.csv"}) {
+          const std::string relative = "curves/" + k + "_" + q + "_to_" + m.name + curve;
+          if (std::filesystem::file_size(out + "/" + relative, ec) == 0 || ec) return quoted(relative) + " is missing";
+        }
     }
+  for (const char* plot : {"_pr", "_precision_at_n"}) {
+    std::error_code ec;
+    const std::string script = "curves/" + k + plot + ".gp", svg = k + plot + ".svg";
+    if (std::filesystem::file_size(out + "/" + script, ec) == 0 || ec) return quoted(script) + " is missing";
+    if (!find_gnuplot().empty() && (std::filesystem::file_size(out + "/" + svg, ec) == 0 || ec))
+      return quoted(svg) + " is missing";
+  }
   return "";
 }
 

@@ -688,6 +688,59 @@ if [ "$stdout_rc" -eq 1 ] && cmp -s "$work/stdout_input.npy" "$work/stdout_input
 else
   fail_case stdout_is_input "exit $stdout_rc, or the input changed: $(head -c 200 "$work/stdout_input.stderr")"
 fi
+# Round 13. Standard error appended to an input: refused, the message sent to standard output so
+# that the input is left whole; a log of the user's own in the run folder is not an input (it was
+# refused once standard output into the run's files was).
+cp "$work/stdout_input.orig" "$work/stderr_input.npy"
+"$ssah" search "${db[@]}" --query-codes "$work/stderr_input.npy" -k 3 2>>"$work/stderr_input.npy" >"$work/stderr_input.stdout"
+stderr_rc=$?
+if [ "$stderr_rc" -eq 1 ] && cmp -s "$work/stderr_input.npy" "$work/stdout_input.orig" &&
+  grep -q "standard error is written to this file" "$work/stderr_input.stdout"; then
+  passed=$((passed + 1))
+  echo "ok   stderr_is_input"
+else
+  fail_case stderr_is_input "exit $stderr_rc, or the input changed: $(head -c 200 "$work/stderr_input.stdout")"
+fi
+cp -r "$in/run" "$o/log_inside" && rm -f "$o/log_inside/.ssah-lock"
+if "$ssah" train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/log_inside" >>"$o/log_inside/train.log" 2>&1; then
+  passed=$((passed + 1))
+  echo "ok   log_in_run_folder"
+else
+  fail_case log_in_run_folder "$(tail -c 200 "$o/log_inside/train.log")"
+fi
+# --overwrite of a folder that does not exist yet, or is empty: a fresh run (it was refused, naming
+# a report.json that was not there and --resume, which was not given).
+case_ out_overwrite_new ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/overwrite_new" --overwrite
+mkdir -p "$o/overwrite_empty"
+case_ out_overwrite_empty ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/overwrite_empty" --overwrite
+# A finished K resumed after its curves were deleted and a codes file zeroed: both written again
+# (the K was skipped, the curves never came back, codes of zeros were kept).
+cp -r "$in/run" "$o/lost_curves" && rm -f "$o/lost_curves/.ssah-lock" && rm -r "$o/lost_curves/curves"
+"$python" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); n = len(b) - 24 * 16; b[n:] = bytes(24 * 16); open(sys.argv[1], "wb").write(b)' \
+  "$o/lost_curves/codes/K16_img_query.npy"
+case_ resume_lost_curves ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/lost_curves"
+cmp -s "$in/run/codes/K16_img_query.npy" "$o/lost_curves/codes/K16_img_query.npy" &&
+  [ -s "$o/lost_curves/curves/K16_img_to_txt_pr.csv" ] ||
+  fail_case resume_lost_curves "the zeroed codes or the deleted curves were not written again"
+# A signal while a fresh run sets up its folder (the split, report.json): the same command runs again.
+# (Whether it lands before or after the folder is claimed, nothing must be left that blocks it.)
+for sig in INT USR1 PIPE; do
+  "$ssah" train --modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --passes 1 --steps-per-pass 2000 \
+    --bits 16 --hidden 16,8 "${L[@]}" --out "$o/setup_$sig" >/dev/null 2>&1 &
+  setup_pid=$!
+  sleep 0.1
+  kill -"$sig" "$setup_pid" 2>/dev/null
+  wait "$setup_pid"
+done
+for sig in INT USR1 PIPE; do
+  case_ "setup_signal_$sig" ok "" train "${T[@]}" "${L[@]}" --out "$o/setup_$sig"
+done
+# Option values that are options, and misspelt single-dash options, named.
+case_ opt_value_is_option error "--out: a value is required, but the option '--overwrite' follows" \
+  train "${T[@]}" "${L[@]}" --out --overwrite
+case_ opt_single_dash error "ssah train has no option '-epochs' \(did you mean '--epochs'\?\)" \
+  train "${T0[@]}" "${L[@]}" -epochs 2 --out "$o/e"
+case_ opt_top_level error "ssah has no option '--versio' \(did you mean '--version'\?\)" --versio
 # --version and --help to a full standard output: the loss is an error.
 "$ssah" --version >/dev/full 2>"$work/version_full.stderr"
 version_rc=$?
