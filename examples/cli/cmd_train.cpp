@@ -305,6 +305,11 @@ void run_train(TrainArgs a) {
     if (!rc.state)
       SSAH_THROW(InvalidArgument, "--resume ", a.out, ": '", path,
                  "' holds no training state (written by an older ssah train)");
+    // A checkpoint copied from another run (report.json's checksums are this folder's, not its).
+    if (!rc.training_data.empty() && rc.training_data != report["input_checksums"].dump())
+      SSAH_THROW(InvalidArgument, "--resume ", a.out, ": '", path,
+                 "' was trained on other data than these inputs (its input checksums differ: a checkpoint of "
+                 "another run?)");
     if (rc.epoch > a.epochs)
       SSAH_THROW(InvalidArgument, "--resume ", a.out, ": '", path, "' has ", rc.epoch, " epochs, more than --epochs ",
                  a.epochs);
@@ -344,6 +349,7 @@ void run_train(TrainArgs a) {
         c.epoch = model.epoch();
         c.modalities = cms;
         c.state = model.training_state();
+        c.training_data = report["input_checksums"].dump();
         save_checkpoint(checkpoint_path, c, model);
         epochs_saved = c.epoch;
         release_on_failure.armed = false;  // a checkpoint to resume from: the run folder stays

@@ -16,7 +16,9 @@
 /// "state.hashes0", ...) and "state.optimizer.<name>.m" / ".v" (Adam's moments, absent before an
 /// optimizer's first step), and metadata "ssah.state" (JSON: format "ssah-training-state-1",
 /// epoch, steps_done, rng (the batch sampler's std::mt19937_64 state), optimizer_steps {name:
-/// step count}). Checkpoints without it (older ones) load for encoding.
+/// step count}). Checkpoints without it (older ones) load for encoding. A writer may also record
+/// what the model was trained on in metadata "ssah.training_data" (`Checkpoint::training_data`,
+/// e.g. checksums of the inputs: `ssah train --resume` compares them with its inputs').
 
 #include <algorithm>
 #include <array>
@@ -56,6 +58,9 @@ struct Checkpoint {
   std::vector<CheckpointModality> modalities;  ///< in model order
   /// Training state: written when set; set by load_checkpoint when the file holds one.
   std::optional<TrainingState<float>> state;
+  /// What the model was trained on, as the writer describes it (opaque text, metadata
+  /// "ssah.training_data"; empty: not recorded, as in older checkpoints).
+  std::string training_data;
 };
 
 namespace detail {
@@ -176,6 +181,7 @@ inline void save_checkpoint(const std::string& path, const Checkpoint& c, AnyMod
   w.set_metadata("ssah.bits", std::to_string(c.spec.bits));
   w.set_metadata("ssah.objective", c.spec.objective);
   w.set_metadata("ssah.epoch", std::to_string(c.epoch));
+  if (!c.training_data.empty()) w.set_metadata("ssah.training_data", c.training_data);
   w.write(path);
 }
 
@@ -317,6 +323,7 @@ inline std::unique_ptr<AnyModel<float>> load_checkpoint(const std::string& path,
   for (const auto& [key, value] : repeated)
     if (f.metadata.count(key) && f.meta(key) != value)
       detail::fail<IoError>("'", path, "': its metadata '", key, "' is '", f.meta(key), "' but its spec says ", value);
+  if (f.metadata.count("ssah.training_data")) c.training_data = f.meta("ssah.training_data");
   if (!is_model_bits(c.spec.bits))
     detail::fail<IoError>("'", path, "': codes of ", c.spec.bits, " bits (this ssah builds ", model_bits_list(), ")");
   if (c.modalities.empty() || c.modalities.size() > 3)

@@ -735,6 +735,14 @@ done
 for sig in INT USR1 PIPE; do
   case_ "setup_signal_$sig" ok "" train "${T[@]}" "${L[@]}" --out "$o/setup_$sig"
 done
+# A checkpoint copied from a run on other data (here: another split) into a run folder is refused by
+# --resume (it was continued, and report.json kept the folder's checksums).
+"$ssah" train "${T[@]}" "${L[@]}" --out "$o/other_data_run" >/dev/null 2>&1
+cp -r "$in/run" "$o/foreign_checkpoint" && rm -f "$o/foreign_checkpoint/.ssah-lock"
+cp "$o/other_data_run/model-K16.safetensors" "$o/foreign_checkpoint/"
+case_ resume_foreign_checkpoint error "model-K16.safetensors' was trained on other data than these inputs" \
+  train --modality "img=$in/img.npy" --modality "txt=$in/txt.npy" --passes 1 --steps-per-pass 1 --bits 16 \
+  --hidden 16,8 --epochs 2 "${L[@]}" "${S[@]}" --resume "$o/foreign_checkpoint"
 # Option values that are options, and misspelt single-dash options, named.
 case_ opt_value_is_option error "--out: a value is required, but the option '--overwrite' follows" \
   train "${T[@]}" "${L[@]}" --out --overwrite
