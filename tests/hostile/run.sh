@@ -677,30 +677,28 @@ OMP_STACKSIZE=32K case_ env_omp_stack_small error "OMP_STACKSIZE=32K: too small 
 mkdir -p "$o/killed_early/codes" "$o/killed_early/curves" && : >"$o/killed_early/.ssah-lock"
 case_ out_killed_early_rerun ok "" train "${T[@]}" "${L[@]}" "${S[@]}" --out "$o/killed_early"
 # Standard output appended to one of the command's inputs (the results appended to the query file
-# damaged it) or to a file of the run it resumes: refused before anything is printed.
-cp "$in/run/codes/K16_img_query.npy" "$work/stdout_input.npy" && cp "$work/stdout_input.npy" "$work/stdout_input.orig"
-"$ssah" search "${db[@]}" --query-codes "$work/stdout_input.npy" -k 3 >>"$work/stdout_input.npy" 2>"$work/stdout_input.stderr"
-stdout_rc=$?
-if [ "$stdout_rc" -eq 1 ] && cmp -s "$work/stdout_input.npy" "$work/stdout_input.orig" &&
-  grep -q "standard output is written to this file" "$work/stdout_input.stderr"; then
-  passed=$((passed + 1))
-  echo "ok   stdout_is_input"
-else
-  fail_case stdout_is_input "exit $stdout_rc, or the input changed: $(head -c 200 "$work/stdout_input.stderr")"
-fi
-# Round 13. Standard error appended to an input: refused, the message sent to standard output so
-# that the input is left whole; a log of the user's own in the run folder is not an input (it was
-# refused once standard output into the run's files was).
-cp "$work/stdout_input.orig" "$work/stderr_input.npy"
-"$ssah" search "${db[@]}" --query-codes "$work/stderr_input.npy" -k 3 2>>"$work/stderr_input.npy" >"$work/stderr_input.stdout"
-stderr_rc=$?
-if [ "$stderr_rc" -eq 1 ] && cmp -s "$work/stderr_input.npy" "$work/stdout_input.orig" &&
-  grep -q "standard error is written to this file" "$work/stderr_input.stdout"; then
-  passed=$((passed + 1))
-  echo "ok   stderr_is_input"
-else
-  fail_case stderr_is_input "exit $stderr_rc, or the input changed: $(head -c 200 "$work/stderr_input.stdout")"
-fi
+# damaged it) or to a file of the run it resumes: refused before anything is printed. Round 13:
+# standard error too, its message then sent to standard output so that the input is left whole; a
+# log of the user's own in the run folder is not an input (it was refused once standard output
+# into the run's files was).
+cp "$in/run/codes/K16_img_query.npy" "$work/stream_input.orig"
+for stream in stdout stderr; do
+  cp "$work/stream_input.orig" "$work/${stream}_input.npy"
+  if [ "$stream" = stdout ]; then
+    "$ssah" search "${db[@]}" --query-codes "$work/stdout_input.npy" -k 3 >>"$work/stdout_input.npy" 2>"$work/stdout_input.msg"
+  else
+    "$ssah" search "${db[@]}" --query-codes "$work/stderr_input.npy" -k 3 2>>"$work/stderr_input.npy" >"$work/stderr_input.msg"
+  fi
+  stream_rc=$?
+  name=$([ "$stream" = stdout ] && echo "standard output" || echo "standard error")
+  if [ "$stream_rc" -eq 1 ] && cmp -s "$work/${stream}_input.npy" "$work/stream_input.orig" &&
+    grep -q "$name is written to this file" "$work/${stream}_input.msg"; then
+    passed=$((passed + 1))
+    echo "ok   ${stream}_is_input"
+  else
+    fail_case "${stream}_is_input" "exit $stream_rc, or the input changed: $(head -c 200 "$work/${stream}_input.msg")"
+  fi
+done
 cp -r "$in/run" "$o/log_inside" && rm -f "$o/log_inside/.ssah-lock"
 if "$ssah" train "${T[@]}" "${L[@]}" "${S[@]}" --resume "$o/log_inside" >>"$o/log_inside/train.log" 2>&1; then
   passed=$((passed + 1))
