@@ -96,6 +96,11 @@ std::string codes_path(const std::string& out, const std::string& k, const std::
 std::string damaged_outputs(const std::string& out, const std::string& k, const pipeline::Dataset& data,
                             const pipeline::Split& split, int bits);
 
+/// The outputs of code length `k` ("K16") for these modality names, relative to the run folder:
+/// checkpoint, plots and their scripts, codes, curves (what run_output_names lists for each K and
+/// what --resume checks before it skips a finished K).
+std::vector<std::string> outputs_of_k(const std::string& k, const std::vector<std::string>& modalities);
+
 /// The files, relative to its folder, that the run whose report is `report` can have written: its
 /// report, split (when drawn by the run), and for each of its code lengths the checkpoint, codes,
 /// curves and plots under the names its modalities give them (what --overwrite removes).

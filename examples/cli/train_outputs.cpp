@@ -166,6 +166,24 @@ void write_curves(const std::string& out, const pipeline::BitsResult& r, const s
   plot(out, k + "_precision_at_n", pn_plot + "\n", stop);
 }
 
+std::vector<std::string> outputs_of_k(const std::string& k, const std::vector<std::string>& modalities) {
+  std::vector<std::string> files = {"model-" + k + ".safetensors"};
+  for (const char* plot : {"_pr", "_precision_at_n"}) {
+    files.push_back(k + plot + ".svg");
+    files.push_back("curves/" + k + plot + ".gp");
+  }
+  std::vector<std::string> queries(modalities);  // every direction: label queries too
+  queries.push_back("label");
+  for (const std::string& d : modalities) {
+    files.push_back("codes/" + k + "_" + d + "_query.npy");
+    files.push_back("codes/" + k + "_" + d + "_db.npy");
+    for (const std::string& q : queries)
+      for (const char* curve : {"_pr.csv", "_precision_at_n.csv"})
+        files.push_back("curves/" + k + "_" + q + "_to_" + d + curve);
+  }
+  return files;
+}
+
 std::vector<std::string> run_output_names(const nlohmann::json& report) {
   if (!report.is_object() || report.value("command", std::string()) != "train")
     throw io::JsonFormError("'command' is not \"train\"");
@@ -198,21 +216,8 @@ std::vector<std::string> run_output_names(const nlohmann::json& report) {
     lengths.insert(b.get<int>());
   }
   for (int length : lengths) {
-    const std::string k = "K" + std::to_string(length);
-    files.push_back("model-" + k + ".safetensors");
-    for (const char* plot : {"_pr", "_precision_at_n"}) {
-      files.push_back(k + plot + ".svg");
-      files.push_back("curves/" + k + plot + ".gp");
-    }
-    std::vector<std::string> queries(names.begin(), names.end());  // every direction: label queries too
-    queries.push_back("label");
-    for (const std::string& d : names) {
-      files.push_back("codes/" + k + "_" + d + "_query.npy");
-      files.push_back("codes/" + k + "_" + d + "_db.npy");
-      for (const std::string& q : queries)
-        for (const char* curve : {"_pr.csv", "_precision_at_n.csv"})
-          files.push_back("curves/" + k + "_" + q + "_to_" + d + curve);
-    }
+    const std::vector<std::string> of_k = outputs_of_k("K" + std::to_string(length), {names.begin(), names.end()});
+    files.insert(files.end(), of_k.begin(), of_k.end());
   }
   return files;
 }
@@ -223,40 +228,30 @@ std::string codes_path(const std::string& out, const std::string& k, const std::
 
 std::string damaged_outputs(const std::string& out, const std::string& k, const pipeline::Dataset& data,
                             const pipeline::Split& split, int bits) {
-  const auto quoted = [&](const std::string& relative) { return "'" + out + "/" + relative + "'"; };
-  std::vector<std::string> queries;  // every direction: label queries too
-  for (const auto& m : data.modalities) queries.push_back(m.name);
-  queries.push_back("label");
-  for (const auto& m : data.modalities)
-    for (const char* part : {"query", "db"}) {
-      const std::string path = codes_path(out, k, m.name, part);
-      const std::size_t rows = part[0] == 'q' ? split.query.size() : split.database.size();
-      std::error_code ec;
-      if (!std::filesystem::exists(path, ec)) return "'" + path + "' is missing";
-      // Written as int8 -1/+1 [rows, bits]; anything else (a truncated or replaced file) is written again.
-      try {
-        const io::NpyArray codes = io::read_npy(path);
-        const bool signs = std::all_of(codes.bytes.begin(), codes.bytes.end(), [](unsigned char b) {
-          return b == 0x01 || b == 0xff;  // int8 +1, -1
-        });
-        if (codes.dtype != io::DType::I8 || codes.shape != std::vector<std::size_t>{rows, std::size_t(bits)} || !signs)
-          return "'" + path + "' is not the int8 -1/+1 [" + std::to_string(rows) + ", " + std::to_string(bits) +
-                 "] array it wrote";
-      } catch (const Error& e) {
-        return pipeline::message_reason(e.what());
-      }
-      for (const std::string& q : queries)
-        for (const char* curve : {"_pr.csv", "_precision_at_n.csv"}) {
-          const std::string relative = "curves/" + k + "_" + q + "_to_" + m.name + curve;
-          if (std::filesystem::file_size(out + "/" + relative, ec) == 0 || ec) return quoted(relative) + " is missing";
-        }
-    }
-  for (const char* plot : {"_pr", "_precision_at_n"}) {
+  std::vector<std::string> modalities;
+  for (const auto& m : data.modalities) modalities.push_back(m.name);
+  const bool plots = !find_gnuplot().empty();
+  for (const std::string& relative : outputs_of_k(k, modalities)) {
+    const std::string path = out + "/" + relative;
+    if (relative.compare(0, 6, "model-") == 0) continue;  // the checkpoint, read and checked by --resume
+    if (!plots && relative.size() > 4 && relative.compare(relative.size() - 4, 4, ".svg") == 0) continue;
     std::error_code ec;
-    const std::string script = "curves/" + k + plot + ".gp", svg = k + plot + ".svg";
-    if (std::filesystem::file_size(out + "/" + script, ec) == 0 || ec) return quoted(script) + " is missing";
-    if (!find_gnuplot().empty() && (std::filesystem::file_size(out + "/" + svg, ec) == 0 || ec))
-      return quoted(svg) + " is missing";
+    if (std::filesystem::file_size(path, ec) == 0 || ec) return "'" + path + "' is missing or empty";
+    if (relative.compare(0, 6, "codes/") != 0) continue;
+    // Codes are written as int8 -1/+1 [rows, bits]; anything else (a truncated or replaced file) is written again.
+    const bool query = relative.size() > 10 && relative.compare(relative.size() - 10, 10, "_query.npy") == 0;
+    const std::size_t rows = query ? split.query.size() : split.database.size();
+    try {
+      const io::NpyArray codes = io::read_npy(path);
+      const bool signs = std::all_of(codes.bytes.begin(), codes.bytes.end(), [](unsigned char b) {
+        return b == 0x01 || b == 0xff;  // int8 +1, -1
+      });
+      if (codes.dtype != io::DType::I8 || codes.shape != std::vector<std::size_t>{rows, std::size_t(bits)} || !signs)
+        return "'" + path + "' is not the int8 -1/+1 [" + std::to_string(rows) + ", " + std::to_string(bits) +
+               "] array it wrote";
+    } catch (const Error& e) {
+      return pipeline::message_reason(e.what());
+    }
   }
   return "";
 }

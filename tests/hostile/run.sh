@@ -533,7 +533,7 @@ fi
 # bytes) instead of reporting the K as finished.
 cp -r "$in/run" "$o/lost_codes" && rm "$o/lost_codes/codes/K16_txt_db.npy"
 case_ resume_lost_codes ok "" train "${T[@]}" "${L[@]}" --split "$in/split" --resume "$o/lost_codes"
-grep -q "is missing: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
+grep -q "is missing or empty: encoding again" "$work/resume_lost_codes.stdout" && cmp -s "$in/run/codes/K16_txt_db.npy" \
   "$o/lost_codes/codes/K16_txt_db.npy" || fail_case resume_lost_codes "the deleted codes file was not written again"
 "$python" -c 'import json, sys; a, b = (json.load(open(f))["results"]["K16"] for f in sys.argv[1:]);
 sys.exit(a["train_seconds"] != b["train_seconds"] or "resumed_from_epoch" in b)' "$in/run/report.json" \
