@@ -103,7 +103,7 @@ void check_output_file(const char* option, const std::string& out,
   }
 }
 
-void check_stdout_not_input(const std::vector<std::pair<const char*, std::string>>& inputs) {
+void check_output_streams_not_inputs(const std::vector<std::pair<const char*, std::string>>& inputs) {
   // The input that descriptor `fd` writes into, or null.
   const auto written_input = [&](int fd) -> const std::pair<const char*, std::string>* {
     struct stat out {};

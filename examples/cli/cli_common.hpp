@@ -56,7 +56,7 @@ std::vector<int> terminating_signals();
 /// path) names (`ssah search ... >> q.npy` appended the results to the query file). When it is
 /// standard error, the message is sent to standard output instead (or nowhere, when that is one
 /// of them too), so that it does not damage the file either.
-void check_stdout_not_input(const std::vector<std::pair<const char*, std::string>>& inputs);
+void check_output_streams_not_inputs(const std::vector<std::pair<const char*, std::string>>& inputs);
 
 /// Kills the process group in `child_process_group`, if any; async-signal-safe.
 void kill_child_process_group() noexcept;

@@ -22,7 +22,7 @@ struct EncodeArgs {
 void run_encode(const EncodeArgs& a) {
   const auto [name, path] = split_pair(a.modality, "--modality");
   check_output_file("--out", a.out, {{"--checkpoint", a.checkpoint}, {"--modality", path}});
-  check_stdout_not_input({{"--checkpoint", a.checkpoint}, {"--modality", path}});
+  check_output_streams_not_inputs({{"--checkpoint", a.checkpoint}, {"--modality", path}});
   Checkpoint c;
   std::unique_ptr<AnyModel<float>> model = load_checkpoint(a.checkpoint, c);
   std::size_t m = 0;

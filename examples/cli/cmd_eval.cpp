@@ -72,10 +72,10 @@ void run_eval(const EvalArgs& a) {
                      {"--db-codes", a.db_codes},
                      {"--query-labels", a.query_labels},
                      {"--db-labels", a.db_labels}});
-  check_stdout_not_input({{"--query-codes", a.query_codes},
-                          {"--db-codes", a.db_codes},
-                          {"--query-labels", a.query_labels},
-                          {"--db-labels", a.db_labels}});
+  check_output_streams_not_inputs({{"--query-codes", a.query_codes},
+                                   {"--db-codes", a.db_codes},
+                                   {"--query-labels", a.query_labels},
+                                   {"--db-labels", a.db_labels}});
   const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
   check_has_rows(q, "--query-codes");
   check_has_rows(d, "--db-codes");

@@ -23,7 +23,7 @@ struct SearchArgs {
 
 void run_search(const SearchArgs& a) {
   check_output_file("--out", a.out, {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}});
-  check_stdout_not_input({{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}});
+  check_output_streams_not_inputs({{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}});
   check_output_file("--distances", a.distances,
                     {{"--db-codes", a.db_codes}, {"--query-codes", a.query_codes}, {"--out", a.out}});
   // A packed database (uint8 [n, K/8]) is searched where it lies, mapped from its file: the memory

@@ -128,7 +128,7 @@ void run_train(TrainArgs a) {
          it.increment(ec))
       if (it->is_regular_file(ec) && is_run_output(fs::relative(it->path(), a.out, ec).generic_string()))
         files.emplace_back("(in the run folder)", it->path().string());
-    check_stdout_not_input(files);
+    check_output_streams_not_inputs(files);
   }
   if (!a.resume.empty()) previous = read_report(a.resume);
   std::vector<std::string> earlier_outputs;  // --overwrite: the files of the run it replaces, by name

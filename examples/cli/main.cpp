@@ -74,21 +74,29 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+/// " (did you mean 'NAME'?)" for the name of `names` nearest to `given` within two edits, else "".
+std::string did_you_mean(const std::string& given, const std::vector<std::string>& names) {
+  std::string nearest;
+  std::size_t best = 3;
+  for (const std::string& name : names)
+    if (const std::size_t d = edit_distance(given, name); d < best) best = d, nearest = name;
+  return nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)";
+}
+
 /// A first argument that is neither an option nor a command (`ssah trian`) named as such, with
 /// the commands (and the nearest one); CLI11 would only say that a command is required.
 void check_command_name(const CLI::App& app, int argc, const char* const* argv) {
   if (argc < 2 || argv[1][0] == '-') return;
   const std::string given = argv[1];
-  std::string names, nearest;
-  std::size_t best = 3;  // suggested only within two edits
+  std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands({})) {
     if (sub->get_name() == given) return;
-    names += (names.empty() ? "" : ", ") + sub->get_name();
-    if (const std::size_t d = edit_distance(given, sub->get_name()); d < best) best = d, nearest = sub->get_name();
+    names.push_back(sub->get_name());
   }
+  std::string list;
+  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
   throw CLI::ExtrasError("unknown command '" + ssah::cli::printable(given.substr(0, 64)) + "'" +
-                             (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)") +
-                             "; the commands are " + names,
+                             did_you_mean(given, names) + "; the commands are " + list,
                          CLI::ExitCodes::ExtrasError);
 }
 
@@ -114,14 +122,12 @@ void check_options(const CLI::App& app, int argc, const char* const* argv) {
   const auto unknown = [&](const std::string& arg) {
     const std::string name = arg.substr(0, arg.find('='));
     const std::string dashed = name.compare(0, 2, "--") == 0 ? name : "-" + name;  // -epochs: --epochs?
-    std::string nearest;
-    std::size_t best = 3;  // suggested only within two edits
+    std::vector<std::string> names;
     for (const CLI::Option* o : scope.get_options())
-      for (const std::string& l : o->get_lnames())
-        if (const std::size_t d = edit_distance(dashed, "--" + l); d < best) best = d, nearest = "--" + l;
-    throw CLI::ExtrasError(who + " has no option '" + ssah::cli::printable(name.substr(0, 64)) + "'" +
-                               (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)"),
-                           CLI::ExitCodes::ExtrasError);
+      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+    throw CLI::ExtrasError(
+        who + " has no option '" + ssah::cli::printable(name.substr(0, 64)) + "'" + did_you_mean(dashed, names),
+        CLI::ExitCodes::ExtrasError);
   };
   if (command == nullptr) {  // `ssah --versio`: CLI11 would only say that a command is required
     if (argc > 1 && argv[1][0] == '-' && std::string(argv[1]) != "--" && find(argv[1]) == nullptr) unknown(argv[1]);
