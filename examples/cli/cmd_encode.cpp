@@ -36,7 +36,7 @@ void run_encode(const EncodeArgs& a) {
   if (in.sample_shape != c.modalities[m].sample_shape)
     SSAH_THROW(ShapeError, "'", path, "': items of shape ", io::shape_str(in.sample_shape), " where the checkpoint's '",
                name, "' expects ", io::shape_str(c.modalities[m].sample_shape));
-  const std::size_t rows = in.values.size() / in.row_size();
+  const std::size_t rows = in.value_count() / in.row_size();
   pipeline::Standardization st;
   st.mean = c.modalities[m].mean;
   st.stddev = c.modalities[m].stddev;

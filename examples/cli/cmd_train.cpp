@@ -82,8 +82,8 @@ struct Interrupted : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// read_train_inputs, with a host allocation that fails on the way (the files are read and converted
-/// to float) reported with the inputs and their sizes rather than as a bare out-of-memory.
+/// read_train_inputs, with a host allocation that fails on the way (the files are read, and all but
+/// uint8 ones converted to float) reported with the inputs and their sizes rather than as a bare out-of-memory.
 TrainInputs read_inputs_naming_memory(const TrainArgs& a, const std::vector<RunInput>& files) {
   try {
     return read_train_inputs(a);
@@ -96,8 +96,8 @@ TrainInputs read_inputs_naming_memory(const TrainArgs& a, const std::vector<RunI
       sizes += (sizes.empty() ? "" : ", ") + f.option + " '" + f.file + "' " + detail::human_bytes(bytes);
     }
     SSAH_THROW(OutOfMemory, "out of memory reading the inputs (", sizes,
-               "; held as float values in memory): ", detail::human_bytes(detail::available_host_memory()),
-               " is available to this process");
+               "; held in memory, uint8 as bytes and every other type as float): ",
+               detail::human_bytes(detail::available_host_memory()), " is available to this process");
   }
 }
 
@@ -409,14 +409,12 @@ void run_train(TrainArgs a) {
                       io::shape_str(data.modalities[m].sample_shape) + ", the size of their CNN-F)";
         SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths, ")", images,
                    ", --batch-size and the number of items set how much training needs");
-      } catch (const std::bad_alloc&) {  // a host container: the inputs' copies (standardised, per row set)
-        std::size_t values = 0;
-        for (const auto& m : data.modalities) values += m.values.size();
-        SSAH_THROW(OutOfMemory, "K = ", bits, ": out of memory in a host buffer (the inputs alone are ",
-                   detail::human_bytes(values * sizeof(float)),
-                   " of float values, which training copies once "
-                   "standardised and once per query, database and training row; ",
-                   detail::human_bytes(detail::available_host_memory()), " available)");
+      } catch (const std::bad_alloc&) {  // a host container
+        std::size_t bytes = 0;
+        for (const auto& m : data.modalities) bytes += m.bytes.size() + m.values.size() * sizeof(float);
+        SSAH_THROW(OutOfMemory, "K = ", bits, ": out of memory in a host buffer (the inputs alone take ",
+                   detail::human_bytes(bytes), "; ", detail::human_bytes(detail::available_host_memory()),
+                   " available)");
       }
       if (tty) std::fprintf(stderr, "\r%160s\r", "");
       std::vector<std::string> collapsed;  // warnings of this K, recorded in its results

@@ -135,8 +135,8 @@ TrainInputs read_train_inputs(const TrainArgs& a) {
     }
     if (!names.insert(name).second) SSAH_THROW(InvalidArgument, option, ": the name '", name, "' is used twice");
     pipeline::Modality m =
-        pipeline::modality_from_array(name, from_mat ? mat.modalities[input].array : io::read_npy(path));
-    if (from_mat) mat.modalities[input].array = io::NpyArray();  // its float copy is in m
+        pipeline::modality_from_array(name, from_mat ? std::move(mat.modalities[input].array) : io::read_npy(path));
+    if (from_mat) mat.modalities[input].array = io::NpyArray();  // its values are in m now
     if (const auto pf = pretrained_files.find(name); pf != pretrained_files.end()) {
       if (m.sample_shape.size() != 3)
         SSAH_THROW(ShapeError, "--pretrained ", name, "=", pf->second, ": '", path, "' holds items of shape ",

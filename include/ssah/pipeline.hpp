@@ -22,7 +22,9 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ssah/detail/host_memory.hpp"
@@ -33,29 +35,114 @@
 #include "ssah/io/array.hpp"
 #include "ssah/model/any_model.hpp"
 #include "ssah/random.hpp"
+#include "ssah/tensor_ops.hpp"
 
 namespace ssah::pipeline {
 
+/// 'source' when a source is named, else what = "the labels" / "modality 'img'": the subject of
+/// an error about some input.
+inline std::string input_name(const std::string& source, const std::string& what) {
+  return source.empty() ? what : "'" + source + "'";
+}
+
+struct Modality;
+
+/// Per-column mean and standard deviation of the training rows; a column constant on them keeps
+/// std 1 (it is only centred).
+struct Standardization {
+  std::vector<float> mean, stddev;
+
+  /// Two passes (the mean, then squared deviations from it), so a column of tiny values keeps its
+  /// small but real spread (an absolute floor on the variance flattened a MIRFLICKR-730 colour bin
+  /// with values of a few 1e-6 and std 4e-7). A constant column comes out with std exactly 0: the
+  /// double sum of up to 2^29 equal floats is exact, so the mean equals them.
+  static Standardization fit(const Modality& m, const std::vector<std::size_t>& rows);
+  /// InvalidArgument when standardising the values of `m` takes one beyond float's range, which
+  /// `apply` would turn into Inf: a value far outside the training rows' spread (e.g. 3e38 in a
+  /// query row against a std of 0.5). Names the file (or the modality), the row and the column.
+  void check_range(const Modality& m) const;
+  /// Standardises rows of `values` in place (row width = mean.size()); the arithmetic of
+  /// `standardize_values`, which standardises a batch on the device system.
+  void apply(std::vector<float>& values) const {
+    const std::size_t d = mean.size();
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = (values[i] - mean[i % d]) / stddev[i % d];
+  }
+  bool empty() const noexcept { return mean.empty(); }
+};
+
 /// One modality of a data set: `items` rows of `sample_shape` values each.
+/// The values are stored as float (`values`) or, for uint8 inputs (images, 0/1 bags of words), as
+/// one byte each (`bytes`): a 224 x 224 image is 147 KiB instead of 588 KiB. Either way they stay
+/// as they are; training and encoding read them a batch of rows at a time (`item_rows`), converted
+/// to float and standardised then.
 struct Modality {
   std::string name;                       ///< used in direction names: "img", "txt", ...
   std::vector<float> values;              ///< items x prod(sample_shape), row-major
+  std::vector<std::uint8_t> bytes;        ///< instead of `values` when not empty: uint8 values
   std::vector<std::size_t> sample_shape;  ///< e.g. {4096}, {1386}, {3, 64, 64}
   AnyBackbone<float>::Config backbone;    ///< which network reads it
   bool standardize = true;                ///< z-score with the training rows' mean / std (dense inputs)
-  std::string source;                     ///< where the values came from (a file), named in errors; optional
+  /// The statistics every row is standardised with as it is read (none when empty): fitted from the
+  /// training rows by `standardize()` (or by `prepare()` for a modality still marked `standardize`),
+  /// or a checkpoint's, to encode new items as training read its own.
+  Standardization standardization;
+  std::string source;  ///< where the values came from (a file), named in errors; optional
 
   std::size_t row_size() const {
     std::size_t n = 1;
     for (std::size_t e : sample_shape) n *= e;
     return n;
   }
+  /// Number of values stored (items x row_size() when consistent).
+  std::size_t value_count() const noexcept { return bytes.empty() ? values.size() : bytes.size(); }
+  /// f(the stored values): a `const std::vector<float>&` or a `const std::vector<std::uint8_t>&`,
+  /// so that a scan over every value is written once for both and runs without a branch per value.
+  template <class F>
+  decltype(auto) visit_values(F&& f) const {
+    return bytes.empty() ? f(values) : f(bytes);
+  }
 };
 
-/// 'source' when a source is named, else what = "the labels" / "modality 'img'": the subject of
-/// an error about some input.
-inline std::string input_name(const std::string& source, const std::string& what) {
-  return source.empty() ? what : "'" + source + "'";
+inline Standardization Standardization::fit(const Modality& m, const std::vector<std::size_t>& rows) {
+  SSAH_CHECK_AS(InvalidArgument, !rows.empty(), "standardization of modality '", m.name, "': no training rows");
+  const std::size_t d = m.row_size();
+  const double n = static_cast<double>(rows.size());
+  std::vector<double> mean(d, 0.0), squared_deviation(d, 0.0);
+  m.visit_values([&](const auto& values) {
+    for (std::size_t r : rows)
+      for (std::size_t j = 0; j < d; ++j) mean[j] += values[r * d + j];
+    for (double& v : mean) v /= n;
+    for (std::size_t r : rows)
+      for (std::size_t j = 0; j < d; ++j) {
+        const double deviation = values[r * d + j] - mean[j];
+        squared_deviation[j] += deviation * deviation;
+      }
+  });
+  Standardization s;
+  s.mean.resize(d);
+  s.stddev.resize(d);
+  for (std::size_t j = 0; j < d; ++j) {
+    s.mean[j] = static_cast<float>(mean[j]);
+    const auto sd = static_cast<float>(std::sqrt(squared_deviation[j] / n));
+    s.stddev[j] = sd > 0.f ? sd : 1.f;  // constant (or a spread below float's range): centred only
+  }
+  return s;
+}
+
+inline void Standardization::check_range(const Modality& m) const {
+  // Values of one byte cannot leave float's range: |value - mean| <= 255, and a column that is not
+  // constant on n training rows has a std of at least about 1 / sqrt(n).
+  if (!m.bytes.empty()) return;
+  const std::size_t d = mean.size();
+  const auto top = static_cast<double>(std::numeric_limits<float>::max());
+  for (std::size_t i = 0; i < m.values.size(); ++i) {
+    const double deviation = static_cast<double>(m.values[i]) - mean[i % d];
+    if (std::fabs(deviation) <= top && std::fabs(deviation / stddev[i % d]) <= top) continue;
+    detail::fail<InvalidArgument>(input_name(m.source, "modality '" + m.name + "'"), ": the value ", m.values[i],
+                                  " at row ", i / d, ", column ", i % d, " is ", deviation / stddev[i % d],
+                                  " standard deviations of the training rows from their mean, beyond float's range "
+                                  "once standardised (rescale the input, or train without standardisation)");
+  }
 }
 
 /// The most hidden layers (or text pooling windows) a network may have, from `--hidden` or a
@@ -127,10 +214,17 @@ struct Dataset {
         SSAH_CHECK_AS(InvalidArgument, modalities[j].name != m.name, "the modality name '", m.name, "' is used twice");
       const std::string what = input_name(m.source, "modality '" + m.name + "'");
       SSAH_CHECK_AS(ShapeError, m.row_size() > 0, what, ": items of no values (shape ", m.sample_shape.size(), "-d)");
-      SSAH_CHECK_AS(ShapeError, m.values.size() % m.row_size() == 0 && m.values.size() / m.row_size() == items, what,
-                    " has ", m.values.size() / m.row_size(), " rows but the labels",
+      SSAH_CHECK_AS(ShapeError, m.value_count() % m.row_size() == 0 && m.value_count() / m.row_size() == items, what,
+                    " has ", m.value_count() / m.row_size(), " rows but the labels",
                     labels_source.empty() ? "" : " '" + labels_source + "'", " have ", items);
-      io::check_finite(m.values.data(), items, m.row_size(), what);
+      SSAH_CHECK_AS(InvalidArgument, m.bytes.empty() || m.values.empty(), what,
+                    ": values given both as floats and as bytes; give one");
+      if (m.bytes.empty()) io::check_finite(m.values.data(), items, m.row_size(), what);
+      if (!m.standardization.empty())
+        SSAH_CHECK_AS(ShapeError,
+                      m.standardization.mean.size() == m.row_size() && m.standardization.stddev.size() == m.row_size(),
+                      what, ": standardisation statistics of ", m.standardization.mean.size(), " and ",
+                      m.standardization.stddev.size(), " columns for items of ", m.row_size(), " values");
     }
     std::vector<std::string> names;
     for (const Modality& m : modalities) names.push_back(m.name);
@@ -139,8 +233,9 @@ struct Dataset {
 };
 
 /// A modality from an array [items, ...] of 2 to 4 dimensions (e.g. read with io::read_npy):
-/// its values as floats, checked; the array's source (a file name) is named in errors.
-inline Modality modality_from_array(std::string name, const io::HostArray& a) {
+/// uint8 values kept as they are (`Modality::bytes`, moved out of `a`), any other type as floats,
+/// checked; the array's source (a file name) is named in errors.
+inline Modality modality_from_array(std::string name, io::HostArray a) {
   const std::string what = input_name(a.source, "modality '" + name + "'");
   if (a.ndim() < 2 || a.ndim() > 4)
     detail::fail<ShapeError>(what, ": a modality must be an array [items, ...] of 2 to 4 dimensions, got shape ",
@@ -151,7 +246,10 @@ inline Modality modality_from_array(std::string name, const io::HostArray& a) {
   Modality m;
   m.name = std::move(name);
   m.sample_shape.assign(a.shape.begin() + 1, a.shape.end());
-  m.values = a.as<float>();
+  if (a.dtype == io::DType::U8)
+    m.bytes = std::move(a.bytes);  // std::uint8_t is unsigned char: the bytes are the values
+  else
+    m.values = a.as<float>();
   m.source = a.source;
   return m;
 }
@@ -233,6 +331,14 @@ struct Split {
     return n;
   }
 };
+
+/// Whether the values of `m` equal `values` (as numbers: uint8 against float).
+template <class V>
+bool same_values(const Modality& m, const std::vector<V>& values) {
+  return m.visit_values([&](const auto& mine) {
+    return mine.size() == values.size() && std::equal(mine.begin(), mine.end(), values.begin());
+  });
+}
 
 /// What makes results misleading in a data set and split that `validate` accepts, because it may
 /// be intended: one message per finding (programs print them and record them in their reports).
@@ -344,94 +450,42 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
   for (std::size_t k = 0; k < data.modalities.size(); ++k) {
     const Modality& m = data.modalities[k];
     const std::size_t d = m.row_size();
-    const float* first = m.values.data() + split.train.front() * d;
-    const bool constant = std::all_of(split.train.begin(), split.train.end(), [&](std::size_t r) {
-      return std::equal(first, first + d, m.values.data() + r * d);
+    const bool constant = m.visit_values([&](const auto& values) {
+      const auto first = values.begin() + static_cast<std::ptrdiff_t>(split.train.front() * d);
+      return std::all_of(split.train.begin(), split.train.end(), [&](std::size_t r) {
+        return std::equal(first, first + static_cast<std::ptrdiff_t>(d),
+                          values.begin() + static_cast<std::ptrdiff_t>(r * d));
+      });
     });
     if (constant && split.train.size() > 1)
       warnings.push_back(::ssah::detail::concat("modality '", m.name,
                                                 "' has the same values in every training item: "
                                                 "its network has nothing to learn from, its codes will not differ"));
-    if (m.values == data.labels)
+    if (same_values(m, data.labels))
       warnings.push_back(::ssah::detail::concat("modality '", m.name,
                                                 "' holds the labels themselves: its MAP measures the labels, "
                                                 "not what the model learns from data"));
     for (std::size_t j = 0; j < k; ++j)
-      if (data.modalities[j].values == m.values)
+      if (data.modalities[j].visit_values([&](const auto& values) { return same_values(m, values); }))
         warnings.push_back(::ssah::detail::concat("modalities '", data.modalities[j].name, "' and '", m.name,
                                                   "' hold the same values"));
   }
   return warnings;
 }
 
-/// Per-column mean and standard deviation of the training rows; a column constant on them keeps
-/// std 1 (it is only centred).
-struct Standardization {
-  std::vector<float> mean, stddev;
-
-  /// Two passes (the mean, then squared deviations from it), so a column of tiny values keeps its
-  /// small but real spread (an absolute floor on the variance flattened a MIRFLICKR-730 colour bin
-  /// with values of a few 1e-6 and std 4e-7). A constant column comes out with std exactly 0: the
-  /// double sum of up to 2^29 equal floats is exact, so the mean equals them.
-  static Standardization fit(const Modality& m, const std::vector<std::size_t>& rows) {
-    SSAH_CHECK_AS(InvalidArgument, !rows.empty(), "standardization of modality '", m.name, "': no training rows");
-    const std::size_t d = m.row_size();
-    const double n = static_cast<double>(rows.size());
-    std::vector<double> mean(d, 0.0), squared_deviation(d, 0.0);
-    for (std::size_t r : rows)
-      for (std::size_t j = 0; j < d; ++j) mean[j] += m.values[r * d + j];
-    for (double& v : mean) v /= n;
-    for (std::size_t r : rows)
-      for (std::size_t j = 0; j < d; ++j) {
-        const double deviation = m.values[r * d + j] - mean[j];
-        squared_deviation[j] += deviation * deviation;
-      }
-    Standardization s;
-    s.mean.resize(d);
-    s.stddev.resize(d);
-    for (std::size_t j = 0; j < d; ++j) {
-      s.mean[j] = static_cast<float>(mean[j]);
-      const auto sd = static_cast<float>(std::sqrt(squared_deviation[j] / n));
-      s.stddev[j] = sd > 0.f ? sd : 1.f;  // constant (or a spread below float's range): centred only
-    }
-    return s;
-  }
-  /// InvalidArgument when standardising the values of `m` takes one beyond float's range, which
-  /// `apply` would turn into Inf: a value far outside the training rows' spread (e.g. 3e38 in a
-  /// query row against a std of 0.5). Names the file (or the modality), the row and the column.
-  void check_range(const Modality& m) const {
-    const std::size_t d = mean.size();
-    const auto top = static_cast<double>(std::numeric_limits<float>::max());
-    for (std::size_t i = 0; i < m.values.size(); ++i) {
-      const double deviation = static_cast<double>(m.values[i]) - mean[i % d];
-      if (std::fabs(deviation) <= top && std::fabs(deviation / stddev[i % d]) <= top) continue;
-      detail::fail<InvalidArgument>(input_name(m.source, "modality '" + m.name + "'"), ": the value ", m.values[i],
-                                    " at row ", i / d, ", column ", i % d, " is ", deviation / stddev[i % d],
-                                    " standard deviations of the training rows from their mean, beyond float's range "
-                                    "once standardised (rescale the input, or train without standardisation)");
-    }
-  }
-  /// Standardises rows of `values` in place (row width = mean.size()).
-  void apply(std::vector<float>& values) const {
-    const std::size_t d = mean.size();
-    for (std::size_t i = 0; i < values.size(); ++i) values[i] = (values[i] - mean[i % d]) / stddev[i % d];
-  }
-};
-
-/// Standardises in place every modality of `data` marked `standardize` with its training rows'
-/// statistics, then unmarks it; returns the statistics per modality (empty for the others), e.g. to
-/// keep in a checkpoint and apply to new items (`Standardization::apply`) before encoding them.
+/// Fits, for every modality of `data` marked `standardize`, its training rows' statistics, records
+/// them in the modality (`Modality::standardization`: its rows are standardised as they are read)
+/// and unmarks it; returns each modality's statistics (empty where none), e.g. to keep in a
+/// checkpoint for encoding new items. The stored values are not changed.
 inline std::vector<Standardization> standardize(Dataset& data, const Split& split) {
   std::vector<Standardization> out;
   for (Modality& m : data.modalities) {
-    Standardization st;
     if (m.standardize) {
-      st = Standardization::fit(m, split.train);
-      st.check_range(m);
-      st.apply(m.values);
+      m.standardization = Standardization::fit(m, split.train);
+      m.standardization.check_range(m);
       m.standardize = false;
     }
-    out.push_back(std::move(st));
+    out.push_back(m.standardization);
   }
   return out;
 }
@@ -512,9 +566,10 @@ struct BitsResult {
   std::vector<Standardization> standardization;
 };
 
+/// The query, database and training rows of every modality, as the networks read them.
 struct Prepared {
   std::vector<Standardization> standardization;  ///< per modality (empty when not standardised)
-  std::vector<Tensor<float>> query, database, train;
+  std::vector<ItemRows<float>> query, database, train;  ///< read from the Dataset's values
   Tensor<float> train_labels;
 };
 
@@ -525,41 +580,84 @@ inline Shape items_shape(std::size_t rows, const std::vector<std::size_t>& sampl
   return Shape::from_extents(sample_shape, {rows});
 }
 
+/// The rows `rows` of modality `m` as the networks read them, made a batch at a time: the stored
+/// values (float or uint8) of the rows asked for are copied out, moved to the device system, and
+/// there converted to float and standardised with `standardization` (none when empty), so that no
+/// float copy of all the items is ever made. The rows read `m`'s values: `m` must outlive them.
+inline ItemRows<float> item_rows(const Modality& m, std::vector<std::size_t> rows,
+                                 const Standardization& standardization) {
+  struct Source {
+    const Modality* modality;
+    std::vector<std::size_t> rows;
+    Tensor<float> mean, stddev;  // on the device system; undefined: no standardisation
+  };
+  auto source = std::make_shared<Source>();
+  source->modality = &m;
+  source->rows = std::move(rows);
+  if (!standardization.empty()) {
+    source->mean = Tensor<float>::from_host(Shape{standardization.mean.size()}, standardization.mean);
+    source->stddev = Tensor<float>::from_host(Shape{standardization.stddev.size()}, standardization.stddev);
+  }
+  const Shape shape = items_shape(source->rows.size(), m.sample_shape);
+  return ItemRows<float>(shape, [source, shape](const std::vector<std::size_t>& batch) {
+    const Modality& mod = *source->modality;
+    const std::size_t d = mod.row_size();
+    return mod.visit_values([&](const auto& values) {
+      using Stored = typename std::decay_t<decltype(values)>::value_type;
+      Tensor<Stored> stored;
+      {  // the host copy goes before the conversion: two copies of the batch at a time, not three
+        std::vector<Stored> host(batch.size() * d);
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+          const auto first = values.begin() + static_cast<std::ptrdiff_t>(source->rows[batch[k]] * d);
+          std::copy(first, first + static_cast<std::ptrdiff_t>(d), host.begin() + static_cast<std::ptrdiff_t>(k * d));
+        }
+        stored = Tensor<Stored>::from_host(Shape{batch.size(), d}, host);
+      }
+      return standardize_values(stored, source->mean, source->stddev).reshape(shape.with_rows(batch.size()));
+    });
+  });
+}
+
+/// Hashes H ([rows, bits], row-major; the codes are their signs) of every row of `items` by the
+/// network of modality `m`, read `default_encode_batch` rows at a time (the values of one
+/// `hashes()` call on all of them, without holding all of them).
+inline std::vector<float> hashes_of_rows(const AnyModel<float>& model, std::size_t m, const ItemRows<float>& items) {
+  std::vector<float> out;
+  out.reserve(items.rows() * static_cast<std::size_t>(model.bits()));
+  for (std::size_t first = 0; first < items.rows(); first += default_encode_batch) {
+    const std::vector<float> h =
+        model.hashes(m, items.slice(first, std::min(items.rows(), first + default_encode_batch))).to_host();
+    out.insert(out.end(), h.begin(), h.end());
+  }
+  return out;
+}
+
 /// Hashes H ([rows, bits], row-major; the codes are their signs) of new items of modality `m`
 /// by a trained model, the items first standardised with `standardization` as training did (an
 /// empty one leaves them as they are): e.g. with a checkpoint's statistics.
-inline std::vector<float> hashes_of(AnyModel<float>& model, std::size_t m, const Modality& items,
+inline std::vector<float> hashes_of(const AnyModel<float>& model, std::size_t m, const Modality& items,
                                     const Standardization& standardization) {
-  std::vector<float> values = items.values;
-  if (!standardization.mean.empty()) standardization.apply(values);
-  const std::size_t rows = items.row_size() ? values.size() / items.row_size() : 0;
-  return model.hashes(m, Tensor<float>::from_host(items_shape(rows, items.sample_shape), values)).to_host();
+  std::vector<std::size_t> rows(items.row_size() ? items.value_count() / items.row_size() : 0);
+  std::iota(rows.begin(), rows.end(), std::size_t(0));
+  return hashes_of_rows(model, m, item_rows(items, std::move(rows), standardization));
 }
 
-/// Standardises (fitted on the training rows) and uploads the three row sets of every modality.
+/// The query, database and training rows of every modality, standardised with the training rows'
+/// statistics where a modality is marked `standardize` (with its own `standardization` otherwise).
+/// The rows read `data`'s values: `data` must outlive them.
 inline Prepared prepare(const Dataset& data, const Split& split) {
   data.validate();
   split.validate(data.items);
   Prepared p;
-  auto upload = [](const std::vector<float>& v, std::size_t rows, const std::vector<std::size_t>& shape) {
-    return Tensor<float>::from_host(items_shape(rows, shape), v);
-  };
   for (const Modality& m : data.modalities) {
-    Standardization st;
+    Standardization st = m.standardization;
     if (m.standardize) {
       st = Standardization::fit(m, split.train);
       st.check_range(m);
     }
-    // Each row set is taken, standardised and uploaded in turn: no standardised copy of the whole
-    // modality (with images, a float copy of every item is most of the memory a run takes).
-    const auto rows_of = [&](const std::vector<std::size_t>& rows) {
-      std::vector<float> values = take_rows(m.values, m.row_size(), rows);
-      if (!st.mean.empty()) st.apply(values);
-      return upload(values, rows.size(), m.sample_shape);
-    };
-    p.query.push_back(rows_of(split.query));
-    p.database.push_back(rows_of(split.database));
-    p.train.push_back(rows_of(split.train));
+    p.query.push_back(item_rows(m, split.query, st));
+    p.database.push_back(item_rows(m, split.database, st));
+    p.train.push_back(item_rows(m, split.train, st));
     p.standardization.push_back(std::move(st));
   }
   p.train_labels = Tensor<float>::from_host(Shape{split.train.size(), data.classes},
@@ -748,8 +846,8 @@ inline std::vector<BitsResult> run(const Dataset& data, const Split& split, cons
       r.epochs = model->epoch();
       if (experiment.on_trained) experiment.on_trained(bits, *model);
       for (std::size_t m = 0; m < M; ++m) {
-        r.query_hashes.push_back(model->hashes(m, p.query[m]).to_host());
-        r.database_hashes.push_back(model->hashes(m, p.database[m]).to_host());
+        r.query_hashes.push_back(hashes_of_rows(*model, m, p.query[m]));
+        r.database_hashes.push_back(hashes_of_rows(*model, m, p.database[m]));
       }
       const std::vector<float> label_hashes =
           experiment.label_queries ? model->label_hashes(query_label_rows).to_host() : std::vector<float>{};

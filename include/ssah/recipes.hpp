@@ -51,8 +51,9 @@ struct DataTraits {
     for (const pipeline::Modality& m : data.modalities) {
       ModalityTraits mt;
       mt.sample_shape = m.sample_shape;
-      mt.bag_of_words = m.sample_shape.size() == 1 &&
-                        std::all_of(m.values.begin(), m.values.end(), [](float v) { return v == 0.f || v == 1.f; });
+      mt.bag_of_words = m.sample_shape.size() == 1 && m.visit_values([](const auto& values) {
+        return std::all_of(values.begin(), values.end(), [](auto v) { return v == 0 || v == 1; });
+      });
       t.modalities.push_back(std::move(mt));
     }
     return t;

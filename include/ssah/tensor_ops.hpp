@@ -1,8 +1,9 @@
 #pragma once
 /// \file
 /// Plain (not differentiable) tensor utilities: gathering and scattering rows by index, as
-/// training does when it writes a batch's outputs into n-row buffers and reads them back; the
-/// sign of a sum of tensors; predicates for checking values on the device.
+/// training does when it writes a batch's outputs into n-row buffers and reads them back; stored
+/// values converted to float and standardised; the sign of a sum of tensors; predicates for
+/// checking values on the device.
 
 #include <cstddef>
 #include <vector>
@@ -78,6 +79,30 @@ void scatter_rows(Tensor<T>& dst, const std::vector<std::size_t>& indices, const
   T* d = dst.data();
   detail::parallel_for(indices.size() * row,
                        [=] SSAH_HOST_DEVICE(std::size_t i) { d[ip[i / row] * row + i % row] = s[i]; });
+}
+
+/// The values of `stored` (any arithmetic type, e.g. uint8 pixels) as float (To), each standardised
+/// with the statistics of its column when `mean` is defined: out[i] = (To(stored[i]) - mean[j]) /
+/// stddev[j], j = i % mean.size(). The same arithmetic as standardising on the host (a subtraction
+/// and a division, each rounded to To), so a batch converted here equals the host's values bit for bit.
+template <class To, class From>
+Tensor<To> standardize_values(const Tensor<From>& stored, const Tensor<To>& mean, const Tensor<To>& stddev) {
+  Tensor<To> out = Tensor<To>::empty(stored.shape());
+  const From* s = stored.data();
+  To* o = out.data();
+  if (!mean.defined()) {
+    detail::parallel_for(out.size(), [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] = static_cast<To>(s[i]); });
+    return out;
+  }
+  SSAH_CHECK_AS(ShapeError, mean.size() > 0 && mean.size() == stddev.size() && stored.size() % mean.size() == 0,
+                "standardize_values: statistics of ", mean.size(), " and ", stddev.size(), " columns for ",
+                stored.shape().str());
+  const To* mu = mean.data();
+  const To* sd = stddev.data();
+  const std::size_t d = mean.size();
+  detail::parallel_for(out.size(),
+                       [=] SSAH_HOST_DEVICE(std::size_t i) { o[i] = (static_cast<To>(s[i]) - mu[i % d]) / sd[i % d]; });
+  return out;
 }
 
 namespace detail {

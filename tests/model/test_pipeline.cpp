@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -317,4 +319,91 @@ TEST_CASE("checkpoint_spec_difference: none for the same structure at another ep
   CHECK(checkpoint_spec_difference(stored, wanted).empty());
   wanted.spec.label_net.hidden = {128, 32};
   CHECK(checkpoint_spec_difference(stored, wanted) == "label_hidden [64,32] where the run gives [128,32]");
+}
+
+TEST_CASE("uint8 values are kept as bytes, and read a batch at a time exactly as the same values given as floats") {
+  const std::size_t items = 700, width = 20, classes = 3;
+  std::vector<std::uint8_t> pixels(items * width);
+  for (std::size_t i = 0; i < pixels.size(); ++i)
+    pixels[i] = static_cast<std::uint8_t>((i * 37 + i / width * 11) % 256);
+  std::vector<float> labels(items * classes, 0.f);
+  for (std::size_t i = 0; i < items; ++i) labels[i * classes + (i * 7 % 5) % classes] = 1.f;
+  pipeline::Dataset as_bytes = pipeline::dataset_from_labels(io::HostArray::from(labels, {items, classes}, "l.npy"));
+  pipeline::Dataset as_floats = as_bytes;
+  as_bytes.modalities.push_back(pipeline::modality_from_array("px", io::HostArray::from(pixels, {items, width})));
+  as_floats.modalities.push_back(pipeline::modality_from_array(
+      "px", io::HostArray::from(std::vector<float>(pixels.begin(), pixels.end()), {items, width})));
+  const pipeline::Modality& b = as_bytes.modalities[0];
+  const pipeline::Modality& f = as_floats.modalities[0];
+  CHECK(b.bytes.size() == items * width);  // one byte a value, no float copy
+  CHECK(b.values.empty());
+  CHECK(b.value_count() == f.value_count());
+  CHECK(pipeline::same_values(b, f.values));
+
+  pipeline::Split split;
+  for (std::size_t i = 0; i < items; ++i) (i < 100 ? split.query : split.database).push_back(i);
+  split.train.assign(split.database.begin(), split.database.begin() + 300);
+  const pipeline::Standardization sb = pipeline::Standardization::fit(b, split.train);
+  const pipeline::Standardization sf = pipeline::Standardization::fit(f, split.train);
+  CHECK(sb.mean == sf.mean);
+  CHECK(sb.stddev == sf.stddev);
+
+  // A batch converted and standardised on the device system equals the host's standardisation.
+  const std::vector<std::size_t> batch = {5, 0, 299, 5};
+  CHECK(pipeline::item_rows(b, split.database, sb).gather(batch).to_host() ==
+        pipeline::item_rows(f, split.database, sf).gather(batch).to_host());
+  std::vector<std::size_t> database_rows;
+  for (std::size_t k : batch) database_rows.push_back(split.database[k]);
+  std::vector<float> from_database = pipeline::take_rows(f.values, width, database_rows);
+  sf.apply(from_database);
+  CHECK(pipeline::item_rows(f, split.database, sf).gather(batch).to_host() == from_database);
+
+  // Encoding 256 rows at a time gives the values of one call on every row (600 rows: three pieces).
+  pipeline::Experiment e;
+  e.bits = {16};
+  e.label_net.hidden = {16};
+  e.discriminator.hidden = {8};
+  e.init = InitScheme::Xavier;
+  e.seed = 2;
+  e.train.epochs = 1;
+  e.train.batch_size = 32;
+  e.train.steps_per_pass = 2;
+  e.train.label_passes = {1};
+  e.train.discriminator_passes = {1};
+  e.train.modality_passes = {1};
+  as_bytes.modalities[0].backbone.feature.hidden = {16};
+  as_floats.modalities[0].backbone.feature.hidden = {16};
+  const std::unique_ptr<AnyModel<float>> model = make_model(pipeline::model_spec(as_bytes, e, 16));
+  std::vector<float> all = pipeline::take_rows(f.values, width, split.database);
+  sf.apply(all);
+  CHECK(pipeline::hashes_of_rows(*model, 0, pipeline::item_rows(b, split.database, sb)) ==
+        model->hashes(0, Tensor<float>::from_host(Shape{600, width}, all)).to_host());
+
+  // A whole run: the same codes from bytes as from floats.
+  const pipeline::BitsResult rb = pipeline::run(as_bytes, split, e).front();
+  const pipeline::BitsResult rf = pipeline::run(as_floats, split, e).front();
+  CHECK(rb.query_hashes == rf.query_hashes);
+  CHECK(rb.database_hashes == rf.database_hashes);
+  REQUIRE(rb.directions.size() == rf.directions.size());
+  CHECK(rb.directions[0].result.map == rf.directions[0].result.map);
+  CHECK(rb.standardization[0].mean == sf.mean);
+
+  // standardize() records the statistics in the modality and leaves the bytes as they are.
+  pipeline::Dataset recorded = as_bytes;
+  const std::vector<pipeline::Standardization> st = pipeline::standardize(recorded, split);
+  CHECK(st[0].mean == sb.mean);
+  CHECK(recorded.modalities[0].standardization.stddev == sb.stddev);
+  CHECK_FALSE(recorded.modalities[0].standardize);
+  CHECK(recorded.modalities[0].bytes == as_bytes.modalities[0].bytes);
+  CHECK(pipeline::run(recorded, split, e).front().database_hashes == rb.database_hashes);
+
+  // Bytes that are the labels themselves are reported as such.
+  pipeline::Dataset label_copy = as_bytes;
+  std::vector<std::uint8_t> label_bytes(labels.begin(), labels.end());
+  label_copy.modalities.push_back(
+      pipeline::modality_from_array("lab", io::HostArray::from(label_bytes, {items, classes})));
+  const std::vector<std::string> w = pipeline::data_warnings(label_copy, split);
+  CHECK(std::find(w.begin(), w.end(),
+                  "modality 'lab' holds the labels themselves: its MAP measures the labels, not what the model "
+                  "learns from data") != w.end());
 }

@@ -309,6 +309,38 @@ TEST_CASE("the trainer keeps its own handles to the training data: run_epoch() a
   CHECK(parameter_values(from_temporary) == parameter_values(from_named));
 }
 
+TEST_CASE("ItemRows: items made a batch at a time train exactly as the same items held in a tensor") {
+  SmallData d = make_small(96, 8);
+  TrainOptions t = quick_schedule();
+  t.label_passes = {2};
+  t.modality_passes = {2, 1};
+  std::size_t gathered_rows = 0;  // what the gather functions were asked for
+  const auto made_by_batch = [&gathered_rows](const Tensor<float>& items) {
+    return ItemRows<float>(items.shape(), [items, &gathered_rows](const std::vector<std::size_t>& rows) {
+      gathered_rows += rows.size();
+      return gather_rows(items, rows);
+    });
+  };
+  TwoModal from_tensors(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  TwoModal from_batches(6, {Shape{24}, Shape{60}}, small_options<TwoModal>());
+  fit(from_tensors, d.train, t);
+  fit(from_batches, TrainingSet<float>{d.labels, {made_by_batch(d.image), made_by_batch(d.text)}}, t);
+  CHECK(gathered_rows > 0);
+  CHECK(parameter_values(from_tensors) == parameter_values(from_batches));
+  CHECK(from_tensors.hashes(0, d.image).to_host() == from_batches.hashes(0, d.image).to_host());
+
+  const ItemRows<float> rows = made_by_batch(d.text);
+  CHECK(rows.slice(10, 14).to_host() == d.text.rows(10, 14).to_host());
+  CHECK_THROWS_WITH_AS(rows.gather({3, 96}), "ItemRows::gather: index 96 (position 1) out of range for 96 rows",
+                       InvalidArgument);
+  const ItemRows<float> wrong(Shape{96, 60}, [](const std::vector<std::size_t>& r) {
+    return Tensor<float>(Shape{r.size(), 59});
+  });
+  CHECK_THROWS_WITH_AS(wrong.gather({0}), "ItemRows::gather: the gather function made [1, 59] for 1 rows of [96, 60]",
+                       ShapeError);
+  CHECK_THROWS_AS(ItemRows<float>(Shape{2, 3}, nullptr), InvalidArgument);
+}
+
 TEST_CASE("the optimizer is a policy: SGD with momentum trains SSAH (cross-modal MAP far above random)") {
   SmallData d = make_small(320, 3);
   auto options = small_options<TwoModal>();

@@ -27,6 +27,11 @@
 
 namespace ssah {
 
+/// Rows per forward pass of `hashes()` and `label_hashes()` by default. A row's hash does not depend
+/// on the other rows of its pass, but a product's rounding may depend on how many rows it has: a
+/// caller that encodes in pieces of a multiple of this many rows gets the values of one call.
+inline constexpr std::size_t default_encode_batch = 256;
+
 template <class T, int K, class Objective, template <class> class... Backbones>
 class BasicSsah {
  public:
@@ -91,7 +96,7 @@ class BasicSsah {
   // ---------------------------------------------------------------- encoding
 
   /// H = tanh(...) for every row of `inputs` ([N, sample_shape...]) of modality m, in batches.
-  Tensor<T> hashes(std::size_t m, const Tensor<T>& inputs, std::size_t batch = 256) const {
+  Tensor<T> hashes(std::size_t m, const Tensor<T>& inputs, std::size_t batch = default_encode_batch) const {
     SSAH_CHECK_AS(InvalidArgument, m < num_modalities, "hashes: modality ", m, " out of range (the model has ",
                   num_modalities, ")");
     Tensor<T> out;
@@ -101,7 +106,7 @@ class BasicSsah {
     return out;
   }
   /// LabNet's H for label vectors [N, c] (label -> modality retrieval).
-  Tensor<T> label_hashes(const Tensor<T>& labels, std::size_t batch = 256) const {
+  Tensor<T> label_hashes(const Tensor<T>& labels, std::size_t batch = default_encode_batch) const {
     return encode_with(label_net_, labels, batch);
   }
 

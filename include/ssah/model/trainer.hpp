@@ -47,13 +47,66 @@
 
 namespace ssah {
 
-/// Training data: n items, multi-hot labels [n, c] (0/1) and one input tensor per modality
-/// ([n, sample_shape...], in the order of the model's backbones). Tensors are handles: a copy of a
-/// TrainingSet shares the storage of the original.
+/// The n items of one modality as training reads them, a batch of rows at a time: either a tensor
+/// [n, sample_shape...] holding every item, or a function that makes the rows asked for (e.g.
+/// `pipeline::item_rows`: uint8 images kept as uint8 and converted, standardised, one batch at a
+/// time), so that the items need not all be held as T at once. A copy shares the tensor or the
+/// function of the original.
+template <class T>
+class ItemRows {
+ public:
+  /// Makes the tensor [rows.size(), sample_shape...] of the given rows (each below n), in order.
+  using Gather = std::function<Tensor<T>(const std::vector<std::size_t>& rows)>;
+
+  ItemRows() = default;
+  /// The rows of `items` [n, sample_shape...]. Implicit, so that a tensor serves where rows are read.
+  ItemRows(Tensor<T> items)
+      : items_(std::move(items)), shape_(items_.shape()) {}  // NOLINT(google-explicit-constructor)
+  /// n = shape.rows() items of shape shape[1...], made by `gather`.
+  ItemRows(const Shape& shape, Gather gather) : shape_(shape), gather_(std::move(gather)) {
+    SSAH_CHECK_AS(InvalidArgument, gather_ != nullptr, "ItemRows: no gather function");
+  }
+
+  bool defined() const noexcept { return items_.defined() || gather_ != nullptr; }
+  /// [n, sample_shape...].
+  const Shape& shape() const noexcept { return shape_; }
+  std::size_t rows() const noexcept { return shape_.rows(); }
+  std::size_t row_size() const noexcept { return shape_.row_size(); }
+  /// The tensor of every item when the rows are held as one, else nullptr.
+  const Tensor<T>* tensor() const noexcept { return items_.defined() ? &items_ : nullptr; }
+
+  /// The rows `rows`, in that order: [rows.size(), sample_shape...].
+  Tensor<T> gather(const std::vector<std::size_t>& rows) const {
+    if (items_.defined()) return gather_rows(items_, rows);
+    detail::check_row_indices(rows, shape_.rows(), "ItemRows::gather", false);
+    Tensor<T> out = gather_(rows);
+    SSAH_CHECK_AS(ShapeError, out.shape() == shape_.with_rows(rows.size()), "ItemRows::gather: the gather function ",
+                  "made ", out.shape().str(), " for ", rows.size(), " rows of ", shape_.str());
+    return out;
+  }
+  /// Rows [first, last): a view of the tensor, or gathered.
+  Tensor<T> slice(std::size_t first, std::size_t last) const {
+    if (items_.defined()) return items_.rows(first, last);
+    SSAH_CHECK_AS(ShapeError, first <= last && last <= rows(), "ItemRows::slice: range [", first, ", ", last,
+                  ") out of bounds for ", shape_.str());
+    std::vector<std::size_t> rows(last - first);
+    std::iota(rows.begin(), rows.end(), first);
+    return gather(rows);
+  }
+
+ private:
+  Tensor<T> items_;
+  Shape shape_;
+  Gather gather_;
+};
+
+/// Training data: n items, multi-hot labels [n, c] (0/1) and the items of each modality (in the
+/// order of the model's backbones): tensors [n, sample_shape...] or any other ItemRows. Tensors
+/// are handles: a copy of a TrainingSet shares the storage of the original.
 template <class T>
 struct TrainingSet {
   Tensor<T> labels;
-  std::vector<Tensor<T>> modalities;
+  std::vector<ItemRows<T>> modalities;
 };
 
 /// What the training loop reports after every step.
@@ -329,14 +382,17 @@ class SsahTrainer {
       detail::fail<InvalidArgument>("TrainingSet: labels must be 0 or 1, found ", data.labels.item(i), " at row ",
                                     i / c, ", column ", i % c);
     model_->for_each_net([&](const auto& net, std::size_t m) {
-      const Tensor<T>& x = data.modalities[m];
+      const ItemRows<T>& x = data.modalities[m];
+      SSAH_CHECK_AS(ShapeError, x.defined(), "TrainingSet: modality ", m, " has no items");
       SSAH_CHECK_AS(ShapeError, x.rows() == n, "TrainingSet: modality ", m, " has ", x.rows(), " rows, labels have ",
                     n);
       SSAH_CHECK_AS(ShapeError, x.row_size() == net.sample_shape().size(), "TrainingSet: modality ", m, " ",
                     x.shape().str(), " does not hold items of shape ", net.sample_shape().str());
-      if (std::size_t i = find_first(x, detail::NotFinite<T>{}); i < x.size())
-        detail::fail<NumericError>("TrainingSet: modality ", m, " has a non-finite value (", x.item(i), ") at row ",
-                                   i / x.row_size(), ", column ", i % x.row_size());
+      // Rows made by a gather function are the maker's to check (pipeline::Dataset::validate does).
+      if (const Tensor<T>* t = x.tensor(); t != nullptr)
+        if (std::size_t i = find_first(*t, detail::NotFinite<T>{}); i < t->size())
+          detail::fail<NumericError>("TrainingSet: modality ", m, " has a non-finite value (", t->item(i), ") at row ",
+                                     i / t->row_size(), ", column ", i % t->row_size());
     });
   }
 
@@ -457,7 +513,7 @@ class SsahTrainer {
       NoGradGuard no_grad;
       label_feature = model_->label_net().forward(Var<T>(labels)).feature.value();
       model_->for_each_net([&](auto& net, std::size_t m) {
-        features.push_back(net.forward(Var<T>(gather_rows(data_.modalities[m], idxs))).feature.value());
+        features.push_back(net.forward(Var<T>(data_.modalities[m].gather(idxs))).feature.value());
       });
     }
     const T w = T(1) / T(2 * num_modalities);
@@ -501,7 +557,7 @@ class SsahTrainer {
     const T lr = T(p.learning_rate);
     const std::vector<std::size_t> idxs = draw_batch();
     const Tensor<T> labels = gather_rows(data_.labels, idxs);
-    NetOutput<T> out = net.forward(Var<T>(gather_rows(data_.modalities[m], idxs)),
+    NetOutput<T> out = net.forward(Var<T>(data_.modalities[m].gather(idxs)),
                                    ForwardContext{true, model_->options().seed + 1 + m, s.steps_done});
     scatter_rows(s.features[m], idxs, out.feature.value());
     scatter_rows(s.hashes[m], idxs, out.hash.value());
