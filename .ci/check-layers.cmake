@@ -11,8 +11,9 @@
 #   pipeline  pipeline.hpp
 #   adapters  recipes.hpp checkpoint.hpp matconvnet.hpp (join the model with io/ formats)
 #   umbrella  ssah.hpp
-# and beside them, on host arrays without tensors or autodiff: hashing/ < eval/ < io/, and data/
-# (each with its umbrella: hashing.hpp, eval.hpp, io.hpp).
+# and beside them, on host arrays without tensors or autodiff: hashing/ < eval/ < io/, data/
+# (each with its umbrella: hashing.hpp, eval.hpp, io.hpp), and dist/ (communicators, and hashing and
+# eval spread over ranks: it includes those two).
 # These may include config.hpp, error.hpp, host_rng.hpp and detail/ of the core and the side layers below them;
 # only pipeline and the layers above it include them.
 if(NOT SSAH_INCLUDE_DIR)
@@ -58,6 +59,9 @@ function(ssah_layer header out_name out_rank)
   elseif(h MATCHES "^data/")
     set(name data)
     set(rank -4)
+  elseif(h MATCHES "^dist/")
+    set(name dist)
+    set(rank -5)
   else()
     set(name unknown)
     set(rank 99)
@@ -79,8 +83,10 @@ function(ssah_may_include from from_rank to to_rank out)
     if(to STREQUAL "core")
       set(ok TRUE)  # narrowed below to config.hpp, error.hpp, host_rng.hpp, detail/
     elseif(to_rank LESS 0)
-      # hashing (-1) < eval (-2) < io (-3); data (-4) includes none of them.
-      if(from STREQUAL to OR (from_rank GREATER -4 AND to_rank GREATER_EQUAL from_rank))
+      # hashing (-1) < eval (-2) < io (-3); data (-4) includes none of them; dist (-5) spreads
+      # hashing and eval over ranks.
+      if(from STREQUAL to OR (from_rank GREATER -4 AND to_rank GREATER_EQUAL from_rank)
+         OR (from STREQUAL "dist" AND to_rank GREATER_EQUAL -2))
         set(ok TRUE)
       endif()
     endif()

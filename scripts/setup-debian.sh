@@ -10,6 +10,7 @@ packages=(
   libopenblas-openmp-dev  # optional host gemm (-DSSAH_BLAS=ON); the OpenMP build shares ssah's threads
   doctest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libmatio-dev
+  libopenmpi-dev openmpi-bin  # optional MPI (-DSSAH_MPI=ON: ssah/dist/mpi.hpp and the distributed tests)
   gnuplot-nox
   # reference scripts (fixtures, numpy/FAISS/PyTorch comparisons); never a library dependency
   python3 python3-numpy python3-scipy

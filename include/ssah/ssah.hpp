@@ -10,6 +10,7 @@
 #include "ssah/checkpoint.hpp"
 #include "ssah/core.hpp"
 #include "ssah/data/synthetic.hpp"
+#include "ssah/dist/sharded_search.hpp"
 #include "ssah/eval.hpp"
 #include "ssah/hashing.hpp"
 #include "ssah/io.hpp"
