@@ -4,6 +4,9 @@
 #include "ssah/io/atomic_file.hpp"
 #include "ssah/model/any_model.hpp"
 #include "ssah/recipes.hpp"
+#if SSAH_HAVE_MPI
+#include "ssah/dist/mpi.hpp"
+#endif
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,12 +17,70 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ssah::cli {
+
+namespace {
+dist::SingleProcess single_process;
+#if SSAH_HAVE_MPI
+std::unique_ptr<dist::MpiSession> mpi_session;  // finalises MPI when static objects are destroyed
+std::unique_ptr<dist::MpiCommunicator> mpi_world;
+#endif
+}  // namespace
+
+void start_ranks(int* argc, char*** argv) {
+#if SSAH_HAVE_MPI
+  // Started by a launcher: OpenMPI's mpirun (OMPI_*, PMIx) or a PMI-based one (MPICH, Slurm).
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr ||
+      std::getenv("PMI_RANK") != nullptr) {
+    mpi_session = std::make_unique<dist::MpiSession>(argc, argv);
+    mpi_world = std::make_unique<dist::MpiCommunicator>();
+  }
+#else
+  (void)argc;
+  (void)argv;
+#endif
+}
+
+dist::Communicator& ranks() {
+#if SSAH_HAVE_MPI
+  if (mpi_world) return *mpi_world;
+#endif
+  return single_process;
+}
+
+void on_every_rank(const std::function<void()>& f) {
+  dist::Communicator& comm = ranks();
+  if (comm.size() == 1) return f();
+  std::exception_ptr failure;
+  std::string message;  // this rank's, empty when f() succeeded
+  try {
+    f();
+  } catch (const std::bad_alloc&) {
+    failure = std::current_exception();
+    message = "out of memory";
+  } catch (const std::exception& e) {
+    failure = std::current_exception();
+    message = e.what()[0] != '\0' ? e.what() : "failed";
+  }
+  const auto all = comm.all_gather(message.data(), message.size());
+  const auto first = std::find_if(all.begin(), all.end(), [](const auto& m) { return !m.empty(); });
+  if (first == all.end()) return;
+  if (comm.rank() != 0) throw ReportedByAnotherRank();  // rank 0 reports, once
+  if (first == all.begin()) std::rethrow_exception(failure);
+  throw std::runtime_error("rank " + std::to_string(first - all.begin()) + " of " + std::to_string(comm.size()) + ": " +
+                           std::string(first->begin(), first->end()));
+}
 
 std::pair<std::string, std::string> split_pair(const std::string& s, const char* option) {
   const std::size_t eq = s.find('=');

@@ -6,13 +6,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "ssah/dist/communicator.hpp"
 #include "ssah/io/code_arrays.hpp"
 #include "ssah/io/npy.hpp"
 #include "ssah/io/npy_map.hpp"
@@ -25,6 +28,26 @@ void add_search_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_train_command(CLI::App& app);   // cmd_train.cpp
 void add_encode_command(CLI::App& app);  // cmd_train.cpp
+
+/// The processes this program runs as ("ranks"): one, unless it was built with -DSSAH_MPI=ON and
+/// started by mpirun, where `start_ranks` (main, first) initialises MPI and ranks() is
+/// MPI_COMM_WORLD. A plain run does not initialise MPI at all. Only `ssah search` runs on several
+/// ranks (each searches its shard of the database; rank 0 writes the results); the other commands
+/// refuse them.
+void start_ranks(int* argc, char*** argv);
+dist::Communicator& ranks();
+
+/// Thrown by the ranks that stay silent about a failure another rank reports: main exits with
+/// status 1 and no message, so that the message is shown once.
+struct ReportedByAnotherRank : std::runtime_error {
+  ReportedByAnotherRank() : std::runtime_error("reported by another rank") {}
+};
+
+/// Runs `f` on every rank and makes them agree on its outcome: when it threw on any rank, rank 0
+/// throws the lowest failing rank's error (its own exception, or "rank R of P: <message>"), which
+/// main prints, and every other rank throws ReportedByAnotherRank; no rank goes on to a collective
+/// the others will not reach. On one rank, just f(). (main prints errors on rank 0 only.)
+void on_every_rank(const std::function<void()>& f);
 
 /// Codes from a .npy file, with their layout checked: packed codes (uint8 [n, K/8]) mapped from the
 /// file where asked (`mapped`, nothing copied), any others read into `array`.

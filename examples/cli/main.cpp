@@ -241,6 +241,7 @@ bool standard_descriptors_open() {
 
 int main(int argc, char** argv) {
   const bool descriptors_open = standard_descriptors_open();  // before any file is opened
+  ssah::cli::start_ranks(&argc, &argv);                       // MPI, when mpirun started this process
   // Past a file-size limit (ulimit -f) a write fails with EFBIG, which ssah reports and cleans up
   // after, instead of the default SIGXFSZ ending the process with a temporary file left behind.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -282,22 +283,33 @@ int main(int argc, char** argv) {
       check_openmp_stack_size();
     }
     ssah::cli::check_list_options(argc, argv);
+    if (ssah::cli::ranks().size() > 1 && !help && argc > 1 && std::string(argv[1]) != "search") {
+      if (ssah::cli::ranks().rank() != 0) throw ssah::cli::ReportedByAnotherRank();
+      throw ssah::InvalidArgument(std::string("runs as one process: only ssah search runs on several ranks ") +
+                                  "(mpirun -np " + std::to_string(ssah::cli::ranks().size()) + ")");
+    }
     app.parse(argc, argv);
     // Results printed to standard output (search and eval without a file) must have arrived.
     if (std::fflush(stdout) != 0 || std::ferror(stdout))
       throw std::runtime_error("writing the results to standard output failed");
   } catch (const CLI::ParseError& e) {
+    // Under mpirun every rank parses the same arguments: rank 0 alone prints (help, usage errors).
+    if (ssah::cli::ranks().rank() != 0) return e.get_exit_code();
     const int status = app.exit(e);  // --help and --version print to standard output, and end here
     if (status == 0 && (!std::cout.flush() || std::fflush(stdout) != 0 || std::ferror(stdout))) {
       std::cerr << "ssah: error: writing to standard output failed" << std::endl;
       return 1;
     }
     return status;
-  } catch (const std::bad_alloc&) {  // a host container (ssah's own allocations say what and how much)
+  } catch (const ssah::cli::ReportedByAnotherRank&) {  // the error is shown once, by another rank
+    return 1;
+  } catch (const std::bad_alloc&) {                // a host container (ssah's own allocations say what and how much)
+    if (ssah::cli::ranks().rank() != 0) return 1;  // rank 0 reports (ssah search agrees on failures first)
     std::cerr << command_name(app, argc, argv) << ": error: out of memory (the inputs, or the sizes the options imply, "
               << "need more memory than this machine gives the process)" << std::endl;
     return 1;
   } catch (const std::exception& e) {
+    if (ssah::cli::ranks().rank() != 0) return 1;  // rank 0 reports (ssah search agrees on failures first)
     std::cerr << command_name(app, argc, argv) << ": error: " << one_line(e.what()) << std::endl;
     return 1;
   }

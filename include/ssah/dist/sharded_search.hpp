@@ -88,6 +88,23 @@ inline KnnResult deserialize(const std::vector<unsigned char>& bytes, std::int64
 
 }  // namespace detail
 
+/// Every rank's `local` result (its k nearest among its shard, whose first code has the global id
+/// `first_id`) gathered and merged: the k nearest among all shards, on every rank. Every rank must
+/// pass a result for the same queries and k.
+inline KnnResult exchange_knn(Communicator& comm, const KnnResult& local, std::size_t first_id) {
+  const std::vector<unsigned char> mine = detail::serialize(local, static_cast<std::int64_t>(first_id));
+  const std::vector<std::vector<unsigned char>> all = comm.all_gather(mine.data(), mine.size());
+  std::vector<KnnResult> parts;
+  std::vector<std::int64_t> offsets(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    parts.push_back(detail::deserialize(all[i], offsets[i]));
+    SSAH_CHECK_AS(InvalidArgument, parts.back().queries == local.queries && parts.back().k == local.k,
+                  "sharded_knn: rank ", i, " searched ", parts.back().queries, " queries with k = ", parts.back().k,
+                  ", this rank ", local.queries, " with k = ", local.k, ": every rank must search the same queries");
+  }
+  return merge_knn(parts, offsets, local.k);
+}
+
 /// The k nearest of `nq` packed queries (the same on every rank) among the database codes of all
 /// ranks: this rank holds `shard_rows` codes at `shard_codes` (K / 8 bytes each), the database's
 /// codes `first_id`, `first_id` + 1, ...; the shards together must cover the database once. Every
@@ -96,18 +113,7 @@ inline KnnResult deserialize(const std::vector<unsigned char>& bytes, std::int64
 template <int K>
 KnnResult sharded_knn(Communicator& comm, const std::uint8_t* shard_codes, std::size_t shard_rows, std::size_t first_id,
                       const std::uint8_t* queries, std::size_t nq, std::size_t k, const SearchOptions& options = {}) {
-  const KnnResult local = hamming_knn<K>(shard_codes, shard_rows, queries, nq, k, options);
-  const std::vector<unsigned char> mine = detail::serialize(local, static_cast<std::int64_t>(first_id));
-  const std::vector<std::vector<unsigned char>> all = comm.all_gather(mine.data(), mine.size());
-  std::vector<KnnResult> parts;
-  std::vector<std::int64_t> offsets(all.size());
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    parts.push_back(detail::deserialize(all[i], offsets[i]));
-    SSAH_CHECK_AS(InvalidArgument, parts.back().queries == nq && parts.back().k == k, "sharded_knn: rank ", i,
-                  " searched ", parts.back().queries, " queries with k = ", parts.back().k, ", this rank ", nq,
-                  " with k = ", k, ": every rank must search the same queries");
-  }
-  return merge_knn(parts, offsets, k);
+  return exchange_knn(comm, hamming_knn<K>(shard_codes, shard_rows, queries, nq, k, options), first_id);
 }
 
 }  // namespace ssah::dist
