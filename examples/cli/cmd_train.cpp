@@ -154,7 +154,9 @@ void run_train(TrainArgs a) {
   pipeline::Experiment e;
   recipes::apply(settings, data, e);
   check_networks(in, e, a.bits.front(), !a.hidden.empty(), a.batch_size > 0);
-  pipeline::check_standardization(data, split);
+  // The statistics are fitted (and checked) once, here, before the folder is claimed; every epoch's
+  // checkpoint keeps them.
+  const std::vector<pipeline::Standardization> standardization = pipeline::standardize(data, split);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
   const bool created_folder = claim_run_folder(a.out, folder_mode, input_files, writes_split, earlier_outputs);
@@ -181,8 +183,6 @@ void run_train(TrainArgs a) {
     write_indices(a.out + "/split/train_idx.npy", split.train);
   }
 
-  // Standardised here (not in pipeline::run) so that every epoch's checkpoint keeps the statistics.
-  const std::vector<pipeline::Standardization> standardization = pipeline::standardize(data, split);
   std::vector<CheckpointModality> cms;
   for (std::size_t m = 0; m < data.modalities.size(); ++m)
     cms.push_back(

@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
-#include <numeric>
 #include <set>
 #include <string>
 #include <system_error>
@@ -34,14 +33,12 @@ std::string crc_hex(const std::vector<T>& v) {
 
 /// CRC-32 of the float values of every item of `m` as training reads them (standardised with
 /// m.standardization), read about 16 MiB at a time.
-std::string crc_hex(const pipeline::Modality& m, std::size_t items) {
-  std::vector<std::size_t> all(items);
-  std::iota(all.begin(), all.end(), std::size_t(0));
-  const ItemRows<float> rows = pipeline::item_rows(m, std::move(all), m.standardization);
+std::string crc_hex(const pipeline::Modality& m) {
+  const ItemRows<float> rows = pipeline::item_rows(m, m.standardization);
   const std::size_t block = std::max<std::size_t>(1, (std::size_t(16) << 20) / (m.row_size() * sizeof(float)));
   io::Crc32 crc;
-  for (std::size_t first = 0; first < items; first += block) {
-    const std::vector<float> values = rows.slice(first, std::min(items, first + block)).to_host();
+  for (std::size_t first = 0; first < rows.rows(); first += block) {
+    const std::vector<float> values = rows.slice(first, std::min(rows.rows(), first + block)).to_host();
     crc.update(values.data(), values.size() * sizeof(float));
   }
   return crc.hex();
@@ -51,7 +48,7 @@ std::string crc_hex(const pipeline::Modality& m, std::size_t items) {
 /// that --resume can tell whether the command line describes the data of the run it continues.
 json input_checksums(const pipeline::Dataset& data, const pipeline::Split& split) {
   json mods = json::object();
-  for (const pipeline::Modality& m : data.modalities) mods[m.name] = crc_hex(m, data.items);
+  for (const pipeline::Modality& m : data.modalities) mods[m.name] = crc_hex(m);
   return {{"labels", crc_hex(data.labels)},
           {"modalities", mods},
           {"split",

@@ -473,18 +473,26 @@ inline std::vector<std::string> data_warnings(const Dataset& data, const Split& 
   return warnings;
 }
 
+/// The statistics the rows of `m` are read with: for a modality marked `standardize`, those of the
+/// training rows `train`, fitted and checked (`check_range`); for any other, its own
+/// `standardization` (none when empty).
+inline Standardization training_statistics(const Modality& m, const std::vector<std::size_t>& train) {
+  if (!m.standardize) return m.standardization;
+  Standardization st = Standardization::fit(m, train);
+  st.check_range(m);
+  return st;
+}
+
 /// Fits, for every modality of `data` marked `standardize`, its training rows' statistics, records
 /// them in the modality (`Modality::standardization`: its rows are standardised as they are read)
 /// and unmarks it; returns each modality's statistics (empty where none), e.g. to keep in a
-/// checkpoint for encoding new items. The stored values are not changed.
+/// checkpoint for encoding new items. The stored values are not changed. A program calls it before
+/// a long run: a value beyond float's range once standardised is refused here.
 inline std::vector<Standardization> standardize(Dataset& data, const Split& split) {
   std::vector<Standardization> out;
   for (Modality& m : data.modalities) {
-    if (m.standardize) {
-      m.standardization = Standardization::fit(m, split.train);
-      m.standardization.check_range(m);
-      m.standardize = false;
-    }
+    m.standardization = training_statistics(m, split.train);
+    m.standardize = false;
     out.push_back(m.standardization);
   }
   return out;
@@ -492,10 +500,9 @@ inline std::vector<Standardization> standardize(Dataset& data, const Split& spli
 
 /// What standardize() and prepare() check of every modality marked `standardize` (its values stay
 /// within float's range once standardised with the training rows' statistics), without changing
-/// `data`: to call before a long run.
+/// `data`.
 inline void check_standardization(const Dataset& data, const Split& split) {
-  for (const Modality& m : data.modalities)
-    if (m.standardize) Standardization::fit(m, split.train).check_range(m);
+  for (const Modality& m : data.modalities) training_statistics(m, split.train);
 }
 
 /// The rows `rows` of a row-major array with `width` values per row.
@@ -618,17 +625,22 @@ inline ItemRows<float> item_rows(const Modality& m, std::vector<std::size_t> row
   });
 }
 
+/// Every row of `m`, read as item_rows reads them.
+inline ItemRows<float> item_rows(const Modality& m, const Standardization& standardization) {
+  std::vector<std::size_t> rows(m.row_size() ? m.value_count() / m.row_size() : 0);
+  std::iota(rows.begin(), rows.end(), std::size_t(0));
+  return item_rows(m, std::move(rows), standardization);
+}
+
 /// Hashes H ([rows, bits], row-major; the codes are their signs) of every row of `items` by the
 /// network of modality `m`, read `default_encode_batch` rows at a time (the values of one
 /// `hashes()` call on all of them, without holding all of them).
 inline std::vector<float> hashes_of_rows(const AnyModel<float>& model, std::size_t m, const ItemRows<float>& items) {
-  std::vector<float> out;
-  out.reserve(items.rows() * static_cast<std::size_t>(model.bits()));
-  for (std::size_t first = 0; first < items.rows(); first += default_encode_batch) {
-    const std::vector<float> h =
-        model.hashes(m, items.slice(first, std::min(items.rows(), first + default_encode_batch))).to_host();
-    out.insert(out.end(), h.begin(), h.end());
-  }
+  const auto bits = static_cast<std::size_t>(model.bits());
+  std::vector<float> out(items.rows() * bits);
+  for (std::size_t first = 0; first < items.rows(); first += default_encode_batch)
+    model.hashes(m, items.slice(first, std::min(items.rows(), first + default_encode_batch)))
+        .copy_to_host(out.data() + first * bits);
   return out;
 }
 
@@ -637,9 +649,7 @@ inline std::vector<float> hashes_of_rows(const AnyModel<float>& model, std::size
 /// empty one leaves them as they are): e.g. with a checkpoint's statistics.
 inline std::vector<float> hashes_of(const AnyModel<float>& model, std::size_t m, const Modality& items,
                                     const Standardization& standardization) {
-  std::vector<std::size_t> rows(items.row_size() ? items.value_count() / items.row_size() : 0);
-  std::iota(rows.begin(), rows.end(), std::size_t(0));
-  return hashes_of_rows(model, m, item_rows(items, std::move(rows), standardization));
+  return hashes_of_rows(model, m, item_rows(items, standardization));
 }
 
 /// The query, database and training rows of every modality, standardised with the training rows'
@@ -650,11 +660,7 @@ inline Prepared prepare(const Dataset& data, const Split& split) {
   split.validate(data.items);
   Prepared p;
   for (const Modality& m : data.modalities) {
-    Standardization st = m.standardization;
-    if (m.standardize) {
-      st = Standardization::fit(m, split.train);
-      st.check_range(m);
-    }
+    Standardization st = training_statistics(m, split.train);
     p.query.push_back(item_rows(m, split.query, st));
     p.database.push_back(item_rows(m, split.database, st));
     p.train.push_back(item_rows(m, split.train, st));

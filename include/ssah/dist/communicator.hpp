@@ -10,7 +10,6 @@
 /// Every rank must make the same calls in the same order (as with MPI's collectives).
 
 #include <cstddef>
-#include <cstring>
 #include <vector>
 
 #include "ssah/error.hpp"

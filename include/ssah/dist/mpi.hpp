@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <climits>
 #include <cstddef>
-#include <cstdint>
 #include <vector>
 
 #include "ssah/dist/communicator.hpp"
