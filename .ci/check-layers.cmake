@@ -15,7 +15,8 @@
 # (each with its umbrella: hashing.hpp, eval.hpp, io.hpp), and dist/ (communicators, and hashing and
 # eval spread over ranks: it includes those two).
 # These may include config.hpp, error.hpp, host_rng.hpp and detail/ of the core and the side layers below them;
-# only pipeline and the layers above it include them.
+# only pipeline and the layers above it include them, except that model/ may include dist/communicator.hpp
+# (the interface the trainer runs data-parallel through).
 if(NOT SSAH_INCLUDE_DIR)
   set(SSAH_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../include")
 endif()
@@ -71,12 +72,14 @@ function(ssah_layer header out_name out_rank)
 endfunction()
 
 # Whether a header of layer `from` may include one of layer `to`.
-function(ssah_may_include from from_rank to to_rank out)
+function(ssah_may_include from from_rank to to_rank included out)
   set(ok FALSE)
   if(from_rank GREATER_EQUAL 0 AND to_rank GREATER_EQUAL 0)
     if(to_rank LESS_EQUAL from_rank)
       set(ok TRUE)
     endif()
+  elseif(from_rank GREATER_EQUAL 3 AND included STREQUAL "ssah/dist/communicator.hpp")
+    set(ok TRUE)  # the trainer trains over ranks through the interface alone (error.hpp its only include)
   elseif(from_rank GREATER_EQUAL 4)  # pipeline and above: anything of the side layers
     set(ok TRUE)
   elseif(from_rank LESS 0)  # a side layer
@@ -107,7 +110,7 @@ foreach(header IN LISTS headers)
   foreach(line IN LISTS lines)
     string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*$" "\\1" included "${line}")
     ssah_layer("${included}" to to_rank)
-    ssah_may_include(${from} ${from_rank} ${to} ${to_rank} ok)
+    ssah_may_include(${from} ${from_rank} ${to} ${to_rank} "${included}" ok)
     if(ok AND from_rank LESS 0 AND to STREQUAL "core"
        AND NOT included MATCHES "^ssah/(config\\.hpp|error\\.hpp|host_rng\\.hpp|detail/)")
       set(ok FALSE)

@@ -59,27 +59,70 @@ dist::Communicator& ranks() {
   return single_process;
 }
 
-void on_every_rank(const std::function<void()>& f) {
+namespace {
+
+bool agreement_expected = false;  // between expect_agreement() and agree()
+bool agreed_failure = false;      // agree_on threw
+
+/// Every rank's outcome (`message` empty: success) to every rank; see on_every_rank.
+void agree_on(const std::string& message, const std::exception_ptr& failure) {
   dist::Communicator& comm = ranks();
-  if (comm.size() == 1) return f();
-  std::exception_ptr failure;
-  std::string message;  // this rank's, empty when f() succeeded
-  try {
-    f();
-  } catch (const std::bad_alloc&) {
-    failure = std::current_exception();
-    message = "out of memory";
-  } catch (const std::exception& e) {
-    failure = std::current_exception();
-    message = e.what()[0] != '\0' ? e.what() : "failed";
-  }
   const auto all = comm.all_gather(message.data(), message.size());
   const auto first = std::find_if(all.begin(), all.end(), [](const auto& m) { return !m.empty(); });
   if (first == all.end()) return;
+  agreed_failure = true;
   if (comm.rank() != 0) throw ReportedByAnotherRank();  // rank 0 reports, once
   if (first == all.begin()) std::rethrow_exception(failure);
   throw std::runtime_error("rank " + std::to_string(first - all.begin()) + " of " + std::to_string(comm.size()) + ": " +
                            std::string(first->begin(), first->end()));
+}
+
+std::string message_of(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) return "out of memory";
+  return e.what()[0] != '\0' ? e.what() : "failed";
+}
+
+}  // namespace
+
+void on_every_rank(const std::function<void()>& f) {
+  if (ranks().size() == 1) return f();
+  std::exception_ptr failure;
+  std::string message;  // this rank's, empty when f() succeeded
+  try {
+    f();
+  } catch (const std::exception& e) {
+    failure = std::current_exception();
+    message = message_of(e);
+  }
+  agree_on(message, failure);
+}
+
+bool failure_was_agreed() { return agreed_failure; }
+
+void expect_agreement() { agreement_expected = ranks().size() > 1; }
+
+void agree() {
+  if (!agreement_expected) return;
+  agreement_expected = false;
+  agree_on(std::string(), nullptr);
+}
+
+void share_failure(const std::exception& e) {
+  if (!agreement_expected) return;
+  agreement_expected = false;
+  const std::string message = message_of(e);
+  ranks().all_gather(message.data(), message.size());
+}
+
+void abort_ranks(const std::string& command, const std::exception& e) {
+  std::fprintf(stderr, "%s: error: rank %d of %d: %s\n", command.c_str(), ranks().rank(), ranks().size(),
+               message_of(e).c_str());
+  std::fflush(stderr);
+  io::remove_temporary_files();
+#if SSAH_HAVE_MPI
+  MPI_Abort(MPI_COMM_WORLD, 1);
+#endif
+  std::_Exit(1);
 }
 
 std::pair<std::string, std::string> split_pair(const std::string& s, const char* option) {

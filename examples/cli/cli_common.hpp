@@ -31,9 +31,9 @@ void add_encode_command(CLI::App& app);  // cmd_train.cpp
 
 /// The processes this program runs as ("ranks"): one, unless it was built with -DSSAH_MPI=ON and
 /// started by mpirun, where `start_ranks` (main, first) initialises MPI and ranks() is
-/// MPI_COMM_WORLD. A plain run does not initialise MPI at all. Only `ssah search` runs on several
-/// ranks (each searches its shard of the database; rank 0 writes the results); the other commands
-/// refuse them.
+/// MPI_COMM_WORLD. A plain run does not initialise MPI at all. `ssah search` (each rank searches
+/// its shard of the database) and `ssah train` (data-parallel) run on several ranks, rank 0
+/// writing the outputs; the other commands refuse them.
 void start_ranks(int* argc, char*** argv);
 dist::Communicator& ranks();
 
@@ -48,6 +48,20 @@ struct ReportedByAnotherRank : std::runtime_error {
 /// main prints, and every other rank throws ReportedByAnotherRank; no rank goes on to a collective
 /// the others will not reach. On one rank, just f(). (main prints errors on rank 0 only.)
 void on_every_rank(const std::function<void()>& f);
+
+/// The same agreement for a stretch of code too long for a function: after expect_agreement(),
+/// every rank either reaches agree(), which returns when all did and throws as on_every_rank when
+/// some did not, or leaves with an exception, which main hands to share_failure() (it gives the
+/// waiting ranks its message). No collective may come between the two.
+void expect_agreement();
+void agree();
+void share_failure(const std::exception& e);
+/// Whether on_every_rank or agree() threw: every rank knows of the failure.
+bool failure_was_agreed();
+
+/// A failure on this rank alone while the others may be inside a collective (training): prints
+/// "COMMAND: error: rank R of P: <message>" and ends every rank (MPI_Abort).
+[[noreturn]] void abort_ranks(const std::string& command, const std::exception& e);
 
 /// Codes from a .npy file, with their layout checked: packed codes (uint8 [n, K/8]) mapped from the
 /// file where asked (`mapped`, nothing copied), any others read into `array`.

@@ -1,4 +1,6 @@
 // `ssah eval`: retrieval metrics of query codes against database codes with multi-label relevance.
+// Under mpirun (an -DSSAH_MPI=ON build) each rank evaluates its shard of the database
+// (dist::sharded_evaluate: the metrics of one process) and rank 0 reports them.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "ssah/dist/sharded_eval.hpp"
 #include "ssah/eval/metrics.hpp"
 #include "ssah/hashing/dispatch.hpp"
 #include "ssah/io/atomic_file.hpp"
@@ -66,7 +69,14 @@ void write_json(const std::string& path, const EvalResult& r, int bits, std::siz
   file.commit();
 }
 
-void run_eval(const EvalArgs& a) {
+/// The codes and labels of `ssah eval`, read and checked.
+struct EvalInputs {
+  CodesFile q, d;
+  LabelMatrix qlab, dlab;
+  std::size_t classes = 0;
+};
+
+EvalInputs read_eval_inputs(const EvalArgs& a) {
   check_output_file("--json", a.json,
                     {{"--query-codes", a.query_codes},
                      {"--db-codes", a.db_codes},
@@ -76,11 +86,13 @@ void run_eval(const EvalArgs& a) {
                                    {"--db-codes", a.db_codes},
                                    {"--query-labels", a.query_labels},
                                    {"--db-labels", a.db_labels}});
-  const CodesFile q = read_codes(a.query_codes), d = read_codes(a.db_codes);
+  EvalInputs in;
+  in.q = read_codes(a.query_codes);
+  in.d = read_codes(a.db_codes);
+  const CodesFile &q = in.q, &d = in.d;
   check_has_rows(q, "--query-codes");
   check_has_rows(d, "--db-codes");
   check_same_bits(q, d);
-  warn_of_unpacked_bits("eval", q, d);
   const io::NpyArray ql = io::read_npy(a.query_labels), dl = io::read_npy(a.db_labels);
   check_rows("query codes", q.array, q.layout.rows, "query labels", ql);
   check_rows("database codes", d.array, d.layout.rows, "database labels", dl);
@@ -91,8 +103,20 @@ void run_eval(const EvalArgs& a) {
   if (ql.ndim() != dl.ndim())
     SSAH_THROW(ShapeError, "query labels '", ql.source, "' and database labels '", dl.source,
                "' must both be multi-hot [n, classes] or both class ids [n]");
-  const std::size_t classes = std::max(qc, dc);
-  const LabelMatrix qlab = io::labels_from_array(ql, classes), dlab = io::labels_from_array(dl, classes);
+  in.classes = std::max(qc, dc);
+  in.qlab = io::labels_from_array(ql, in.classes);
+  in.dlab = io::labels_from_array(dl, in.classes);
+  return in;
+}
+
+void run_eval(const EvalArgs& a) {
+  dist::Communicator& comm = ranks();
+  EvalInputs in;
+  on_every_rank([&] { in = read_eval_inputs(a); });  // every rank reads; a failure is reported once, by rank 0
+  const CodesFile &q = in.q, &d = in.d;
+  const LabelMatrix &qlab = in.qlab, &dlab = in.dlab;
+  const std::size_t classes = in.classes;
+  if (comm.rank() == 0) warn_of_unpacked_bits("eval", q, d);
 
   EvalOptions opt;
   opt.top_r = a.top;
@@ -105,12 +129,17 @@ void run_eval(const EvalArgs& a) {
     constexpr int K = decltype(kc)::value;
     const PackedCodes<K> database = io::codes_from_array<K>(d.array);
     one_code = all_rows_equal(database.data(), database.size(), PackedCodes<K>::code_bytes);
-    return evaluate_retrieval(io::codes_from_array<K>(q.array), database, qlab, dlab, opt);
+    if (comm.size() == 1) return evaluate_retrieval(io::codes_from_array<K>(q.array), database, qlab, dlab, opt);
+    const dist::Shard s = dist::shard_of(database.size(), comm.rank(), comm.size());
+    return dist::sharded_evaluate(comm, io::codes_from_array<K>(q.array), qlab, database.slice(s.first, s.last),
+                                  dlab.slice(s.first, s.last), opt);
   });
   const double seconds = seconds_since(start);
+  if (comm.rank() != 0) return;  // rank 0 reports
 
-  std::printf("%zu queries, %zu database items, %d bits, %zu classes (%.3f s, Hamming kernel %s)\n", r.queries,
-              r.database, bits, classes, seconds, hamming_kernel_name().c_str());
+  const std::string processes = comm.size() > 1 ? ", " + std::to_string(comm.size()) + " ranks" : std::string();
+  std::printf("%zu queries, %zu database items, %d bits, %zu classes (%.3f s, Hamming kernel %s%s)\n", r.queries,
+              r.database, bits, classes, seconds, hamming_kernel_name().c_str(), processes.c_str());
   std::printf("mAP (ties by database index, as calc_map):  %.6f\n", r.map);
   std::printf("mAP (tie-aware, expected over tie orders):  %.6f\n", r.map_tie_aware);
   if (a.top > 0) std::printf("mAP@%zu:  %.6f\n", a.top, r.map_at_r);

@@ -82,6 +82,16 @@ struct Interrupted : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Whether every rank of a data-parallel run throws `e` at the same point of training: a failure
+/// they agreed on (a checkpoint not written, a signal), or one of the inputs and options that every
+/// rank shares (invalid ones; a non-finite loss, the losses being summed over the ranks first).
+bool same_on_every_rank(const std::exception& e) {
+  return failure_was_agreed() || dynamic_cast<const Interrupted*>(&e) != nullptr ||
+         dynamic_cast<const ReportedByAnotherRank*>(&e) != nullptr ||
+         dynamic_cast<const InvalidArgument*>(&e) != nullptr || dynamic_cast<const ShapeError*>(&e) != nullptr ||
+         dynamic_cast<const NumericError*>(&e) != nullptr;
+}
+
 /// read_train_inputs, with a host allocation that fails on the way (the files are read, and all but
 /// uint8 ones converted to float) reported with the inputs and their sizes rather than as a bare out-of-memory.
 TrainInputs read_inputs_naming_memory(const TrainArgs& a, const std::vector<RunInput>& files) {
@@ -103,6 +113,14 @@ TrainInputs read_inputs_naming_memory(const TrainArgs& a, const std::vector<RunI
 
 void run_train(TrainArgs a) {
   const auto start = std::chrono::steady_clock::now();
+  // Under mpirun (an -DSSAH_MPI=ON build) every rank reads the inputs and trains its share of each
+  // batch (TrainOptions::communicator); rank 0 alone checks and claims the folder, prints and
+  // writes. Until training starts a failure on any rank is agreed on (rank 0 reports it once).
+  dist::Communicator& comm = ranks();
+  const bool writer = comm.rank() == 0;
+  if (!writer && std::freopen("/dev/null", "w", stdout) == nullptr)
+    SSAH_THROW(IoError, "rank ", comm.rank(), ": cannot silence standard output");
+  expect_agreement();
   json previous;  // report.json of the run that --resume continues
   if (!a.resume.empty()) {
     if (!a.out.empty() && !same_folder(a.out, a.resume))
@@ -117,8 +135,8 @@ void run_train(TrainArgs a) {
                                                       : RunFolderMode::fresh;
   const std::vector<RunInput> input_files = run_inputs(a);  // never written over or removed
   const bool writes_split = a.split_dir.empty() && a.resume.empty();
-  check_run_folder(a.out, folder_mode, input_files, writes_split);  // before any input is read
-  {
+  if (writer) check_run_folder(a.out, folder_mode, input_files, writes_split);  // before any input is read
+  if (writer) {
     // Standard output or error into a file the run reads, or into one it writes (>> DIR/model-K16.safetensors
     // made the run unresumable); a log of the user's own beside them (DIR/train.log) is fine.
     std::vector<std::pair<const char*, std::string>> files;
@@ -133,7 +151,8 @@ void run_train(TrainArgs a) {
   if (!a.resume.empty()) previous = read_report(a.resume);
   std::vector<std::string> earlier_outputs;  // --overwrite: the files of the run it replaces, by name
   std::error_code report_ec;  // a folder with no report.json holds no earlier run (check_run_folder: it is empty)
-  if (folder_mode == RunFolderMode::overwrite && fs::exists(fs::symlink_status(a.out + "/report.json", report_ec)))
+  if (writer && folder_mode == RunFolderMode::overwrite &&
+      fs::exists(fs::symlink_status(a.out + "/report.json", report_ec)))
     try {
       earlier_outputs = run_output_names(read_report(a.out));
     } catch (const Error& e) {
@@ -159,24 +178,26 @@ void run_train(TrainArgs a) {
   const std::vector<pipeline::Standardization> standardization = pipeline::standardize(data, split);
 
   // The inputs are good: the output folder is claimed (created and locked) only now.
-  const bool created_folder = claim_run_folder(a.out, folder_mode, input_files, writes_split, earlier_outputs);
+  const bool created_folder =
+      writer && claim_run_folder(a.out, folder_mode, input_files, writes_split, earlier_outputs);
   // From here a signal stops the run at its next check, the first once report.json is written
   // (Interrupted): a fresh run's folder is then released as on any failure before the first
   // checkpoint, any other has its report.json (a signal while the split or report.json was being
   // written ended the program at once, and the folder was accepted by no command after).
   install_interrupt_handlers();
-  ReleaseOnFailure release_on_failure{a.out, folder_mode == RunFolderMode::fresh,
+  ReleaseOnFailure release_on_failure{a.out, writer && folder_mode == RunFolderMode::fresh,
                                       created_folder};  // until a checkpoint
-  for (const std::string& w : in.warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
+  if (writer)
+    for (const std::string& w : in.warnings) std::fprintf(stderr, "ssah train: warning: %s\n", w.c_str());
   const auto make_folder = [](const std::string& dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (!fs::is_directory(dir, ec))
       SSAH_THROW(IoError, "cannot create the folder '", dir, "'", ec ? ": " + ec.message() : std::string());
   };
-  make_folder(a.out + "/codes");
-  make_folder(a.out + "/curves");
-  if (writes_split) {  // a resumed run checks that it drew the same split (input_checksums)
+  if (writer) make_folder(a.out + "/codes");
+  if (writer) make_folder(a.out + "/curves");
+  if (writer && writes_split) {  // a resumed run checks that it drew the same split (input_checksums)
     make_folder(a.out + "/split");
     write_indices(a.out + "/split/query_idx.npy", split.query);
     write_indices(a.out + "/split/db_idx.npy", split.database);
@@ -194,6 +215,7 @@ void run_train(TrainArgs a) {
   e.train.seed = a.seed;
   e.eval.per_query = false;
   e.eval.threads = 0;
+  if (comm.size() > 1) e.train.communicator = &comm;
 
   std::printf("ssah train: %zu items, %zu labels, %zu modalities; split %zu queries, %zu database, %zu training%s\n",
               data.items, data.classes, data.modalities.size(), split.query.size(), split.database.size(),
@@ -217,6 +239,11 @@ void run_train(TrainArgs a) {
   auto last_key = std::make_shared<std::string>();
   std::size_t epochs_saved = 0;  // of K = current_bits
   auto stop_if_interrupted = [&] {
+    if (comm.size() > 1) {  // every rank stops at the same step (a signal may reach one, or reach them apart)
+      double signalled = interrupt_requested.load() ? 1 : 0;
+      comm.all_reduce_sum(&signalled, 1);
+      if (signalled > 0) interrupt_requested.store(true);
+    }
     if (!interrupt_requested.load()) return;
     if (tty) std::fprintf(stderr, "\r%160s\r", "");
     if (release_on_failure.armed)  // a fresh run with nothing to resume: its folder goes
@@ -229,8 +256,9 @@ void run_train(TrainArgs a) {
                       "; resume with `ssah train ... --resume " + shell_word(a.out) +
                       "` (the same inputs and options)");
   };
-  e.train.on_progress = [tty, &current_bits, last_key, &stop_if_interrupted](const TrainingProgress& p) {
+  e.train.on_progress = [tty, writer, &current_bits, last_key, &stop_if_interrupted](const TrainingProgress& p) {
     stop_if_interrupted();
+    if (!writer) return;
     const double left = p.fraction_done > 0 ? p.elapsed_seconds * (1 - p.fraction_done) / p.fraction_done : 0;
     if (tty) {
       std::fprintf(stderr,
@@ -331,7 +359,8 @@ void run_train(TrainArgs a) {
   // A fresh run's report.json marks the folder as a run from the start (--resume finds it); a
   // resumed run's stays as it was until a K finishes, so that a resume that fails or is
   // interrupted leaves the earlier run's report whole (its epochs and total_seconds).
-  if (a.resume.empty()) io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+  if (writer && a.resume.empty()) io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+  agree();  // every rank is ready to train
   // Seconds of every invocation of this run: a resumed run adds its own to the earlier ones.
   const double earlier_seconds = previous.is_object() ? previous.value("total_seconds", 0.0) : 0.0;
 
@@ -344,14 +373,17 @@ void run_train(TrainArgs a) {
       const std::string k = "K" + std::to_string(bits);
       const std::string checkpoint_path = a.out + "/model-" + k + ".safetensors";
       auto save = [&](int kb, AnyModel<float>& model) {
-        Checkpoint c;
-        c.spec = pipeline::model_spec(data, e, kb);
-        c.epoch = model.epoch();
-        c.modalities = cms;
-        c.state = model.training_state();
-        c.training_data = report["input_checksums"].dump();
-        save_checkpoint(checkpoint_path, c, model);
-        epochs_saved = c.epoch;
+        on_every_rank([&] {
+          if (!writer) return;
+          Checkpoint c;
+          c.spec = pipeline::model_spec(data, e, kb);
+          c.epoch = model.epoch();
+          c.modalities = cms;
+          c.state = model.training_state();
+          c.training_data = report["input_checksums"].dump();
+          save_checkpoint(checkpoint_path, c, model);
+        });
+        epochs_saved = model.epoch();
         release_on_failure.armed = false;  // a checkpoint to resume from: the run folder stays
       };
       // --resume: continue from this K's checkpoint (when one was written), or skip a finished K.
@@ -400,71 +432,81 @@ void run_train(TrainArgs a) {
       e.on_epoch = save;
       pipeline::BitsResult r;
       try {
-        r = std::move(pipeline::run(data, split, e).front());
-      } catch (const OutOfMemory& oom) {  // name what the user can change
-        std::string images;               // a CNN-F's size follows its images, not --hidden
-        for (std::size_t m = 0; m < data.modalities.size(); ++m)
-          if (data.modalities[m].backbone.kind == "cnnf")
-            images += ", the images of '" + data.modalities[m].name + "' (" +
-                      io::shape_str(data.modalities[m].sample_shape) + ", the size of their CNN-F)";
-        SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths, ")", images,
-                   ", --batch-size and the number of items set how much training needs");
-      } catch (const std::bad_alloc&) {  // a host container
-        std::size_t bytes = 0;
-        for (const auto& m : data.modalities) bytes += m.bytes.size() + m.values.size() * sizeof(float);
-        SSAH_THROW(OutOfMemory, "K = ", bits, ": out of memory in a host buffer (the inputs alone take ",
-                   detail::human_bytes(bytes), "; ", detail::human_bytes(detail::available_host_memory()),
-                   " available)");
-      }
-      if (tty) std::fprintf(stderr, "\r%160s\r", "");
-      std::vector<std::string> collapsed;  // warnings of this K, recorded in its results
-      for (std::size_t m = 0; m < data.modalities.size(); ++m) {
-        const std::string& name = data.modalities[m].name;
-        io::write_npy(codes_path(a.out, k, name, "query"), sign_codes(r.query_hashes[m]),
-                      {split.query.size(), std::size_t(bits)});
-        const std::vector<std::int8_t> db_codes = sign_codes(r.database_hashes[m]);
-        io::write_npy(codes_path(a.out, k, name, "db"), db_codes, {split.database.size(), std::size_t(bits)});
-        if (all_rows_equal(db_codes.data(), split.database.size(), static_cast<std::size_t>(bits))) {
-          collapsed.push_back("every database item of '" + data.modalities[m].name +
-                              "' gets the same code: the model does not tell them apart");
-          std::fprintf(stderr, "ssah train: warning: K = %d: %s\n", bits, collapsed.back().c_str());
+        try {
+          r = std::move(pipeline::run(data, split, e).front());
+        } catch (const OutOfMemory& oom) {  // name what the user can change
+          std::string images;               // a CNN-F's size follows its images, not --hidden
+          for (std::size_t m = 0; m < data.modalities.size(); ++m)
+            if (data.modalities[m].backbone.kind == "cnnf")
+              images += ", the images of '" + data.modalities[m].name + "' (" +
+                        io::shape_str(data.modalities[m].sample_shape) + ", the size of their CNN-F)";
+          SSAH_THROW(OutOfMemory, "K = ", bits, ": ", oom.what(), "; the widths (--hidden ", widths, ")", images,
+                     ", --batch-size and the number of items set how much training needs");
+        } catch (const std::bad_alloc&) {  // a host container
+          std::size_t bytes = 0;
+          for (const auto& m : data.modalities) bytes += m.bytes.size() + m.values.size() * sizeof(float);
+          SSAH_THROW(OutOfMemory, "K = ", bits, ": out of memory in a host buffer (the inputs alone take ",
+                     detail::human_bytes(bytes), "; ", detail::human_bytes(detail::available_host_memory()),
+                     " available)");
         }
+      } catch (const std::exception& err) {
+        // Training failed on this rank alone (memory, say) while the others may wait in a collective: all end.
+        if (comm.size() > 1 && !same_on_every_rank(err)) abort_ranks("ssah train", err);
+        throw;
       }
-      write_curves(a.out, r, [] { return interrupt_requested.load(); });
-      json maps = json::object();
-      std::printf("K = %d (%.1f s):", bits, r.train_seconds);
-      for (const pipeline::Direction& d : r.directions) {
-        maps[d.name] = d.result.map;
-        std::printf(" %s %.4f", d.name.c_str(), d.result.map);
-      }
-      std::printf("\n");
-      std::fflush(stdout);
-      // A finished K encoded again (its codes were lost) keeps the training figures of its run.
-      const json earlier = r.start_epoch == r.epochs ? results.value(k, json::object()) : json::object();
-      results[k] = {{"bits", bits},
-                    {"map", maps},
-                    {"train_seconds", earlier.value("train_seconds", json(r.train_seconds))},
-                    {"encode_seconds", r.encode_seconds},
-                    {"epochs", r.epochs},
-                    {"checkpoint", "model-" + k + ".safetensors"}};
-      if (earlier.contains("resumed_from_epoch") || (earlier.empty() && r.start_epoch > 0))
-        results[k]["resumed_from_epoch"] = earlier.value("resumed_from_epoch", json(r.start_epoch));
-      if (!collapsed.empty()) results[k]["warnings"] = collapsed;
-      report["results"] = results;
-      report["total_seconds"] = earlier_seconds + seconds_since(start);
-      io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+      on_every_rank([&] {  // rank 0 writes; a failure to is every rank's
+        if (!writer) return;
+        if (tty) std::fprintf(stderr, "\r%160s\r", "");
+        std::vector<std::string> collapsed;  // warnings of this K, recorded in its results
+        for (std::size_t m = 0; m < data.modalities.size(); ++m) {
+          const std::string& name = data.modalities[m].name;
+          io::write_npy(codes_path(a.out, k, name, "query"), sign_codes(r.query_hashes[m]),
+                        {split.query.size(), std::size_t(bits)});
+          const std::vector<std::int8_t> db_codes = sign_codes(r.database_hashes[m]);
+          io::write_npy(codes_path(a.out, k, name, "db"), db_codes, {split.database.size(), std::size_t(bits)});
+          if (all_rows_equal(db_codes.data(), split.database.size(), static_cast<std::size_t>(bits))) {
+            collapsed.push_back("every database item of '" + data.modalities[m].name +
+                                "' gets the same code: the model does not tell them apart");
+            std::fprintf(stderr, "ssah train: warning: K = %d: %s\n", bits, collapsed.back().c_str());
+          }
+        }
+        write_curves(a.out, r, [] { return interrupt_requested.load(); });
+        json maps = json::object();
+        std::printf("K = %d (%.1f s):", bits, r.train_seconds);
+        for (const pipeline::Direction& d : r.directions) {
+          maps[d.name] = d.result.map;
+          std::printf(" %s %.4f", d.name.c_str(), d.result.map);
+        }
+        std::printf("\n");
+        std::fflush(stdout);
+        // A finished K encoded again (its codes were lost) keeps the training figures of its run.
+        const json earlier = r.start_epoch == r.epochs ? results.value(k, json::object()) : json::object();
+        results[k] = {{"bits", bits},
+                      {"map", maps},
+                      {"train_seconds", earlier.value("train_seconds", json(r.train_seconds))},
+                      {"encode_seconds", r.encode_seconds},
+                      {"epochs", r.epochs},
+                      {"checkpoint", "model-" + k + ".safetensors"}};
+        if (earlier.contains("resumed_from_epoch") || (earlier.empty() && r.start_epoch > 0))
+          results[k]["resumed_from_epoch"] = earlier.value("resumed_from_epoch", json(r.start_epoch));
+        if (!collapsed.empty()) results[k]["warnings"] = collapsed;
+        report["results"] = results;
+        report["total_seconds"] = earlier_seconds + seconds_since(start);
+        io::write_file_atomic(a.out + "/report.json", report.dump(2) + "\n");
+      });
     }
   } catch (const Interrupted& interrupted) {
     if (release_on_failure.armed) release_run_folder(release_on_failure.dir, release_on_failure.created);
-    std::fprintf(stderr, "ssah train: %s\n", interrupted.what());
+    if (writer) std::fprintf(stderr, "ssah train: %s\n", interrupted.what());
     std::fflush(stdout);
     std::exit(130);
   }
   if (interrupt_requested.load()) {  // during the last K's evaluation, which finished first
-    std::fprintf(stderr,
-                 "ssah train: interrupted after every K finished; a plot being drawn then was skipped: `ssah train "
-                 "... --resume %s` (the same inputs and options) draws it\n",
-                 shell_word(a.out).c_str());
+    if (writer)
+      std::fprintf(stderr,
+                   "ssah train: interrupted after every K finished; a plot being drawn then was skipped: `ssah train "
+                   "... --resume %s` (the same inputs and options) draws it\n",
+                   shell_word(a.out).c_str());
     std::fflush(stdout);
     std::exit(130);
   }

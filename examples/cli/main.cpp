@@ -283,10 +283,11 @@ int main(int argc, char** argv) {
       check_openmp_stack_size();
     }
     ssah::cli::check_list_options(argc, argv);
-    if (ssah::cli::ranks().size() > 1 && !help && argc > 1 && std::string(argv[1]) != "search") {
+    const std::string command = argc > 1 ? argv[1] : "";
+    if (ssah::cli::ranks().size() > 1 && !help && command != "search" && command != "eval" && command != "train") {
       if (ssah::cli::ranks().rank() != 0) throw ssah::cli::ReportedByAnotherRank();
-      throw ssah::InvalidArgument(std::string("runs as one process: only ssah search runs on several ranks ") +
-                                  "(mpirun -np " + std::to_string(ssah::cli::ranks().size()) + ")");
+      throw ssah::InvalidArgument(std::string("runs as one process: only ssah search, eval and train run on several ") +
+                                  "ranks (mpirun -np " + std::to_string(ssah::cli::ranks().size()) + ")");
     }
     app.parse(argc, argv);
     // Results printed to standard output (search and eval without a file) must have arrived.
@@ -303,13 +304,15 @@ int main(int argc, char** argv) {
     return status;
   } catch (const ssah::cli::ReportedByAnotherRank&) {  // the error is shown once, by another rank
     return 1;
-  } catch (const std::bad_alloc&) {                // a host container (ssah's own allocations say what and how much)
-    if (ssah::cli::ranks().rank() != 0) return 1;  // rank 0 reports (ssah search agrees on failures first)
+  } catch (const std::bad_alloc& e) {              // a host container (ssah's own allocations say what and how much)
+    ssah::cli::share_failure(e);                   // with the ranks waiting to agree, if they are
+    if (ssah::cli::ranks().rank() != 0) return 1;  // rank 0 reports (the ranks agree on failures first)
     std::cerr << command_name(app, argc, argv) << ": error: out of memory (the inputs, or the sizes the options imply, "
               << "need more memory than this machine gives the process)" << std::endl;
     return 1;
   } catch (const std::exception& e) {
-    if (ssah::cli::ranks().rank() != 0) return 1;  // rank 0 reports (ssah search agrees on failures first)
+    ssah::cli::share_failure(e);
+    if (ssah::cli::ranks().rank() != 0) return 1;  // rank 0 reports (the ranks agree on failures first)
     std::cerr << command_name(app, argc, argv) << ": error: " << one_line(e.what()) << std::endl;
     return 1;
   }

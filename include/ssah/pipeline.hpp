@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "ssah/detail/host_memory.hpp"
+#include "ssah/dist/communicator.hpp"
 #include "ssah/error.hpp"
 #include "ssah/eval/labels.hpp"
 #include "ssah/eval/metrics.hpp"
@@ -634,13 +635,33 @@ inline ItemRows<float> item_rows(const Modality& m, const Standardization& stand
 
 /// Hashes H ([rows, bits], row-major; the codes are their signs) of every row of `items` by the
 /// network of modality `m`, read `default_encode_batch` rows at a time (the values of one
-/// `hashes()` call on all of them, without holding all of them).
-inline std::vector<float> hashes_of_rows(const AnyModel<float>& model, std::size_t m, const ItemRows<float>& items) {
+/// `hashes()` call on all of them, without holding all of them). With `ranks` (several processes
+/// holding the same model and items), rank r encodes the pieces r, r + P, ... and every rank
+/// receives all of them: the same values, P times faster.
+inline std::vector<float> hashes_of_rows(const AnyModel<float>& model, std::size_t m, const ItemRows<float>& items,
+                                         dist::Communicator* ranks = nullptr) {
   const auto bits = static_cast<std::size_t>(model.bits());
-  std::vector<float> out(items.rows() * bits);
-  for (std::size_t first = 0; first < items.rows(); first += default_encode_batch)
-    model.hashes(m, items.slice(first, std::min(items.rows(), first + default_encode_batch)))
+  const std::size_t rows = items.rows(), piece = default_encode_batch * bits;
+  const auto rank = static_cast<std::size_t>(ranks ? ranks->rank() : 0);
+  const auto size = static_cast<std::size_t>(ranks ? ranks->size() : 1);
+  std::vector<float> out(rows * bits);
+  for (std::size_t first = rank * default_encode_batch; first < rows; first += size * default_encode_batch)
+    model.hashes(m, items.slice(first, std::min(rows, first + default_encode_batch)))
         .copy_to_host(out.data() + first * bits);
+  if (size == 1) return out;
+  std::vector<float> mine;  // this rank's pieces, in order
+  for (std::size_t at = rank * piece; at < out.size(); at += size * piece)
+    mine.insert(mine.end(), out.begin() + static_cast<std::ptrdiff_t>(at),
+                out.begin() + static_cast<std::ptrdiff_t>(std::min(out.size(), at + piece)));
+  const auto all = ranks->all_gather(mine.data(), mine.size() * sizeof(float));
+  for (std::size_t r = 0; r < size; ++r) {
+    const auto* from = reinterpret_cast<const float*>(all[r].data());
+    for (std::size_t at = r * piece; at < out.size(); at += size * piece) {
+      const std::size_t count = std::min(out.size(), at + piece) - at;
+      std::copy(from, from + count, out.begin() + static_cast<std::ptrdiff_t>(at));
+      from += count;
+    }
+  }
   return out;
 }
 
@@ -852,8 +873,8 @@ inline std::vector<BitsResult> run(const Dataset& data, const Split& split, cons
       r.epochs = model->epoch();
       if (experiment.on_trained) experiment.on_trained(bits, *model);
       for (std::size_t m = 0; m < M; ++m) {
-        r.query_hashes.push_back(hashes_of_rows(*model, m, p.query[m]));
-        r.database_hashes.push_back(hashes_of_rows(*model, m, p.database[m]));
+        r.query_hashes.push_back(hashes_of_rows(*model, m, p.query[m], experiment.train.communicator));
+        r.database_hashes.push_back(hashes_of_rows(*model, m, p.database[m], experiment.train.communicator));
       }
       const std::vector<float> label_hashes =
           experiment.label_queries ? model->label_hashes(query_label_rows).to_host() : std::vector<float>{};

@@ -5,6 +5,7 @@
 /// each other when they share at least one label: `(a & b) != 0` over ceil(classes / 64) words,
 /// which is `query_L · retrieval_Lᵀ > 0` of the reference code for 0/1 labels.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -64,6 +65,15 @@ class LabelMatrix {
     std::uint64_t& w = bits_[i * words_ + c / 64];
     const std::uint64_t m = std::uint64_t(1) << (c % 64);
     w = value ? (w | m) : (w & ~m);
+  }
+
+  /// A copy of rows [first, last).
+  LabelMatrix slice(std::size_t first, std::size_t last) const {
+    SSAH_CHECK_AS(ShapeError, first <= last && last <= rows_, "LabelMatrix::slice: rows [", first, ", ", last, ") of ",
+                  rows_);
+    LabelMatrix out(last - first, classes_);
+    std::copy(row(first), row(first) + (last - first) * words_, out.bits_.begin());
+    return out;
   }
 
   /// Whether row i of this matrix and row j of `other` share a label.

@@ -390,74 +390,36 @@ void evaluate_queries(HammingKernel kernel, const PackedCodes<K>& queries, const
 }  // namespace SSAH_ISA_NAMESPACE
 }  // namespace detail
 
-// The entry points call the loops of this translation unit's instruction set (isa_namespace.hpp).
-inline namespace SSAH_ISA_NAMESPACE {
+namespace detail {
 
-/// Evaluates Hamming ranking of `database` for every query (see the file comment for the
-/// metrics). Codes and labels are row-aligned: query i has code queries.code(i) and labels
-/// query_labels.row(i).
+/// An EvalResult of nq queries over n database items with the options' K, R and N values set
+/// (none of the metrics yet), and `cap_n`, the N values capped at n (none when n is 0).
 template <int K>
-EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K>& database,
-                              const LabelMatrix& query_labels, const LabelMatrix& database_labels,
-                              const EvalOptions& options = {}) {
-  SSAH_CHECK_AS(ShapeError, queries.size() == query_labels.rows(), "evaluate_retrieval: ", queries.size(),
-                " query codes but ", query_labels.rows(), " query label rows");
-  SSAH_CHECK_AS(ShapeError, database.size() == database_labels.rows(), "evaluate_retrieval: ", database.size(),
-                " database codes but ", database_labels.rows(), " database label rows");
-  SSAH_CHECK_AS(ShapeError, query_labels.classes() == database_labels.classes(), "evaluate_retrieval: query labels [",
-                query_labels.rows(), ", ", query_labels.classes(), "] and database labels [", database_labels.rows(),
-                ", ", database_labels.classes(), "] have different numbers of classes");
-  SSAH_CHECK_AS(InvalidArgument, database.size() < std::numeric_limits<std::uint32_t>::max(),
-                "evaluate_retrieval: at most 2^32 - 2 database items (got ", database.size(), ")");
-  for (std::size_t n : options.precision_at)
-    SSAH_CHECK_AS(InvalidArgument, n > 0, "evaluate_retrieval: precision@N needs N > 0");
-
-  const std::size_t nq = queries.size(), n = database.size();
+EvalResult new_result(std::size_t nq, std::size_t n, const EvalOptions& options, std::vector<std::size_t>& cap_n) {
+  for (std::size_t v : options.precision_at)
+    SSAH_CHECK_AS(InvalidArgument, v > 0, "evaluate_retrieval: precision@N needs N > 0");
   EvalResult res;
   res.queries = nq;
   res.database = n;
   res.bits = K;
   res.top_r = options.top_r;
-  std::vector<std::size_t> cap_n;
+  cap_n.clear();
   if (n > 0) {
     res.precision_n = options.precision_at;
     for (std::size_t v : options.precision_at) cap_n.push_back(std::min(v, n));
   }
-  const std::size_t npoints = cap_n.size();
-  std::vector<double> ap(nq), ap_tie(nq), ap_r(nq), prec(nq * npoints);
-  std::vector<std::size_t> relevant(nq);
-  std::vector<std::uint32_t> pr_hits, pr_total;
-  if (options.pr_curve) {
-    pr_hits.resize(nq * (K + 1));
-    pr_total.resize(nq * (K + 1));
-  }
-  const std::vector<long double> harmonic = detail::harmonic_numbers(n);
-  std::vector<double> inverse(n + 1, 0.0);  // 1 / position
-  for (std::size_t p = 1; p <= n; ++p) inverse[p] = 1.0 / static_cast<double>(p);
-  const int threads = detail::resolve_threads(options.threads);
-  const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
-  auto run = [&](auto words_tag) {
-    constexpr int W = decltype(words_tag)::value;
-    std::uint32_t* hits = options.pr_curve ? pr_hits.data() : nullptr;
-    std::uint32_t* totals = options.pr_curve ? pr_total.data() : nullptr;
-    if (n < (std::size_t(1) << 24))
-      detail::evaluate_queries<K, W, true>(kernel, queries, database, query_labels, database_labels, options, cap_n,
-                                           harmonic, inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
-                                           prec.data(), hits, totals, threads);
-    else
-      detail::evaluate_queries<K, W, false>(kernel, queries, database, query_labels, database_labels, options, cap_n,
-                                            harmonic, inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
-                                            prec.data(), hits, totals, threads);
-  };
-  if (nq > 0) {
-    if (query_labels.words() == 1)
-      run(std::integral_constant<int, 1>{});
-    else if (query_labels.words() == 2)
-      run(std::integral_constant<int, 2>{});
-    else
-      run(std::integral_constant<int, 0>{});
-  }
+  return res;
+}
 
+/// The means and curves of `res` (queries, database, bits, top_r and precision_n already set) from
+/// the per-query values: AP with stable ties, tie-aware AP, AP@R, the relevant items, precision at
+/// each N ([queries, N points]) and the hits and items within each radius ([queries, K + 1]; empty
+/// without a PR curve). The per-query vectors move into `res` when options.per_query.
+template <int K>
+EvalResult summarize(EvalResult res, const EvalOptions& options, std::vector<double>& ap, std::vector<double>& ap_tie,
+                     std::vector<double>& ap_r, std::vector<std::size_t>& relevant, const std::vector<double>& prec,
+                     const std::vector<std::uint32_t>& pr_hits, const std::vector<std::uint32_t>& pr_total) {
+  const std::size_t nq = res.queries, npoints = res.precision_n.size();
   // Means in query order: the same value for any thread count.
   double s = 0, st = 0, sr = 0;
   for (std::size_t q = 0; q < nq; ++q) {
@@ -502,6 +464,68 @@ EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K
     res.relevant = std::move(relevant);
   }
   return res;
+}
+
+}  // namespace detail
+
+// The entry points call the loops of this translation unit's instruction set (isa_namespace.hpp).
+inline namespace SSAH_ISA_NAMESPACE {
+
+/// Evaluates Hamming ranking of `database` for every query (see the file comment for the
+/// metrics). Codes and labels are row-aligned: query i has code queries.code(i) and labels
+/// query_labels.row(i).
+template <int K>
+EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K>& database,
+                              const LabelMatrix& query_labels, const LabelMatrix& database_labels,
+                              const EvalOptions& options = {}) {
+  SSAH_CHECK_AS(ShapeError, queries.size() == query_labels.rows(), "evaluate_retrieval: ", queries.size(),
+                " query codes but ", query_labels.rows(), " query label rows");
+  SSAH_CHECK_AS(ShapeError, database.size() == database_labels.rows(), "evaluate_retrieval: ", database.size(),
+                " database codes but ", database_labels.rows(), " database label rows");
+  SSAH_CHECK_AS(ShapeError, query_labels.classes() == database_labels.classes(), "evaluate_retrieval: query labels [",
+                query_labels.rows(), ", ", query_labels.classes(), "] and database labels [", database_labels.rows(),
+                ", ", database_labels.classes(), "] have different numbers of classes");
+  SSAH_CHECK_AS(InvalidArgument, database.size() < std::numeric_limits<std::uint32_t>::max(),
+                "evaluate_retrieval: at most 2^32 - 2 database items (got ", database.size(), ")");
+  const std::size_t nq = queries.size(), n = database.size();
+  std::vector<std::size_t> cap_n;
+  EvalResult res = detail::new_result<K>(nq, n, options, cap_n);
+  const std::size_t npoints = cap_n.size();
+  std::vector<double> ap(nq), ap_tie(nq), ap_r(nq), prec(nq * npoints);
+  std::vector<std::size_t> relevant(nq);
+  std::vector<std::uint32_t> pr_hits, pr_total;
+  if (options.pr_curve) {
+    pr_hits.resize(nq * (K + 1));
+    pr_total.resize(nq * (K + 1));
+  }
+  const std::vector<long double> harmonic = detail::harmonic_numbers(n);
+  std::vector<double> inverse(n + 1, 0.0);  // 1 / position
+  for (std::size_t p = 1; p <= n; ++p) inverse[p] = 1.0 / static_cast<double>(p);
+  const int threads = detail::resolve_threads(options.threads);
+  const HammingKernel kernel = resolve_hamming_kernel(options.kernel);
+  auto run = [&](auto words_tag) {
+    constexpr int W = decltype(words_tag)::value;
+    std::uint32_t* hits = options.pr_curve ? pr_hits.data() : nullptr;
+    std::uint32_t* totals = options.pr_curve ? pr_total.data() : nullptr;
+    if (n < (std::size_t(1) << 24))
+      detail::evaluate_queries<K, W, true>(kernel, queries, database, query_labels, database_labels, options, cap_n,
+                                           harmonic, inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
+                                           prec.data(), hits, totals, threads);
+    else
+      detail::evaluate_queries<K, W, false>(kernel, queries, database, query_labels, database_labels, options, cap_n,
+                                            harmonic, inverse, ap.data(), ap_tie.data(), ap_r.data(), relevant.data(),
+                                            prec.data(), hits, totals, threads);
+  };
+  if (nq > 0) {
+    if (query_labels.words() == 1)
+      run(std::integral_constant<int, 1>{});
+    else if (query_labels.words() == 2)
+      run(std::integral_constant<int, 2>{});
+    else
+      run(std::integral_constant<int, 0>{});
+  }
+
+  return detail::summarize<K>(std::move(res), options, ap, ap_tie, ap_r, relevant, prec, pr_hits, pr_total);
 }
 
 /// mAP over the whole ranking with stable ties: the reference `calc_map`.

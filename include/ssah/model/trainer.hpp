@@ -6,6 +6,8 @@
 /// hashes and shared codes, the batch sampler, one optimizer per network, early stops and
 /// progress. Its state can be exported and restored (`training_state`, `restore_training_state`),
 /// e.g. through a checkpoint, to continue bit-identically.
+/// With `TrainOptions::communicator` it trains data-parallel over several processes (MPI ranks,
+/// `dist/mpi.hpp`): each computes its share of every batch and the gradients are summed over them.
 ///
 /// The optimizer is a policy: any type with `State` (copyable by `clone()`), `state()`,
 /// `set_state(State)`, `step(ParameterSet<T>&, double lr)` and
@@ -37,6 +39,7 @@
 #include <thrust/find.h>
 
 #include "ssah/autodiff.hpp"
+#include "ssah/dist/communicator.hpp"
 #include "ssah/error.hpp"
 #include "ssah/model/ssah.hpp"
 #include "ssah/ops.hpp"
@@ -149,6 +152,14 @@ struct TrainOptions {
   /// Called by fit() after each epoch with the number of epochs completed (e.g. to write a
   /// checkpoint: parameters and training_state()).
   std::function<void(std::size_t)> on_epoch;
+  /// Data-parallel training over the ranks of this communicator (nullptr: one process). Every rank
+  /// builds the trainer with the same data, options and seed and draws the same global batch; rank
+  /// r computes the rows dist::shard_of(batch, r, P) of it, the step's gradients are summed over the
+  /// ranks before the optimizer steps (one all-reduce per network step) and the batch's outputs are
+  /// gathered into the n-row buffers, which every rank holds whole. P ranks thus follow the
+  /// trajectory of one process with the same global batch, up to the order of floating-point sums.
+  /// The communicator must outlive training.
+  dist::Communicator* communicator = nullptr;
 };
 
 /// Everything training carries between epochs besides the parameters, exported by
@@ -198,6 +209,7 @@ class SsahTrainer {
     net_opts_.assign(num_modalities, prototype);
     dis_opts_.assign(num_modalities, prototype);
     dis_gen_opts_.assign(num_modalities, prototype);
+    if (ranks().size() > 1) join_ranks();
     update_codes();
   }
 
@@ -214,6 +226,12 @@ class SsahTrainer {
   /// New options for the epochs to come (e.g. more epochs, another schedule); the state is kept.
   void set_options(const TrainOptions& options) {
     SSAH_CHECK_AS(InvalidArgument, options.batch_size > 0, "TrainOptions: batch_size must be positive");
+    if (options.communicator != nullptr) {
+      const auto ranks = static_cast<std::size_t>(options.communicator->size());
+      const std::size_t batch = std::min(options.batch_size, data_.labels.rows());
+      SSAH_CHECK_AS(InvalidArgument, batch >= ranks, "TrainOptions: a batch of ", batch, " items cannot be shared by ",
+                    ranks, " ranks (each computes at least one row): a larger batch or fewer ranks");
+    }
     options_ = options;
   }
 
@@ -346,6 +364,108 @@ class SsahTrainer {
     std::uint64_t steps_done = 0;
   };
 
+  // ---------------------------------------------------------------- ranks (data-parallel training)
+
+  /// The ranks training runs on: options().communicator, or this process alone.
+  dist::Communicator& ranks() const {
+    static dist::SingleProcess one_process;
+    return options_.communicator != nullptr ? *options_.communicator : one_process;
+  }
+
+  /// A global batch and the part of it this rank computes: rows `mine` = all[shard_of(b, rank, P)],
+  /// `fraction` = mine / all (a mean over the batch is a mean over mine times that).
+  struct BatchPart {
+    std::vector<std::size_t> all, mine;
+    T fraction = 1;
+  };
+  BatchPart draw_batch_part() {
+    BatchPart part;
+    part.all = draw_batch();  // the same on every rank: the sampler's seed and draws are
+    const dist::Communicator& comm = ranks();
+    if (comm.size() == 1) {
+      part.mine = part.all;
+      return part;
+    }
+    const dist::Shard s = dist::shard_of(part.all.size(), comm.rank(), comm.size());
+    part.mine.assign(part.all.begin() + static_cast<std::ptrdiff_t>(s.first),
+                     part.all.begin() + static_cast<std::ptrdiff_t>(s.last));
+    part.fraction = T(s.size()) / T(part.all.size());
+    return part;
+  }
+
+  /// The rows of the whole batch from each rank's rows `mine` (its part of the batch, in rank order).
+  Tensor<T> whole_batch(const Tensor<T>& mine, const BatchPart& part) const {
+    dist::Communicator& comm = ranks();
+    if (comm.size() == 1) return mine;
+    const std::vector<T> host = mine.to_host();
+    const auto parts = comm.all_gather(host.data(), host.size() * sizeof(T));
+    std::vector<T> joined;
+    joined.reserve(part.all.size() * mine.row_size());
+    for (const auto& bytes : parts) {
+      const auto* first = reinterpret_cast<const T*>(bytes.data());
+      joined.insert(joined.end(), first, first + bytes.size() / sizeof(T));
+    }
+    return Tensor<T>::from_host(mine.shape().with_rows(part.all.size()), joined);
+  }
+
+  /// Each element replaced by its sum over the ranks (a device buffer goes through the host).
+  void sum_over_ranks(Tensor<T>& t) const {
+    dist::Communicator& comm = ranks();
+    if (comm.size() == 1 || t.size() == 0) return;
+    if constexpr (SSAH_DEVICE_CUDA) {
+      std::vector<T> host = t.to_host();
+      comm.all_reduce_sum(host.data(), host.size());
+      t.copy_from_host(host.data(), host.size());
+    } else {
+      comm.all_reduce_sum(t.data(), t.size());
+    }
+  }
+
+  /// A step's loss and its terms summed over the ranks (each rank's covers its rows of the batch).
+  void sum_over_ranks(double& total, GeneratorLoss<T>* terms) const {
+    dist::Communicator& comm = ranks();
+    if (comm.size() == 1) return;
+    double v[6] = {total, 0, 0, 0, 0, 0};
+    if (terms != nullptr) {
+      v[1] = terms->feature_pairwise, v[2] = terms->hash_pairwise, v[3] = terms->quantization;
+      v[4] = terms->label, v[5] = terms->adversarial;
+    }
+    comm.all_reduce_sum(v, 6);
+    total = v[0];
+    if (terms != nullptr) {
+      terms->feature_pairwise = T(v[1]), terms->hash_pairwise = T(v[2]), terms->quantization = T(v[3]);
+      terms->label = T(v[4]), terms->adversarial = T(v[5]);
+    }
+  }
+
+  /// Several ranks: checks that they train the same thing (so that no rank waits in a collective
+  /// the others never reach) and starts them from rank 0's parameters, as one process would.
+  void join_ranks() {
+    dist::Communicator& comm = ranks();
+    std::vector<std::uint64_t> mine{state_.n,         data_.labels.row_size(), options_.batch_size,
+                                    steps_per_pass(), options_.seed,           model_->label_net().parameters().size()};
+    model_->for_each_net([&](auto& net, std::size_t m) {
+      mine.push_back(net.parameters().size());
+      mine.push_back(data_.modalities[m].row_size());
+      mine.push_back(model_->discriminator(m).parameters().size());
+    });
+    const auto all = comm.all_gather(mine.data(), mine.size() * sizeof(std::uint64_t));
+    for (std::size_t r = 1; r < all.size(); ++r)
+      SSAH_CHECK_AS(InvalidArgument, all[r] == all[0], "SsahTrainer: rank ", r, " of ", all.size(),
+                    " trains another configuration than rank 0 (items, labels, batch, steps, seed, network and input "
+                    "sizes differ): every rank must be given the same data and options");
+    auto share = [&](ParameterSet<T>& p) {
+      std::vector<T> host = p.values().to_host();
+      comm.broadcast(host.data(), host.size() * sizeof(T), 0);
+      p.values().copy_from_host(host.data(), host.size());
+    };
+    share(model_->label_net().parameters());
+    model_->for_each_net([&](auto& net, std::size_t m) {
+      share(net.parameters());
+      share(model_->discriminator(m).parameters());
+    });
+  }
+
   /// Calls f(optimizer, name, the parameter set it updates) for every optimizer, in the order
   /// of for_each_optimizer; Self is SsahTrainer or const SsahTrainer.
   template <class Self, class F>
@@ -475,21 +595,25 @@ class SsahTrainer {
   /// One LabNet step; `p` says where it is in the schedule (for errors and on_progress).
   double label_step(const TrainingProgress& p) {
     Run& s = state_;
-    const std::vector<std::size_t> idxs = draw_batch();
-    const Tensor<T> labels = gather_rows(data_.labels, idxs);
+    const BatchPart part = draw_batch_part();
+    const Tensor<T> labels = gather_rows(data_.labels, part.mine);
     NetOutput<T> out =
         model_->label_net().forward(Var<T>(labels), ForwardContext{true, model_->options().seed, s.steps_done});
-    scatter_rows(s.label_features, idxs, out.feature.value());
-    scatter_rows(s.label_hashes, idxs, out.hash.value());
+    scatter_rows(s.label_features, part.all, whole_batch(out.feature.value(), part));
+    scatter_rows(s.label_hashes, part.all, whole_batch(out.hash.value(), part));
     const Tensor<T> sim = label_similarity(data_.labels, labels, T(Objective::similarity_scale));
+    // The supervised terms are sums over the batch's rows: each rank's rows add up to the batch's.
     GeneratorLoss<T> loss =
         supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features, s.label_hashes, sim,
-                                   quantization_target(idxs, out.hash), labels, options_.weights);
-    const double total = loss.total.value().item();
+                                   quantization_target(part.mine, out.hash), labels, options_.weights);
+    double total = loss.total.value().item();
+    sum_over_ranks(total, &loss);
     check_finite(total, "label", p.epoch, p.stage, p.pass, p.step);
-    model_->label_net().parameters().zero_grad();
+    ParameterSet<T>& params = model_->label_net().parameters();
+    params.zero_grad();
     loss.total.backward();
-    label_opt_.step(model_->label_net().parameters(), T(p.learning_rate));
+    sum_over_ranks(params.grads());
+    label_opt_.step(params, T(p.learning_rate));
     ++s.steps_done;
     report(p, &loss, total);
     return total;
@@ -505,18 +629,20 @@ class SsahTrainer {
   /// One step of every discriminator.
   double discriminator_step(const TrainingProgress& p) {
     Run& s = state_;
-    const std::vector<std::size_t> idxs = draw_batch();
-    const Tensor<T> labels = gather_rows(data_.labels, idxs);
+    const BatchPart part = draw_batch_part();
+    const Tensor<T> labels = gather_rows(data_.labels, part.mine);
     Tensor<T> label_feature;
     std::vector<Tensor<T>> features;
     {
       NoGradGuard no_grad;
       label_feature = model_->label_net().forward(Var<T>(labels)).feature.value();
       model_->for_each_net([&](auto& net, std::size_t m) {
-        features.push_back(net.forward(Var<T>(data_.modalities[m].gather(idxs))).feature.value());
+        features.push_back(net.forward(Var<T>(data_.modalities[m].gather(part.mine))).feature.value());
       });
     }
-    const T w = T(1) / T(2 * num_modalities);
+    // Means over this rank's rows, weighted by its share of the batch: their sum over the ranks is
+    // the mean over the batch.
+    const T w = T(1) / T(2 * num_modalities) * part.fraction;
     Var<T> total;
     for (std::size_t m = 0; m < num_modalities; ++m) {
       Discriminator<T>& d = model_->discriminator(m);
@@ -526,11 +652,14 @@ class SsahTrainer {
       total = total.defined() ? total + term : term;
       d.parameters().zero_grad();
     }
-    const double value = total.value().item();
+    double value = total.value().item();
+    sum_over_ranks(value, nullptr);
     check_finite(value, "discriminator", p.epoch, p.stage, p.pass, p.step);
     total.backward();
-    for (std::size_t m = 0; m < num_modalities; ++m)
+    for (std::size_t m = 0; m < num_modalities; ++m) {
+      sum_over_ranks(model_->discriminator(m).parameters().grads());
       dis_opts_[m].step(model_->discriminator(m).parameters(), T(p.learning_rate));
+    }
     ++s.steps_done;
     report(p, nullptr, value);
     return value;
@@ -555,35 +684,42 @@ class SsahTrainer {
     Discriminator<T>& d = model_->discriminator(m);
     const T adv_weight = T(options_.weights.adversarial);
     const T lr = T(p.learning_rate);
-    const std::vector<std::size_t> idxs = draw_batch();
-    const Tensor<T> labels = gather_rows(data_.labels, idxs);
-    NetOutput<T> out = net.forward(Var<T>(data_.modalities[m].gather(idxs)),
+    const BatchPart part = draw_batch_part();
+    const Tensor<T> labels = gather_rows(data_.labels, part.mine);
+    NetOutput<T> out = net.forward(Var<T>(data_.modalities[m].gather(part.mine)),
                                    ForwardContext{true, model_->options().seed + 1 + m, s.steps_done});
-    scatter_rows(s.features[m], idxs, out.feature.value());
-    scatter_rows(s.hashes[m], idxs, out.hash.value());
+    scatter_rows(s.features[m], part.all, whole_batch(out.feature.value(), part));
+    scatter_rows(s.hashes[m], part.all, whole_batch(out.hash.value(), part));
     const Tensor<T> sim = label_similarity(data_.labels, labels, T(Objective::similarity_scale));
     GeneratorLoss<T> loss =
         supervised_loss<Objective>(out.feature, out.hash, out.label, s.label_features, s.label_hashes, sim,
-                                   quantization_target(idxs, out.hash), labels, options_.weights);
+                                   quantization_target(part.mine, out.hash), labels, options_.weights);
+    // The adversarial term is a mean over the rows (see discriminator_step).
+    const T adv_share = adv_weight * part.fraction;
     net.parameters().zero_grad();
     d.parameters().zero_grad();
     if (Objective::adversarial_reaches_generator && adv_weight != T(0)) {
       // The modality network learns to make its features look like LabNet's to D (target 1).
-      Var<T> adv = scale(adversarial_loss(d.forward(out.feature), T(1)), adv_weight);
+      Var<T> adv = scale(adversarial_loss(d.forward(out.feature), T(1)), adv_share);
       loss.adversarial = adv.value().item();
       loss.total = loss.total + adv;
     }
-    const double total = loss.total.value().item();
+    double total = loss.total.value().item();
+    sum_over_ranks(total, &loss);
     check_finite(total, p.network.c_str(), p.epoch, p.stage, p.pass, p.step);
     loss.total.backward();
+    sum_over_ranks(net.parameters().grads());
     net_opts_[m].step(net.parameters(), lr);
     if (!Objective::adversarial_reaches_generator && adv_weight != T(0)) {
       // As the authors' graph does: the adversarial term is built on a copy of the features, so
       // its gradient only pulls D towards "label" for this modality, at the network's rate.
       d.parameters().zero_grad();
-      Var<T> adv = scale(adversarial_loss(d.forward(out.feature.detach()), T(1)), adv_weight);
-      loss.adversarial = adv.value().item();
+      Var<T> adv = scale(adversarial_loss(d.forward(out.feature.detach()), T(1)), adv_share);
+      double adversarial = adv.value().item();
+      sum_over_ranks(adversarial, nullptr);
+      loss.adversarial = T(adversarial);
       adv.backward();
+      sum_over_ranks(d.parameters().grads());
       dis_gen_opts_[m].step(d.parameters(), lr);
     }
     ++s.steps_done;
