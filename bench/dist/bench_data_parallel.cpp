@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "run_on_ranks.hpp"
 #include "ssah/data/synthetic.hpp"
 #include "ssah/dist/mpi.hpp"
 #include "ssah/model/ssah.hpp"
@@ -115,24 +116,9 @@ BENCHMARK(BM_AllReduceImage)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-class NullReporter : public benchmark::BenchmarkReporter {
- public:
-  bool ReportContext(const Context&) override { return true; }
-  void ReportRuns(const std::vector<Run>&) override {}
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  ssah::dist::MpiSession session(&argc, &argv);
-  benchmark::Initialize(&argc, argv);
-  setup();  // every rank builds the model before the first timing
-  if (setup().comm.rank() == 0) {
-    benchmark::RunSpecifiedBenchmarks();
-  } else {
-    NullReporter quiet;
-    benchmark::RunSpecifiedBenchmarks(&quiet);
-  }
-  benchmark::Shutdown();
-  return 0;
+  // Every rank builds the model before the first timing.
+  return ssah::bench::run_benchmarks_on_ranks(argc, argv, [] { return setup().comm.rank(); });
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "run_on_ranks.hpp"
 #include "ssah/dist/mpi.hpp"
 #include "ssah/dist/sharded_search.hpp"
 
@@ -123,24 +124,9 @@ BENCHMARK(BM_GatherMerge)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-class NullReporter : public benchmark::BenchmarkReporter {
- public:
-  bool ReportContext(const Context&) override { return true; }
-  void ReportRuns(const std::vector<Run>&) override {}
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  ssah::dist::MpiSession session(&argc, &argv);
-  benchmark::Initialize(&argc, argv);
-  data();  // every rank builds its shard before the first timing
-  if (data().comm.rank() == 0) {
-    benchmark::RunSpecifiedBenchmarks();
-  } else {
-    NullReporter quiet;
-    benchmark::RunSpecifiedBenchmarks(&quiet);
-  }
-  benchmark::Shutdown();
-  return 0;
+  // Every rank builds its shard before the first timing.
+  return ssah::bench::run_benchmarks_on_ranks(argc, argv, [] { return data().comm.rank(); });
 }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "ssah/dist/mpi.hpp"
+#include "mpi_test_main.hpp"
 #include "ssah/dist/sharded_eval.hpp"
 #include "ssah/host_rng.hpp"
 
@@ -37,14 +37,6 @@ LabelMatrix random_labels(std::size_t n, std::size_t classes, bool multi, std::u
   return l;
 }
 
-int failures = 0;
-
-void expect(dist::Communicator& comm, bool ok, const std::string& what) {
-  if (ok) return;
-  std::fprintf(stderr, "rank %d: FAIL %s\n", comm.rank(), what.c_str());
-  ++failures;
-}
-
 bool close(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -53,7 +45,7 @@ bool close(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 template <int K>
-void check(dist::Communicator& comm, std::size_t classes, bool multi) {
+void check(dist::Communicator& comm, test::Failures& failures, std::size_t classes, bool multi) {
   const std::size_t n = 10007, nq = 60;
   const PackedCodes<K> db = random_codes<K>(n, 11), queries = random_codes<K>(nq, 12);
   const LabelMatrix db_labels = random_labels(n, classes, multi, 13);
@@ -67,43 +59,31 @@ void check(dist::Communicator& comm, std::size_t classes, bool multi) {
   const EvalResult sharded =
       dist::sharded_evaluate(comm, queries, ql, db.slice(s.first, s.last), db_labels.slice(s.first, s.last), o);
   const std::string name = "K = " + std::to_string(K) + (multi ? ", multi-label" : ", single-label");
-  expect(comm, sharded.database == n && sharded.queries == nq, name + ": sizes");
-  expect(comm, std::fabs(sharded.map - whole.map) <= 1e-12,
-         name + ": mAP " + std::to_string(sharded.map) + " vs " + std::to_string(whole.map));
-  expect(comm, sharded.map_tie_aware == whole.map_tie_aware, name + ": tie-aware mAP");
-  expect(comm, std::fabs(sharded.map_at_r - whole.map_at_r) <= 1e-12, name + ": mAP@R");
-  expect(comm,
-         sharded.queries_without_relevant == whole.queries_without_relevant && whole.queries_without_relevant == 1,
-         name + ": queries without a relevant item");
-  expect(comm, sharded.precision_n == whole.precision_n && sharded.precision_at_n == whole.precision_at_n,
-         name + ": precision@N");
-  expect(comm, sharded.pr_precision == whole.pr_precision && sharded.pr_recall == whole.pr_recall, name + ": PR curve");
-  expect(comm, close(sharded.ap, whole.ap) && close(sharded.ap_at_r, whole.ap_at_r), name + ": per-query AP");
-  expect(comm, sharded.ap_tie_aware == whole.ap_tie_aware && sharded.relevant == whole.relevant,
-         name + ": per-query tie-aware AP and relevant counts");
+  failures.expect(sharded.database == n && sharded.queries == nq, name + ": sizes");
+  failures.expect(std::fabs(sharded.map - whole.map) <= 1e-12,
+                  name + ": mAP " + std::to_string(sharded.map) + " vs " + std::to_string(whole.map));
+  failures.expect(sharded.map_tie_aware == whole.map_tie_aware, name + ": tie-aware mAP");
+  failures.expect(std::fabs(sharded.map_at_r - whole.map_at_r) <= 1e-12, name + ": mAP@R");
+  failures.expect(
+      sharded.queries_without_relevant == whole.queries_without_relevant && whole.queries_without_relevant == 1,
+      name + ": queries without a relevant item");
+  failures.expect(sharded.precision_n == whole.precision_n && sharded.precision_at_n == whole.precision_at_n,
+                  name + ": precision@N");
+  failures.expect(sharded.pr_precision == whole.pr_precision && sharded.pr_recall == whole.pr_recall,
+                  name + ": PR curve");
+  failures.expect(close(sharded.ap, whole.ap) && close(sharded.ap_at_r, whole.ap_at_r), name + ": per-query AP");
+  failures.expect(sharded.ap_tie_aware == whole.ap_tie_aware && sharded.relevant == whole.relevant,
+                  name + ": per-query tie-aware AP and relevant counts");
 }
 
-int run() {
-  dist::MpiCommunicator comm;
-  check<16>(comm, 10, false);
-  check<16>(comm, 70, true);  // two label words
-  check<64>(comm, 24, true);
-  double failed = failures;
-  comm.all_reduce_sum(&failed, 1);
-  if (comm.rank() == 0)
-    std::printf("sharded evaluation over %d ranks: %s\n", comm.size(),
-                failed == 0 ? "the metrics of one process" : "FAILED");
-  return failed == 0 ? 0 : 1;
+void run(dist::MpiCommunicator& comm, test::Failures& failures) {
+  check<16>(comm, failures, 10, false);
+  check<16>(comm, failures, 70, true);  // two label words
+  check<64>(comm, failures, 24, true);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  ssah::dist::MpiSession session(&argc, &argv);
-  try {
-    return run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return ssah::test::mpi_test_main(argc, argv, "sharded evaluation", "the metrics of one process", run);
 }

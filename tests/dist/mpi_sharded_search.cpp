@@ -7,7 +7,7 @@
 #include <exception>
 #include <vector>
 
-#include "ssah/dist/mpi.hpp"
+#include "mpi_test_main.hpp"
 #include "ssah/dist/sharded_search.hpp"
 #include "ssah/host_rng.hpp"
 
@@ -20,15 +20,8 @@ std::vector<std::uint8_t> random_codes(std::size_t n, std::size_t bytes, std::ui
   return codes;
 }
 
-int run() {
-  ssah::dist::MpiCommunicator comm;
-  int failures = 0;
-  const auto check = [&](bool ok, const char* what) {
-    if (!ok) {
-      std::fprintf(stderr, "rank %d: FAIL %s\n", comm.rank(), what);
-      ++failures;
-    }
-  };
+void run(ssah::dist::MpiCommunicator& comm, ssah::test::Failures& failures) {
+  const auto check = [&](bool ok, const char* what) { failures.expect(ok, what); };
   // 20,011 codes of 64 bits (not a multiple of the ranks), 50 queries, k = 100 and a k beyond a shard.
   const std::size_t n = 20011, nq = 50;
   const std::vector<std::uint8_t> db = random_codes(n, 8, 7), queries = random_codes(nq, 8, 8);
@@ -54,21 +47,10 @@ int run() {
   for (std::size_t r = 0; gathered && r < all.size(); ++r)
     gathered = all[r] == std::vector<unsigned char>(r, static_cast<unsigned char>(r));
   check(gathered, "all_gather");
-  double failed = failures;
-  comm.all_reduce_sum(&failed, 1);
-  if (comm.rank() == 0)
-    std::printf("sharded search over %d ranks: %s\n", p, failed == 0 ? "identical to one process" : "FAILED");
-  return failed == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  ssah::dist::MpiSession session(&argc, &argv);
-  try {
-    return run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
+  return ssah::test::mpi_test_main(argc, argv, "sharded search", "identical to one process", run);
 }

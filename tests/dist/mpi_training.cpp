@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "mpi_test_main.hpp"
 #include "ssah/data/synthetic.hpp"
-#include "ssah/dist/mpi.hpp"
 #include "ssah/model/ssah.hpp"
 #include "ssah/model/trainer.hpp"
 
@@ -85,7 +85,7 @@ double parameter_difference(Model& a, Model& b) {
 }
 
 template <class Objective>
-int check(dist::Communicator& comm, const char* name, std::size_t batch) {
+void check(dist::Communicator& comm, test::Failures& failures, const char* name, std::size_t batch) {
   using Model = BasicSsah<float, 16, Objective, FeatureNet, FeatureNet>;
   const Data d = make_data(203);  // not a multiple of the ranks or of the batch
   const TrainingSet<float> set{d.labels, {d.image, d.text}};
@@ -101,13 +101,7 @@ int check(dist::Communicator& comm, const char* name, std::size_t batch) {
   SsahTrainer<Model> many(shared, set, o);
   many.fit();
 
-  int failures = 0;
-  const auto expect = [&](bool ok, const std::string& what) {
-    if (!ok) {
-      std::fprintf(stderr, "rank %d: FAIL %s: %s\n", comm.rank(), name, what.c_str());
-      ++failures;
-    }
-  };
+  const auto expect = [&](bool ok, const std::string& what) { failures.expect(ok, std::string(name) + ": " + what); };
   const double params = parameter_difference(alone, shared);
   expect(params < 1e-3, "parameters differ by " + std::to_string(params) + " of their largest magnitude");
   double loss_diff = 0;
@@ -135,27 +129,15 @@ int check(dist::Communicator& comm, const char* name, std::size_t batch) {
         "%s objective, batch %zu, %d ranks: parameters within %.2g, losses within %.2g, buffers within "
         "%.2g, %zu of %zu code bits differ\n",
         name, batch, comm.size(), params, loss_diff, buffers, flipped, codes_a.size());
-  return failures;
 }
 
-int run() {
-  dist::MpiCommunicator comm;
-  double failed = check<objective::Paper>(comm, "paper", 32) + check<objective::ReferenceCode>(comm, "reference", 29);
-  comm.all_reduce_sum(&failed, 1);
-  if (comm.rank() == 0)
-    std::printf("data-parallel training over %d ranks: %s\n", comm.size(),
-                failed == 0 ? "the trajectory of one process" : "FAILED");
-  return failed == 0 ? 0 : 1;
+void run(dist::MpiCommunicator& comm, test::Failures& failures) {
+  check<objective::Paper>(comm, failures, "paper", 32);
+  check<objective::ReferenceCode>(comm, failures, "reference", 29);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  ssah::dist::MpiSession session(&argc, &argv);
-  try {
-    return run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return ssah::test::mpi_test_main(argc, argv, "data-parallel training", "the trajectory of one process", run);
 }
