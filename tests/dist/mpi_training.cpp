@@ -4,6 +4,7 @@
 // that the two runs end with the same parameters, buffers and codes up to the order of
 // floating-point sums; ranks other than 0 start from other parameters, which the trainer replaces
 // by rank 0's. Both objectives (the reference's also steps the discriminator in the modality step).
+// Built with SSAH_TEST_NCCL (the CUDA build with -DSSAH_NCCL=ON), the ranks sum through NCCL.
 // Exit status 0 on every rank when all agree; rank 0 prints one line per case.
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,9 @@
 #include <vector>
 
 #include "mpi_test_main.hpp"
+#if SSAH_TEST_NCCL
+#include "ssah/dist/nccl.hpp"
+#endif
 #include "ssah/data/synthetic.hpp"
 #include "ssah/model/ssah.hpp"
 #include "ssah/model/trainer.hpp"
@@ -131,7 +135,12 @@ void check(dist::Communicator& comm, test::Failures& failures, const char* name,
         name, batch, comm.size(), params, loss_diff, buffers, flipped, codes_a.size());
 }
 
-void run(dist::MpiCommunicator& comm, test::Failures& failures) {
+void run(dist::MpiCommunicator& world, test::Failures& failures) {
+#if SSAH_TEST_NCCL
+  dist::NcclCommunicator comm(world);  // one GPU a rank: the gradients summed GPU to GPU
+#else
+  dist::Communicator& comm = world;
+#endif
   check<objective::Paper>(comm, failures, "paper", 32);
   check<objective::ReferenceCode>(comm, failures, "reference", 29);
 }

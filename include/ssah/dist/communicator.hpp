@@ -32,6 +32,17 @@ class Communicator {
   virtual std::vector<std::vector<unsigned char>> all_gather(const void* data, std::size_t bytes) = 0;
 };
 
+/// What a communicator offers besides `Communicator` when it can sum buffers in the device system's
+/// memory (CUDA) without a copy to the host: `NcclCommunicator` (dist/nccl.hpp). The trainer sums
+/// its gradients through it when its communicator has it, and through a host copy otherwise.
+class DeviceSums {
+ public:
+  virtual ~DeviceSums() = default;
+  /// values[i] = the sum over all ranks of their values[i]; `values` in device memory.
+  virtual void all_reduce_sum_device(float* values, std::size_t n) = 0;
+  virtual void all_reduce_sum_device(double* values, std::size_t n) = 0;
+};
+
 /// One process: rank 0 of 1.
 class SingleProcess final : public Communicator {
  public:

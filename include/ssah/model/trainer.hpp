@@ -408,11 +408,14 @@ class SsahTrainer {
     return Tensor<T>::from_host(mine.shape().with_rows(part.all.size()), joined);
   }
 
-  /// Each element replaced by its sum over the ranks (a device buffer goes through the host).
+  /// Each element replaced by its sum over the ranks (a device buffer through the communicator's
+  /// DeviceSums, e.g. NCCL, or else through the host).
   void sum_over_ranks(Tensor<T>& t) const {
     dist::Communicator& comm = ranks();
     if (comm.size() == 1 || t.size() == 0) return;
     if constexpr (SSAH_DEVICE_CUDA) {
+      if (auto* device = dynamic_cast<dist::DeviceSums*>(&comm))
+        return device->all_reduce_sum_device(t.data(), t.size());
       std::vector<T> host = t.to_host();
       comm.all_reduce_sum(host.data(), host.size());
       t.copy_from_host(host.data(), host.size());
