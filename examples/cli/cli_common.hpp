@@ -31,9 +31,9 @@ void add_encode_command(CLI::App& app);  // cmd_train.cpp
 
 /// The processes this program runs as ("ranks"): one, unless it was built with -DSSAH_MPI=ON and
 /// started by mpirun, where `start_ranks` (main, first) initialises MPI and ranks() is
-/// MPI_COMM_WORLD. A plain run does not initialise MPI at all. `ssah search` (each rank searches
-/// its shard of the database) and `ssah train` (data-parallel) run on several ranks, rank 0
-/// writing the outputs; the other commands refuse them.
+/// MPI_COMM_WORLD. A plain run does not initialise MPI at all. `ssah search` and `ssah eval` (each
+/// rank takes its shard of the database) and `ssah train` (data-parallel) run on several ranks,
+/// rank 0 writing the outputs; the other commands refuse them.
 void start_ranks(int* argc, char*** argv);
 dist::Communicator& ranks();
 
