@@ -88,7 +88,9 @@ EvalInputs read_eval_inputs(const EvalArgs& a) {
                                    {"--db-labels", a.db_labels}});
   EvalInputs in;
   in.q = read_codes(a.query_codes);
-  in.d = read_codes(a.db_codes);
+  // A packed database (uint8 [n, K/8]) is evaluated where it lies, mapped from its file, as ssah
+  // search does: its memory is its size on disk, in pages the kernel may drop, not a copy.
+  in.d = read_codes(a.db_codes, /*map_packed=*/true);
   const CodesFile &q = in.q, &d = in.d;
   check_has_rows(q, "--query-codes");
   check_has_rows(d, "--db-codes");
@@ -127,11 +129,17 @@ void run_eval(const EvalArgs& a) {
   bool one_code = false;  // every database item has the same code
   const EvalResult r = with_code_bits(bits, [&](auto kc) {
     constexpr int K = decltype(kc)::value;
-    const PackedCodes<K> database = io::codes_from_array<K>(d.array);
-    one_code = all_rows_equal(database.data(), database.size(), PackedCodes<K>::code_bytes);
-    if (comm.size() == 1) return evaluate_retrieval(io::codes_from_array<K>(q.array), database, qlab, dlab, opt);
+    const bool in_place = d.mapped && d.layout.bits == K;
+    PackedCodes<K> packed;  // the database, when it cannot be read in place
+    if (!in_place)
+      packed = d.mapped ? PackedCodes<K>::from_bytes(d.mapped->data(), d.layout.rows, d.layout.bits / 8)
+                        : io::codes_from_array<K>(d.array);
+    const CodesView<K> database = in_place ? CodesView<K>(d.mapped->data(), d.layout.rows) : packed.view();
+    const PackedCodes<K> queries = io::codes_from_array<K>(q.array);
+    one_code = all_rows_equal(database.data(), database.size(), CodesView<K>::code_bytes);
+    if (comm.size() == 1) return evaluate_retrieval(queries.view(), database, qlab, dlab, opt);
     const dist::Shard s = dist::shard_of(database.size(), comm.rank(), comm.size());
-    return dist::sharded_evaluate(comm, io::codes_from_array<K>(q.array), qlab, database.slice(s.first, s.last),
+    return dist::sharded_evaluate(comm, queries.view(), qlab, database.slice(s.first, s.last),
                                   dlab.slice(s.first, s.last), opt);
   });
   const double seconds = seconds_since(start);

@@ -23,7 +23,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <new>
 #include <set>
 #include <utility>
@@ -32,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ssah/detail/host_memory.hpp"
 #include "ssah/detail/permute_axes.hpp"
 #include "ssah/error.hpp"
 
@@ -147,8 +150,11 @@ void check_modality_rank(const std::vector<std::size_t>& d, const std::string& w
 
 }  // namespace
 
-io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::string& what, std::string& arrangement) {
-  const std::vector<std::size_t>& d = a.shape;
+namespace {
+
+/// Whether the `items` items of a modality of MATLAB dimensions `d` lie along its first axis (true)
+/// or its last (false); ShapeError naming `what` when neither, both, or the rank is not 2 to 4.
+bool items_along_first_axis(const std::vector<std::size_t>& d, std::size_t items, const std::string& what) {
   const std::vector<std::size_t> axes = item_axes(d, items);
   check_modality_rank(d, what);
   if (axes.empty())
@@ -157,7 +163,13 @@ io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::strin
   if (axes.size() > 1)
     SSAH_THROW(ShapeError, what, " is ", dims_str(d), " and the data set has ", items,
                " items: cannot tell which axis holds the items");
-  const bool first = axes[0] == 0;
+  return axes[0] == 0;
+}
+
+/// `a` (a modality with MATLAB's dimensions, or a slab of its items) with its items first: they
+/// lie along its first axis when `first`, else along its last.
+io::HostArray put_items_first(io::HostArray a, bool first, std::string& arrangement) {
+  const std::vector<std::size_t> d = a.shape;
   if (d.size() == 2) {
     if (first) {
       arrangement = "N x D";
@@ -188,6 +200,45 @@ io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::strin
   return a;
 }
 
+/// Copies `slab`, items [first, first + slab.shape[0]) of an array of `items` items (items
+/// first), into `whole`, which takes its type and shape at the first slab (OutOfMemory when it
+/// would not fit); false when the slab does not fit the array (a reading process gone wrong).
+[[maybe_unused]] bool place_items(io::HostArray& whole, std::size_t items, std::size_t first, io::HostArray slab) {
+  std::size_t count = 0;
+  if (slab.shape.empty() || !io::detail::checked_count(slab.shape, count) ||
+      slab.bytes.size() != count * io::dtype_size(slab.dtype))
+    return false;
+  const std::size_t rows = slab.shape[0];
+  const std::size_t row_bytes = rows == 0 ? 0 : slab.bytes.size() / rows;
+  if (first > items || rows > items - first) return false;
+  if (whole.shape.empty() && first == 0 && rows == items) {  // one slab: the whole array
+    whole = std::move(slab);
+    return true;
+  }
+  if (whole.shape.empty()) {  // the first slab: the array's type and shape
+    whole.dtype = slab.dtype;
+    whole.shape = slab.shape;
+    whole.shape[0] = items;
+    whole.source = slab.source;
+    std::size_t total = 0;
+    if (!io::detail::checked_count(whole.shape, total)) return false;
+    ssah::detail::check_host_allocation(total, io::dtype_size(slab.dtype), ("'" + slab.source + "'").c_str());
+    whole.bytes.resize(total * io::dtype_size(slab.dtype));
+  } else if (whole.shape[0] != items || whole.dtype != slab.dtype || whole.shape.size() != slab.shape.size() ||
+             !std::equal(whole.shape.begin() + 1, whole.shape.end(), slab.shape.begin() + 1)) {
+    return false;
+  }
+  if (row_bytes != 0) std::memcpy(whole.bytes.data() + first * row_bytes, slab.bytes.data(), slab.bytes.size());
+  return true;
+}
+
+}  // namespace
+
+io::HostArray arrange_items(io::HostArray a, std::size_t items, const std::string& what, std::string& arrangement) {
+  const bool first = items_along_first_axis(a.shape, items, what);
+  return put_items_first(std::move(a), first, arrangement);
+}
+
 MatLayout mat_layout(const std::string& layout) {
   if (layout == "dcmh-flickr") return {{"image=images", "text=YAll"}, "LAll"};
   if (layout == "nus-wide" || layout == "coco") return {{"image=IAll", "text=YAll"}, "LAll"};
@@ -198,7 +249,14 @@ MatLayout mat_layout(const std::string& layout) {
 
 bool mat_input_supported() noexcept { return true; }
 
-MatInput read_mat_input_here(const MatInputOptions& o) {
+/// Where the slabs of a modality go: (modality index, its items, first item, slab with its items
+/// first). Empty: into the modality's array.
+using SlabSink = std::function<void(std::size_t, std::size_t, std::size_t, const io::HostArray&)>;
+
+/// Reads the labels and modalities of the file; each modality slab by slab of its items, arranged
+/// items first, into its array or, with `send`, to `send` (the array then keeps no values).
+/// Arrays of 0/1 values are left in their type (see read_mat_input).
+MatInput read_mat_input_here(const MatInputOptions& o, const SlabSink& send = {}) {
   if (o.file.empty()) SSAH_THROW(InvalidArgument, "--mat-modality, --mat-labels and --mat-layout need --mat FILE");
   io::MatFile f(o.file);
   MatInput in;
@@ -322,14 +380,24 @@ MatInput read_mat_input_here(const MatInputOptions& o) {
     MatModality m;
     m.name = mods[i].first;
     m.variable = mods[i].second;
-    io::HostArray raw = f.read(m.variable).to_array();
-    m.dims = raw.shape;
-    io::HostArray arranged = arrange_items(
-        std::move(raw), n, "'" + o.file + "': variable '" + m.variable + "' (" + m.name + ")", m.arrangement);
-    m.array = as_u8_if_01(std::move(arranged), m.arrangement);
+    m.dims = minfo[i]->dims;
+    const bool first =
+        items_along_first_axis(m.dims, n, "'" + o.file + "': variable '" + m.variable + "' (" + m.name + ")");
+    f.read_slabs(m.variable, first ? 0 : m.dims.size() - 1, o.slab_bytes, [&](std::size_t from, io::HostArray slab) {
+      io::HostArray arranged = put_items_first(std::move(slab), first, m.arrangement);
+      if (send)
+        send(i, n, from, arranged);
+      else if (!place_items(m.array, n, from, std::move(arranged)))
+        SSAH_THROW(IoError, "'", o.file, "': variable '", m.variable, "' changed shape while it was read");
+    });
     in.modalities.push_back(std::move(m));
   }
   return in;
+}
+
+/// Modalities of 0/1 values as uint8 (see as_u8_if_01).
+void modalities_as_u8_if_01(MatInput& in) {
+  for (MatModality& m : in.modalities) m.array = as_u8_if_01(std::move(m.array), m.arrangement);
 }
 
 // ---------------------------------------------------------------- v7.3 files in a child process
@@ -454,7 +522,11 @@ bool is_mat73(const std::string& path) {
 }  // namespace
 
 MatInput read_mat_input(const MatInputOptions& o) {
-  if (o.file.empty() || !is_mat73(o.file)) return read_mat_input_here(o);
+  if (o.file.empty() || !is_mat73(o.file)) {
+    MatInput in = read_mat_input_here(o);
+    modalities_as_u8_if_01(in);
+    return in;
+  }
   int fds[2];
   if (::pipe(fds) != 0) SSAH_THROW(IoError, "--mat '", o.file, "': cannot create a pipe: ", std::strerror(errno));
   std::fflush(stdout);
@@ -470,7 +542,16 @@ MatInput read_mat_input(const MatInputOptions& o) {
     ::signal(SIGPIPE, SIG_DFL);
     Pipe out{fds[1]};
     try {
-      const MatInput in = read_mat_input_here(o);
+      // Each slab of a modality is sent as it is read (message 2), so that neither process holds
+      // a large variable twice; then the rest (message 1), the modalities without their values.
+      const MatInput in = read_mat_input_here(
+          o, [&](std::size_t modality, std::size_t items, std::size_t first, const io::HostArray& slab) {
+            out.put(std::uint64_t{2});
+            out.put(static_cast<std::uint64_t>(modality));
+            out.put(static_cast<std::uint64_t>(items));
+            out.put(static_cast<std::uint64_t>(first));
+            out.put(slab);
+          });
       out.put(std::uint64_t{1});
       out.put(in.file);
       out.put(in.version);
@@ -484,7 +565,6 @@ MatInput read_mat_input(const MatInputOptions& o) {
         out.put(m.variable);
         out.put(m.dims);
         out.put(m.arrangement);
-        out.put(m.array);
       }
     } catch (const std::exception& e) {
       ErrorKind kind = ErrorKind::error;
@@ -509,7 +589,25 @@ MatInput read_mat_input(const MatInputOptions& o) {
   MatInput in;
   std::string message;
   ErrorKind kind = ErrorKind::error;
-  const std::uint64_t status = r.u64();
+  constexpr std::uint64_t max_modalities = 16;
+  std::vector<io::HostArray> arrays(max_modalities);       // the modalities' values, as their slabs come
+  std::vector<std::uint64_t> received(max_modalities, 0);  // items received of each
+  std::exception_ptr failure;  // of this process (memory for an array): the child is stopped first
+  std::uint64_t status = r.u64();
+  while (r.ok && status == 2) {
+    const std::uint64_t modality = r.u64(), items = r.u64(), first = r.u64();
+    io::HostArray slab = r.array();
+    const std::size_t rows = slab.shape.empty() ? 0 : slab.shape[0];
+    try {
+      r.ok = r.ok && modality < max_modalities && first == received[modality] &&
+             place_items(arrays[modality], items, first, std::move(slab));
+    } catch (...) {
+      failure = std::current_exception();
+      r.ok = false;
+    }
+    if (r.ok) received[modality] += rows;
+    status = r.u64();
+  }
   if (r.ok && status == 1) {
     in.file = r.str();
     in.version = r.str();
@@ -518,13 +616,16 @@ MatInput read_mat_input(const MatInputOptions& o) {
     in.labels_dims = r.dims();
     in.labels = r.array();
     const std::uint64_t n = r.u64();
-    for (std::uint64_t i = 0; r.ok && i < n && i < 16; ++i) {
+    r.ok = r.ok && n <= max_modalities;
+    for (std::uint64_t i = 0; r.ok && i < n; ++i) {
       MatModality m;
       m.name = r.str();
       m.variable = r.str();
       m.dims = r.dims();
       m.arrangement = r.str();
-      m.array = r.array();
+      m.array = std::move(arrays[i]);
+      // Every item of every modality came, once.
+      r.ok = r.ok && !m.array.shape.empty() && received[i] == m.array.shape[0];
       in.modalities.push_back(std::move(m));
     }
   } else if (r.ok && status == 0) {
@@ -537,6 +638,7 @@ MatInput read_mat_input(const MatInputOptions& o) {
   int wstatus = 0;
   while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
   }
+  if (failure) std::rethrow_exception(failure);
   if (r.pipe.timed_out)
     SSAH_THROW(IoError, "--mat '", o.file, "': the HDF5 library did not finish reading this MATLAB v7.3 file within ",
                allowed.count(), " s: the file is malformed; convert it to v5 or .npy where it was written");
@@ -559,6 +661,7 @@ MatInput read_mat_input(const MatInputOptions& o) {
         throw Error(message);
     }
   }
+  modalities_as_u8_if_01(in);
   return in;
 }
 

@@ -22,6 +22,9 @@ struct MatInputOptions {
   std::vector<std::string> modalities;  ///< --mat-modality NAME=VAR (repeatable)
   std::string labels;                   ///< --mat-labels VAR
   std::string layout;                   ///< --mat-layout dcmh-flickr|nus-wide|coco, or empty
+  /// A modality is read in slabs of its items of at most this much data (one item at least), so
+  /// that a large one is never held twice (tests make it small to read by many slabs).
+  std::size_t slab_bytes = std::size_t(64) << 20;
 
   /// Whether any `--mat*` option was given.
   bool any() const { return !file.empty() || !modalities.empty() || !labels.empty() || !layout.empty(); }

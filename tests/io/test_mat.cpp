@@ -4,6 +4,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <matio.h>
@@ -213,6 +214,41 @@ TEST_CASE("mat: v7.3 (HDF5) files written by matio read back the same way") {
   TempDir dir;
   write_fixture(dir / "v73.mat", MAT_FT_MAT73);
   check_fixture(dir / "v73.mat", "7.3");
+}
+
+TEST_CASE("mat: read_slabs gives every slab of every axis as the whole read does (v7.3 by parts, v5 whole)") {
+  TempDir dir;
+  for (const auto& [file, version] : {std::pair("v5.mat", MAT_FT_MAT5), std::pair("v73.mat", MAT_FT_MAT73)}) {
+    write_fixture(dir / file, version);
+    const MatFile f(dir / file);
+    for (const std::string name : {"A", "cube", "i16", "u32", "L"}) {
+      const HostArray whole = f.read(name).to_array();
+      const std::size_t each = dtype_size(whole.dtype);
+      for (std::size_t axis = 0; axis < whole.shape.size(); ++axis) {
+        CAPTURE(file);
+        CAPTURE(name);
+        CAPTURE(axis);
+        std::size_t outer = 1, inner = each, slabs = 0, next = 0;
+        for (std::size_t k = 0; k < axis; ++k) outer *= whole.shape[k];
+        for (std::size_t k = axis + 1; k < whole.shape.size(); ++k) inner *= whole.shape[k];
+        // Slabs of one index of the axis (1 byte at most: one index, the least a slab holds).
+        f.read_slabs(name, axis, 1, [&](std::size_t first, HostArray slab) {
+          ++slabs;
+          REQUIRE(first == next);
+          REQUIRE(slab.dtype == whole.dtype);
+          REQUIRE(slab.shape.size() == whole.shape.size());
+          const std::size_t count = slab.shape[axis];
+          next += count;
+          for (std::size_t o = 0; o < outer; ++o)
+            for (std::size_t i = 0; i < count; ++i)
+              CHECK(std::memcmp(slab.bytes.data() + (o * count + i) * inner,
+                                whole.bytes.data() + (o * whole.shape[axis] + first + i) * inner, inner) == 0);
+        });
+        CHECK(next == whole.shape[axis]);
+        CHECK(slabs == (version == MAT_FT_MAT73 ? whole.shape[axis] : 1));
+      }
+    }
+  }
 }
 
 TEST_CASE("mat: v7.3 files are checked up to the HDF5 superblock, and can be refused") {

@@ -12,7 +12,10 @@
 //                                 square 60 x 60, cellvar (a cell array)
 //   mat_test_data check DIR   reads those files with read_mat_input and checks every element
 //     against the values written (so that each orientation rule is tested for where each value
-//     lands, not only for the shapes), and the errors of ambiguous or mismatched shapes.
+//     lands, not only for the shapes), and the errors of ambiguous or mismatched shapes; twice:
+//     modalities read in one slab, then in slabs of one item (MatInputOptions::slab_bytes).
+//   mat_test_data images N FILE   writes FILE, the DCMH layout (v7.3) with N pseudo-random
+//     224 x 224 x 3 images, for bench/image_train_memory.sh.
 //   mat_test_data wiki DATA_DIR   reads the real Wikipedia raw_features.mat (MATLAB v5) under DATA_DIR
 //     (or $SSAH_DATA_DIR when set) and compares I_tr with npy/train_img_sift128_f32.npy; prints
 //     "SKIPPED" when it is absent.
@@ -45,6 +48,8 @@ float feature(std::size_t d, std::size_t n) { return static_cast<float>(d) * 0.2
 double gray(std::size_t h, std::size_t w, std::size_t n) { return static_cast<double>(h * 10 + w) + 0.5 * static_cast<double>(n); }
 
 int failures = 0;
+// MatInputOptions::slab_bytes of the reads under test: the default, then one item a slab.
+std::size_t slab_bytes = ssah::cli::MatInputOptions{}.slab_bytes;
 #define EXPECT(cond, ...)                                          \
   do {                                                             \
     if (!(cond)) {                                                 \
@@ -105,6 +110,30 @@ mat_t* create(const std::string& path, mat_ft version) {
     std::exit(1);
   }
   return m;
+}
+
+/// `file`: the DCMH MIRFLICKR layout in MATLAB v7.3 (compressed, as MATLAB writes it) with `n`
+/// pseudo-random 224 x 224 x 3 uint8 images (H x W x C x N), 0/1 tags N x 64 and labels N x 8,
+/// for measuring the memory of reading large images (bench/image_train_memory.sh).
+int write_images(std::size_t n, const std::string& file) {
+  constexpr std::size_t side = 224, tags = 64, classes = 8;
+  mat_t* m = create(file, MAT_FT_MAT73);
+  {
+    std::vector<std::uint8_t> img(side * side * 3 * n);
+    std::uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (std::uint8_t& p : img) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      p = static_cast<std::uint8_t>(x >> 24);
+    }
+    put(m, "images", MAT_C_UINT8, MAT_T_UINT8, {side, side, 3, n}, img.data());
+  }
+  std::vector<double> y(n * tags), l(n * classes);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = (i * 2654435761u >> 7) % 5 == 0 ? 1 : 0;
+  for (std::size_t i = 0; i < l.size(); ++i) l[i] = (i * 40503u >> 5) % 3 == 0 ? 1 : 0;
+  put(m, "YAll", MAT_C_DOUBLE, MAT_T_DOUBLE, {n, tags}, y.data());
+  put(m, "LAll", MAT_C_DOUBLE, MAT_T_DOUBLE, {n, classes}, l.data());
+  Mat_Close(m);
+  return 0;
 }
 
 int write(const std::string& dir) {
@@ -169,6 +198,7 @@ void check_dcmh(const std::string& path, const std::string& layout, const std::s
   ssah::cli::MatInputOptions o;
   o.file = path;
   o.layout = layout;
+  o.slab_bytes = slab_bytes;
   const ssah::cli::MatInput in = ssah::cli::read_mat_input(o);
   EXPECT(in.modalities.size() == 2, "%zu modalities", in.modalities.size());
   if (in.modalities.size() != 2) return;
@@ -218,6 +248,7 @@ int check(const std::string& dir) {
   // Custom keys: D x N features, H x W x N grey images, classes x N labels.
   MatInputOptions o;
   o.file = dir + "/custom.mat";
+  o.slab_bytes = slab_bytes;
   o.modalities = {"f=feat", "g=gray", "b=bow"};
   o.labels = "lab";
   const ssah::cli::MatInput in = read_mat_input(o);
@@ -257,6 +288,7 @@ int check(const std::string& dir) {
   auto with = [&](std::vector<std::string> mods, std::string labels, std::string layout = "") {
     MatInputOptions b;
     b.file = dir + "/custom.mat";
+    b.slab_bytes = slab_bytes;
     b.modalities = std::move(mods);
     b.labels = std::move(labels);
     b.layout = std::move(layout);
@@ -293,7 +325,7 @@ int check(const std::string& dir) {
   a.shape = {10, 30};
   expect_error([&] { (void)ssah::cli::arrange_items(a, 7, "x", arrangement); }, "x is 10 x 30, with no axis of 7 items");
 
-  if (failures == 0) std::printf("all .mat input checks passed\n");
+  if (failures == 0) std::printf("all .mat input checks passed, read in slabs of at most %zu bytes\n", slab_bytes);
   return failures == 0 ? 0 : 1;
 }
 
@@ -327,14 +359,19 @@ int wiki(std::string data_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (argc == 4 && mode == "images") return write_images(std::stoul(argv[2]), argv[3]);
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s write|check|wiki DIR\n", argv[0]);
+    std::fprintf(stderr, "usage: %s write|check|wiki DIR, or images N FILE\n", argv[0]);
     return 2;
   }
-  const std::string mode = argv[1];
   try {
     if (mode == "write") return write(argv[2]);
-    if (mode == "check") return check(argv[2]);
+    if (mode == "check") {  // modalities read in one slab each, then one item a slab
+      check(argv[2]);
+      slab_bytes = 1;
+      return check(argv[2]);
+    }
     if (mode == "wiki") return wiki(argv[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -34,9 +34,8 @@ namespace ssah::dist {
 /// The metrics of Hamming ranking of the whole database (every rank's `shard`, in rank order) for
 /// every query, on every rank. Every rank passes the same queries, labels and options.
 template <int K>
-EvalResult sharded_evaluate(Communicator& comm, const PackedCodes<K>& queries, const LabelMatrix& query_labels,
-                            const PackedCodes<K>& shard, const LabelMatrix& shard_labels,
-                            const EvalOptions& options = {}) {
+EvalResult sharded_evaluate(Communicator& comm, CodesView<K> queries, const LabelMatrix& query_labels,
+                            CodesView<K> shard, const LabelMatrix& shard_labels, const EvalOptions& options = {}) {
   SSAH_CHECK_AS(ShapeError, queries.size() == query_labels.rows(), "sharded_evaluate: ", queries.size(),
                 " query codes but ", query_labels.rows(), " query label rows");
   SSAH_CHECK_AS(ShapeError, shard.size() == shard_labels.rows(), "sharded_evaluate: ", shard.size(),
@@ -152,6 +151,14 @@ EvalResult sharded_evaluate(Communicator& comm, const PackedCodes<K>& queries, c
     for (std::size_t i = 0; i < npoints; ++i) prec[q * npoints + i] = s[3 + i] / static_cast<double>(cap_n[i]);
   }
   return ssah::detail::summarize<K>(std::move(res), options, ap, ap_tie, ap_r, relevant, prec, pr_hits, pr_total);
+}
+
+/// As above, for codes held in PackedCodes.
+template <int K>
+EvalResult sharded_evaluate(Communicator& comm, const PackedCodes<K>& queries, const LabelMatrix& query_labels,
+                            const PackedCodes<K>& shard, const LabelMatrix& shard_labels,
+                            const EvalOptions& options = {}) {
+  return sharded_evaluate(comm, queries.view(), query_labels, shard.view(), shard_labels, options);
 }
 
 }  // namespace ssah::dist

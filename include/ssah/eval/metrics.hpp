@@ -269,12 +269,11 @@ struct EvalScratch {
 };
 
 template <int K, int W, bool Narrow>
-void evaluate_queries(HammingKernel kernel, const PackedCodes<K>& queries, const PackedCodes<K>& database,
-                      const LabelMatrix& qlabels, const LabelMatrix& dblabels, const EvalOptions& opt,
-                      const std::vector<std::size_t>& cap_n, const std::vector<long double>& harmonic,
-                      const std::vector<double>& inverse, double* ap, double* ap_tie, double* ap_r,
-                      std::size_t* relevant, double* prec, std::uint32_t* pr_hits, std::uint32_t* pr_total,
-                      int threads) {
+void evaluate_queries(HammingKernel kernel, CodesView<K> queries, CodesView<K> database, const LabelMatrix& qlabels,
+                      const LabelMatrix& dblabels, const EvalOptions& opt, const std::vector<std::size_t>& cap_n,
+                      const std::vector<long double>& harmonic, const std::vector<double>& inverse, double* ap,
+                      double* ap_tie, double* ap_r, std::size_t* relevant, double* prec, std::uint32_t* pr_hits,
+                      std::uint32_t* pr_total, int threads) {
   using R = RankRecord<Narrow>;
   const std::size_t n = database.size(), nq = queries.size(), words = qlabels.words();
   const std::size_t npoints = cap_n.size(), half = (n + 1) / 2;
@@ -473,11 +472,11 @@ inline namespace SSAH_ISA_NAMESPACE {
 
 /// Evaluates Hamming ranking of `database` for every query (see the file comment for the
 /// metrics). Codes and labels are row-aligned: query i has code queries.code(i) and labels
-/// query_labels.row(i).
+/// query_labels.row(i). The codes are read where they lie (e.g. a database memory-mapped from a
+/// file, io::MappedNpy), not copied.
 template <int K>
-EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K>& database,
-                              const LabelMatrix& query_labels, const LabelMatrix& database_labels,
-                              const EvalOptions& options = {}) {
+EvalResult evaluate_retrieval(CodesView<K> queries, CodesView<K> database, const LabelMatrix& query_labels,
+                              const LabelMatrix& database_labels, const EvalOptions& options = {}) {
   SSAH_CHECK_AS(ShapeError, queries.size() == query_labels.rows(), "evaluate_retrieval: ", queries.size(),
                 " query codes but ", query_labels.rows(), " query label rows");
   SSAH_CHECK_AS(ShapeError, database.size() == database_labels.rows(), "evaluate_retrieval: ", database.size(),
@@ -526,6 +525,14 @@ EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K
   }
 
   return detail::summarize<K>(std::move(res), options, ap, ap_tie, ap_r, relevant, prec, pr_hits, pr_total);
+}
+
+/// As above, for codes held in PackedCodes.
+template <int K>
+EvalResult evaluate_retrieval(const PackedCodes<K>& queries, const PackedCodes<K>& database,
+                              const LabelMatrix& query_labels, const LabelMatrix& database_labels,
+                              const EvalOptions& options = {}) {
+  return evaluate_retrieval(queries.view(), database.view(), query_labels, database_labels, options);
 }
 
 /// mAP over the whole ranking with stable ties: the reference `calc_map`.

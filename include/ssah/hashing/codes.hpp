@@ -26,6 +26,38 @@
 
 namespace ssah {
 
+/// n packed codes of K bits that live elsewhere (in a PackedCodes, in a memory-mapped file), read
+/// where they lie: never owned, never copied. Valid while what it points into is.
+template <int K>
+class CodesView {
+  static_assert(K > 0 && K % 8 == 0, "CodesView<K>: K must be a positive multiple of 8");
+
+ public:
+  static constexpr int bits = K;
+  static constexpr std::size_t code_bytes = static_cast<std::size_t>(K) / 8;
+
+  CodesView() = default;
+  /// n codes of K / 8 bytes each, one after another from `data`.
+  CodesView(const std::uint8_t* data, std::size_t n) noexcept : data_(data), n_(n) {}
+
+  std::size_t size() const noexcept { return n_; }
+  bool empty() const noexcept { return n_ == 0; }
+  const std::uint8_t* data() const noexcept { return data_; }
+  /// The K / 8 bytes of code i.
+  const std::uint8_t* code(std::size_t i) const noexcept { return data_ + i * code_bytes; }
+
+  /// Codes [begin, end), a view of the same bytes.
+  CodesView slice(std::size_t begin, std::size_t end) const {
+    SSAH_CHECK_AS(ShapeError, begin <= end && end <= n_, "CodesView<", K, ">::slice: [", begin, ", ", end,
+                  ") is not within ", n_, " codes");
+    return CodesView(code(begin), end - begin);
+  }
+
+ private:
+  const std::uint8_t* data_ = nullptr;
+  std::size_t n_ = 0;
+};
+
 /// n codes of K bits (K a positive multiple of 8), stored row after row, K / 8 bytes each.
 template <int K>
 class PackedCodes {
@@ -91,6 +123,9 @@ class PackedCodes {
   const std::vector<std::uint8_t>& bytes() const noexcept { return bytes_; }
   /// The K / 8 bytes of code i.
   const std::uint8_t* code(std::size_t i) const noexcept { return bytes_.data() + i * code_bytes; }
+  /// These codes, read in place (valid until they change).
+  CodesView<K> view() const noexcept { return CodesView<K>(bytes_.data(), n_); }
+  operator CodesView<K>() const noexcept { return view(); }  // NOLINT(google-explicit-constructor): a view of itself
 
   /// Bit d (0 <= d < K) of code i.
   bool bit(std::size_t i, int d) const noexcept {

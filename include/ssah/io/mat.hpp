@@ -36,6 +36,7 @@
 /// thread at a time for `.mat` files. ssah installs a matio log function (once) that quotes
 /// matio's messages in its errors instead of printing them.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -376,9 +377,12 @@ class MatFile {
     return false;
   }
 
-  /// Reads variable `name` whole (with its fields and cells). `IoError` naming the file when it
-  /// is absent (listing the variables there are), too large, or cannot be read.
-  MatValue read(const std::string& name) const {
+ private:
+  /// The information (no data) of variable `name`, after the checks that come before reading it:
+  /// present and the only one of its name, its declared sizes plausible for the file and within
+  /// the limit, and `copies` times its data within the memory available. The caller frees it.
+  matvar_t* checked_info(const std::string& name, std::size_t copies) const {
+    using Info = std::unique_ptr<matvar_t, void (*)(matvar_t*)>;
     detail::matio_reason();
     Mat_Rewind(mat_.get());
     std::size_t same_name = 0;  // matio would read the first silently
@@ -386,7 +390,7 @@ class MatFile {
     if (same_name > 1)
       ::ssah::detail::fail<IoError>("'", path_, "': ", same_name, " variables are named '", name,
                                     "'; which one is meant is not known");
-    matvar_t* info = Mat_VarReadInfo(mat_.get(), name.c_str());
+    Info info(Mat_VarReadInfo(mat_.get(), name.c_str()), Mat_VarFree);
     if (info == nullptr) {
       std::string names;
       for (const MatVarInfo& v : variables()) names += (names.empty() ? "'" : ", '") + v.name + "'";
@@ -397,9 +401,7 @@ class MatFile {
     // HDF5 makes up data that a v7.3 file declares but does not hold (a dataset whose storage is
     // not allocated reads as its fill value), so the bound is what the file's size can hold.
     detail::MatDeclared declared;
-    const bool ok = detail::mat_declared_bytes(info, declared);
-    Mat_VarFree(info);
-    if (!ok)
+    if (!detail::mat_declared_bytes(info.get(), declared))
       ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ", declared.problem,
                                     "; refused before reading");
     const std::size_t plausible = detail::mat_plausible_bytes(file_size_);
@@ -416,15 +418,75 @@ class MatFile {
       ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "' declares ", declared.bytes,
                                     " bytes of data, over the limit of ", options_.max_bytes,
                                     " (MatReadOptions::max_bytes)");
-    // matio's copy, the row-major copy and a converted one are held at once: refused with the
-    // sizes before reading, not ended by an allocation failure halfway (a small compressed file
-    // can declare gigabytes).
-    if (declared.bytes <= std::numeric_limits<std::size_t>::max() / 3 &&
-        ::ssah::detail::exceeds_host_memory(3 * declared.bytes))
+    // Refused with the sizes before reading, not ended by an allocation failure halfway (a small
+    // compressed file can declare gigabytes).
+    if (declared.bytes <= std::numeric_limits<std::size_t>::max() / copies &&
+        ::ssah::detail::exceeds_host_memory(copies * declared.bytes))
       ::ssah::detail::fail<OutOfMemory>(
           "'", path_, "': variable '", name, "' declares ", ::ssah::detail::human_bytes(declared.bytes),
-          " of data; reading and converting it needs about three times that, more than the ",
+          " of data; reading and converting it needs about ", copies, " times that, more than the ",
           ::ssah::detail::human_bytes(::ssah::detail::available_host_memory()), " available");
+    return info.release();
+  }
+
+ public:
+  /// Reads the numeric variable `name` (a dense real array) in slabs along MATLAB axis `axis`: for
+  /// each slab, `sink(first, slab)` gets the row-major array (as `MatValue::to_array()` gives) of
+  /// indices [first, first + slab.shape[axis]) of that axis, in order. A slab holds at most
+  /// `slab_bytes` of data (one index at least), so that a large variable is never held whole twice:
+  /// the memory is a slab read and a slab converted, beside whatever `sink` keeps. Variables that
+  /// matio cannot read by parts come in one slab: sparse matrices, dimensions beyond 2^31, and
+  /// every variable of a v5 file (at most 2 GiB each by the format; matio 1.5.23 misplaces the
+  /// values of a slab of a compressed 4-D variable, and would inflate it from its start for each).
+  template <class Sink>
+  void read_slabs(const std::string& name, std::size_t axis, std::size_t slab_bytes, Sink&& sink) const {
+    std::unique_ptr<matvar_t, void (*)(matvar_t*)> info(checked_info(name, 1), Mat_VarFree);
+    const std::vector<std::size_t> dims = detail::mat_dims(info.get());
+    std::size_t n = 0;
+    const bool by_parts =
+        Mat_GetVersion(mat_.get()) == MAT_FT_MAT73 && detail::mat_is_numeric_class(info->class_type) &&
+        info->isComplex == 0 && axis < dims.size() && detail::checked_count(dims, n) && n > 0 &&
+        std::all_of(dims.begin(), dims.end(),
+                    [](std::size_t d) { return d <= static_cast<std::size_t>(std::numeric_limits<int>::max()); });
+    if (!by_parts) {
+      info.reset();
+      HostArray whole = read(name).to_array();  // matio's copy is freed here
+      sink(std::size_t(0), std::move(whole));
+      return;
+    }
+    const std::size_t each = detail::mat_class_size(info->class_type);
+    const std::size_t per_index = n / dims[axis] * each;
+    const std::size_t step = std::max<std::size_t>(1, slab_bytes / per_index);
+    std::vector<int> start(dims.size(), 0), stride(dims.size(), 1), edge(dims.size());
+    for (std::size_t k = 0; k < dims.size(); ++k) edge[k] = static_cast<int>(dims[k]);
+    std::vector<unsigned char> raw;
+    for (std::size_t first = 0; first < dims[axis]; first += step) {
+      const std::size_t count = std::min(step, dims[axis] - first);
+      start[axis] = static_cast<int>(first);
+      edge[axis] = static_cast<int>(count);
+      raw.assign(count * per_index, 0);
+      detail::matio_reason();
+      if (Mat_VarReadData(mat_.get(), info.get(), raw.data(), start.data(), stride.data(), edge.data()) != 0)
+        ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "': indices ", first, " to ",
+                                      first + count - 1, " of axis ", axis + 1, " cannot be read (corrupted file?)",
+                                      detail::matio_reason());
+      // The slab as a variable of its own, for to_array(): the same class, its own dims and data.
+      matvar_t part = *info;
+      std::vector<std::size_t> part_dims(dims);
+      part_dims[axis] = count;
+      part.dims = part_dims.data();
+      part.data = raw.data();
+      part.nbytes = raw.size();
+      part.data_size = static_cast<int>(each);
+      sink(first, MatValue(nullptr, &part, path_, name, options_).to_array());
+    }
+  }
+
+  /// Reads variable `name` whole (with its fields and cells). `IoError` naming the file when it
+  /// is absent (listing the variables there are), too large, or cannot be read.
+  MatValue read(const std::string& name) const {
+    // matio's copy, the row-major copy and a converted one are held at once.
+    Mat_VarFree(checked_info(name, 3));
     Mat_Rewind(mat_.get());
     matvar_t* v = Mat_VarRead(mat_.get(), name.c_str());
     if (v == nullptr)
