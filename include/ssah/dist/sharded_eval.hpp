@@ -78,6 +78,14 @@ EvalResult sharded_evaluate(Communicator& comm, CodesView<K> queries, const Labe
   EvalResult res = ssah::detail::new_result<K>(nq, n, options, cap_n);
   const std::size_t npoints = cap_n.size(), width = 3 + npoints;  // sum, sum within R, found within R, hits at each N
 
+  // Per query and distance: the counts of the whole database, and of the shards before this one.
+  std::vector<std::uint64_t> total(nq * bins, 0), lower(nq * bins, 0);
+  for (std::size_t r = 0; r < ranks; ++r)
+    for (std::size_t i = 0; i < nq * bins; ++i) {
+      total[i] += counts[r][1 + i];
+      if (r < me) lower[i] += counts[r][1 + i];
+    }
+
   // Round 2: this shard's relevant items' terms, at their places in the whole ranking.
   std::vector<double> sums(nq * width, 0.0);
 #pragma omp parallel num_threads(threads)
@@ -89,13 +97,9 @@ EvalResult sharded_evaluate(Communicator& comm, CodesView<K> queries, const Labe
       std::size_t start[bins], rel_start[bins], before[bins], rel_before[bins];  // before: in this bucket
       std::size_t pos0 = 0, rel0 = 0;
       for (std::size_t d = 0; d < bins; ++d) {
-        std::uint64_t all = 0, lower = 0;
-        for (std::size_t r = 0; r < ranks; ++r) {
-          all += counts[r][1 + q * bins + d];
-          if (r < me) lower += counts[r][1 + q * bins + d];
-        }
+        const std::uint64_t all = total[q * bins + d], below = lower[q * bins + d];
         start[d] = pos0, rel_start[d] = rel0;
-        before[d] = lower & 0xffffffffu, rel_before[d] = lower >> 32;
+        before[d] = below & 0xffffffffu, rel_before[d] = below >> 32;
         pos0 += all & 0xffffffffu, rel0 += all >> 32;
       }
       if (rel0 == 0 || ns == 0) continue;
@@ -126,15 +130,11 @@ EvalResult sharded_evaluate(Communicator& comm, CodesView<K> queries, const Labe
     pr_total.resize(nq * bins);
   }
   for (std::size_t q = 0; q < nq; ++q) {
-    std::uint64_t total[bins];
-    for (std::size_t d = 0; d < bins; ++d) {
-      total[d] = 0;
-      for (std::size_t r = 0; r < ranks; ++r) total[d] += counts[r][1 + q * bins + d];
-    }
     std::size_t pos0 = 0, rel0 = 0;
     long double tie_sum = 0;
     for (std::size_t d = 0; d < bins; ++d) {
-      const std::size_t items = total[d] & 0xffffffffu, rel = total[d] >> 32;
+      const std::uint64_t both = total[q * bins + d];
+      const std::size_t items = both & 0xffffffffu, rel = both >> 32;
       tie_sum += ssah::detail::tied_group_ap_sum(items, rel, pos0, rel0, harmonic);
       pos0 += items, rel0 += rel;
       if (options.pr_curve) {
