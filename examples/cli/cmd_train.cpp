@@ -41,6 +41,11 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------- interruption and resuming
 
+/// The command that continues the run in `out`, as interruption messages advise it.
+std::string resume_command(const std::string& out) {
+  return "`ssah train ... --resume " + shell_word(out) + "` (the same inputs and options)";
+}
+
 /// Set by a signal (install_interrupt_handlers); training stops at the next step boundary (the handler is one-shot:
 /// a second signal ends the program at once, which the atomic writes also survive).
 std::atomic<bool> interrupt_requested{false};
@@ -253,8 +258,7 @@ void run_train(TrainArgs a) {
     const std::string k = "K" + std::to_string(current_bits);
     throw Interrupted("interrupted: " + k + " has " + std::to_string(epochs_saved) + " of " + std::to_string(a.epochs) +
                       " epochs saved" + (epochs_saved > 0 ? " in model-" + k + ".safetensors" : std::string()) +
-                      "; resume with `ssah train ... --resume " + shell_word(a.out) +
-                      "` (the same inputs and options)");
+                      "; resume with " + resume_command(a.out));
   };
   e.train.on_progress = [tty, writer, &current_bits, last_key, &stop_if_interrupted](const TrainingProgress& p) {
     stop_if_interrupted();
@@ -504,9 +508,8 @@ void run_train(TrainArgs a) {
   if (interrupt_requested.load()) {  // during the last K's evaluation, which finished first
     if (writer)
       std::fprintf(stderr,
-                   "ssah train: interrupted after every K finished; a plot being drawn then was skipped: `ssah train "
-                   "... --resume %s` (the same inputs and options) draws it\n",
-                   shell_word(a.out).c_str());
+                   "ssah train: interrupted after every K finished; a plot being drawn then was skipped: %s draws it\n",
+                   resume_command(a.out).c_str());
     std::fflush(stdout);
     std::exit(130);
   }
