@@ -212,6 +212,33 @@ TEST_CASE("metrics: tie-aware mAP does not depend on the database order, stable 
   CHECK(mean_average_precision_tie_aware(q, db, ql, dl) == a.map_tie_aware);
 }
 
+TEST_CASE("metrics: codes read in place (CodesView over a larger buffer) give the metrics of PackedCodes") {
+  std::mt19937_64 rng(15);
+  const std::size_t n = 700, nq = 40, skip = 5;
+  const auto db = test::random_codes<64>(n, rng, 150, 2);
+  const auto q = test::random_codes<64>(nq, rng, 20, 2);
+  const auto dl = random_labels(n, 24, 0.08, rng);
+  const auto ql = random_labels(nq, 24, 0.08, rng);
+  // The database behind `skip` other codes, as in a file read where it lies (ssah eval's mapped codes).
+  std::vector<std::uint8_t> file(skip * 8, 0xa5);
+  file.insert(file.end(), db.data(), db.data() + n * 8);
+  const CodesView<64> in_place(file.data() + skip * 8, n);
+  EvalOptions opt;
+  opt.top_r = 50;
+  const EvalResult a = evaluate_retrieval(q, db, ql, dl, opt);
+  const EvalResult b = evaluate_retrieval(q.view(), in_place, ql, dl, opt);
+  CHECK(b.map == a.map);
+  CHECK(b.map_tie_aware == a.map_tie_aware);
+  CHECK(b.map_at_r == a.map_at_r);
+  CHECK(b.ap == a.ap);
+  CHECK(b.precision_at_n == a.precision_at_n);
+  CHECK(b.pr_precision == a.pr_precision);
+  CHECK(in_place.slice(3, 9).code(0) == in_place.code(3));
+  CHECK(in_place.slice(3, 9).size() == 6);
+  CHECK_THROWS_AS(in_place.slice(9, 3), ShapeError);
+  CHECK_THROWS_AS(in_place.slice(0, n + 1), ShapeError);
+}
+
 TEST_CASE("metrics: results are identical for any thread count, queries without relevant items count 0") {
   std::mt19937_64 rng(14);
   const auto db = test::random_codes<32>(3000, rng, 500, 3);
