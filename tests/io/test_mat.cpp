@@ -218,7 +218,9 @@ TEST_CASE("mat: v7.3 (HDF5) files written by matio read back the same way") {
 
 TEST_CASE("mat: read_slabs gives every slab of every axis as the whole read does (v7.3 by parts, v5 whole)") {
   TempDir dir;
-  for (const auto& [file, version] : {std::pair("v5.mat", MAT_FT_MAT5), std::pair("v73.mat", MAT_FT_MAT73)}) {
+  for (const auto& entry : {std::pair("v5.mat", MAT_FT_MAT5), std::pair("v73.mat", MAT_FT_MAT73)}) {
+    const std::string file = entry.first;  // not a structured binding: CAPTURE's lambda captures it
+    const mat_ft version = entry.second;
     write_fixture(dir / file, version);
     const MatFile f(dir / file);
     for (const std::string name : {"A", "cube", "i16", "u32", "L"}) {
