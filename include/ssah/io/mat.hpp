@@ -464,7 +464,7 @@ class MatFile {
       const std::size_t count = std::min(step, dims[axis] - first);
       start[axis] = static_cast<int>(first);
       edge[axis] = static_cast<int>(count);
-      raw.assign(count * per_index, 0);
+      raw.resize(count * per_index);  // every byte is written by matio
       detail::matio_reason();
       if (Mat_VarReadData(mat_.get(), info.get(), raw.data(), start.data(), stride.data(), edge.data()) != 0)
         ::ssah::detail::fail<IoError>("'", path_, "': variable '", name, "': indices ", first, " to ",
